@@ -1,0 +1,57 @@
+"""Lägesbild: the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+from flask import Flask, g, request
+
+from app.config import settings_from_environment
+from app.database import configure_engine
+from app.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(settings_from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app.web import register_web
+    from app.cli import register_cli
+
+    register_web(app)
+    register_cli(app)
+    _install_request_context(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _install_request_context(app: Flask) -> None:
+    """Every request gets an id (in the log, the audit trail and error pages)."""
+    from app.services.audit import _request_info, RequestInfo
+
+    @app.before_request
+    def _begin_request():
+        g.request_id = uuid.uuid4().hex[:16]
+        g._audit_token = _request_info.set(RequestInfo(g.request_id, request.remote_addr))
+
+    @app.teardown_request
+    def _end_request(_exc):
+        token = g.pop("_audit_token", None)
+        if token is not None:
+            try:
+                _request_info.reset(token)
+            except ValueError:  # torn down in another context: nothing left to undo there
+                pass

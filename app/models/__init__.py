@@ -1,0 +1,30 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+from app.models.area import Area
+from app.models.audit import GENESIS_HASH, AuditEvent
+from app.models.consolidation import CONSOLIDATION_STATES, Consolidation
+from app.models.contribution import (
+    CONTRIBUTION_STATES,
+    MAX_SECTION_CHARS,
+    Contribution,
+    Remark,
+    RevisionCause,
+    Section,
+    SectionRevision,
+)
+from app.models.organisation import (
+    ORGANISATION_KIND_LABELS_SV,
+    Organisation,
+    OrganisationKind,
+    area_organisations,
+)
+from app.models.period import Period
+from app.models.topic import Topic, TopicScope
+from app.models.user import AREA_ROLES, CITY_ROLES, ROLE_LABELS_SV, Membership, Role, User
+
+__all__ = [
+    "AREA_ROLES", "CITY_ROLES", "CONSOLIDATION_STATES", "CONTRIBUTION_STATES", "GENESIS_HASH",
+    "MAX_SECTION_CHARS", "ORGANISATION_KIND_LABELS_SV", "ROLE_LABELS_SV", "Area", "AuditEvent",
+    "Consolidation", "Contribution", "Membership", "Organisation", "OrganisationKind", "Period",
+    "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",
+    "User", "area_organisations",
+]

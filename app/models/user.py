@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.clock import now
+from app.database import UTCDateTime
+from app.extensions import db
+
+
+class Role(enum.StrEnum):
+    DRAFTER = "drafter"
+    REVIEWER = "reviewer"
+    CONSOLIDATOR = "consolidator"
+    APPROVER = "approver"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLE_LABELS_SV = {
+    Role.DRAFTER: "Skribent",
+    Role.REVIEWER: "Granskare (polis)",
+    Role.CONSOLIDATOR: "Samordnare",
+    Role.APPROVER: "Fastställare",
+    Role.AUDITOR: "Revisor",
+    Role.ADMIN: "Administratör",
+}
+
+# Roles that act on one area's contribution; the others work city-wide.
+AREA_ROLES = frozenset({Role.DRAFTER, Role.REVIEWER})
+CITY_ROLES = frozenset(Role) - AREA_ROLES
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_lower"),
+        CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    organisation: Mapped["Organisation"] = relationship()  # noqa: F821
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(db.Model):
+    """A role held by a user, scoped to one area or (area NULL) city-wide."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('drafter', 'reviewer', 'consolidator', 'approver', 'auditor', 'admin')",
+            name="role_known",
+        ),
+        # The city office's roles are never scoped to one area.
+        CheckConstraint(
+            "role IN ('drafter', 'reviewer') OR area_id IS NULL", name="city_roles_city_wide"
+        ),
+        UniqueConstraint("user_id", "role", "area_id", name="uq_memberships_user_role_area"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    area: Mapped["Area | None"] = relationship()  # noqa: F821
+
+    def covers(self, area_id: int | None) -> bool:
+        return self.area_id is None or self.area_id == area_id
+
+    def __repr__(self) -> str:
+        return f"<Membership {self.role} area={self.area_id}>"

@@ -1,0 +1,255 @@
+"""Operations on one area's contribution: edit its sections and move it through the workflow.
+
+Each operation takes the acting user, checks role, area scope and separation of duties,
+changes the data, writes its audit event in the same transaction and flushes. The caller
+commits (see unit_of_work.operation).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from workflows import CONTRIBUTION_WORKFLOW
+
+from app.clock import now
+from app.extensions import db
+from app.models import Contribution, Remark, Section, SectionRevision, User
+from app.services.access import deny, roles_for
+from app.services.actors import Actor
+from app.services.audit import record_event
+from app.services.errors import InvalidInput, InvalidTransition, NotFound
+from app.services.guards import guard_check_for
+from app.services.text_rules import validate_section_text
+from app.services.transitions import check_version, fire
+
+
+@dataclass(frozen=True)
+class RemarkInput:
+    text: str
+    section_id: int | None = None
+
+
+def get_contribution(contribution_id: int) -> Contribution:
+    contribution = db.session.get(Contribution, contribution_id)
+    if contribution is None:
+        raise NotFound(f"There is no contribution {contribution_id}.")
+    return contribution
+
+
+def get_section(section_id: int) -> Section:
+    section = db.session.get(Section, section_id)
+    if section is None:
+        raise NotFound(f"There is no section {section_id}.")
+    return section
+
+
+def text_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def add_revision(section: Section, text: str, cause: str, author: User | None) -> SectionRevision:
+    """Store `text` as the section's new current text, keeping it as a numbered revision."""
+    number = (db.session.scalar(
+        select(func.max(SectionRevision.number)).where(SectionRevision.section_id == section.id)
+    ) or 0) + 1
+    moment = now()
+    section.text = text
+    section.updated_by_id = author.id if author else None
+    section.updated_at = moment
+    revision = SectionRevision(
+        section_id=section.id, number=number, text=text, cause=cause,
+        author_id=author.id if author else None,
+        round=section.contribution.round, created_at=moment,
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def edit_section(actor: Actor, section_id: int, text: str | bytes,
+                 expected_version: int) -> Section:
+    """Save a section's text (drafters in draft/returned; consolidators' wording edits)."""
+    section = get_section(section_id)
+    contribution = section.contribution
+    where = {"action": "section.edit", "object_type": "section", "object_id": section.id}
+    roles = roles_for(actor, contribution.area_id)
+    editor = CONTRIBUTION_WORKFLOW.can_edit(contribution, roles, guard_check_for(actor))
+    if editor is None:
+        may_ever_edit = any(e.role in roles for e in CONTRIBUTION_WORKFLOW.definition.editors)
+        if not may_ever_edit:
+            raise deny("You do not have a role that may edit this contribution.", **where)
+        raise InvalidTransition(
+            f"The contribution cannot be edited by you in state '{contribution.state}'.",
+            log_refusal=True, **where,
+        )
+    new_text = validate_section_text(text)
+    check_version(section, expected_version, "section")
+    if new_text == section.text:
+        return section  # nothing changed: no revision, no event
+    before = section.text
+    revision = add_revision(section, new_text, editor.cause, actor)
+    record_event(
+        "section.consolidation_edit" if editor.cause == "consolidation_edit" else "section.edit",
+        actor=actor, object_type="section", object_id=section.id,
+        data={
+            "contribution_id": contribution.id,
+            "topic": section.topic.heading,
+            "revision_id": revision.id,
+            "revision_number": revision.number,
+            "section_version": section.version,
+            "text_sha256": text_fingerprint(new_text),
+            "previous_text_sha256": text_fingerprint(before),
+            "characters": len(new_text),
+        },
+    )
+    return section
+
+
+def _validated_remarks(contribution: Contribution,
+                       remarks: Sequence[RemarkInput]) -> list[RemarkInput]:
+    section_ids = {s.id for s in contribution.sections}
+    cleaned = []
+    for remark in remarks:
+        if not remark.text or not remark.text.strip():
+            continue  # an empty per-section remark box is simply not a remark
+        if remark.section_id is not None and remark.section_id not in section_ids:
+            raise InvalidInput("A remark refers to a section that is not in this contribution.")
+        cleaned.append(RemarkInput(validate_section_text(remark.text, field="remark"),
+                                   remark.section_id))
+    return cleaned
+
+
+def transition(actor: Actor, contribution_id: int, trigger: str, *,
+               expected_version: int | None = None,
+               remarks: Sequence[RemarkInput] = (), reason: str | None = None) -> Contribution:
+    """Fire a user trigger (submit, withdraw, approve, return, resubmit, consolidate, reopen)."""
+    contribution = get_contribution(contribution_id)
+    check_version(contribution, expected_version, "contribution")
+    cleaned_remarks = _validated_remarks(contribution, remarks)
+    if reason is not None:
+        reason = validate_section_text(reason, field="reason").strip() or None
+    roles = roles_for(actor, contribution.area_id)
+    round_before = contribution.round
+    from_state, to_state = fire(
+        CONTRIBUTION_WORKFLOW, contribution, trigger, actor, roles,
+        object_type="contribution",
+        remarks=[r.text for r in cleaned_remarks], reason=reason,
+    )
+    moment = now()
+    if trigger in ("submit", "resubmit"):
+        contribution.submitted_by_id, contribution.submitted_at = actor.id, moment
+    elif trigger == "approve":
+        contribution.reviewed_by_id = actor.id
+    elif trigger == "consolidate":
+        contribution.consolidated_by_id = actor.id
+    if trigger in ("return", "reopen"):
+        # The drafters start a new round: review separation looks only at the new one.
+        contribution.round += 1
+        contribution.reviewed_by_id = contribution.consolidated_by_id = None
+    stored_remarks = [
+        Remark(contribution_id=contribution.id, section_id=r.section_id, trigger=trigger,
+               round=round_before, text=r.text, author_id=actor.id, created_at=moment)
+        for r in cleaned_remarks
+    ]
+    if reason:
+        stored_remarks.append(Remark(contribution_id=contribution.id, trigger=trigger,
+                                     round=round_before, text=reason, author_id=actor.id,
+                                     created_at=moment))
+    db.session.add_all(stored_remarks)
+    db.session.flush()
+    record_event(
+        f"contribution.{trigger}", actor=actor, object_type="contribution",
+        object_id=contribution.id, from_state=from_state, to_state=to_state,
+        data={
+            "area": contribution.area.name,
+            "period": contribution.period.name,
+            "round": round_before,
+            "version": contribution.version,
+            "remarks": [{"remark_id": m.id, "section_id": m.section_id, "text": m.text}
+                        for m in stored_remarks if m.text != reason],
+            "reason": reason,
+        },
+    )
+    return contribution
+
+
+def submit(actor: Actor, contribution_id: int, **kw) -> Contribution:
+    return transition(actor, contribution_id, "submit", **kw)
+
+
+def withdraw(actor: Actor, contribution_id: int, **kw) -> Contribution:
+    return transition(actor, contribution_id, "withdraw", **kw)
+
+
+def approve(actor: Actor, contribution_id: int, **kw) -> Contribution:
+    return transition(actor, contribution_id, "approve", **kw)
+
+
+def return_with_remarks(actor: Actor, contribution_id: int,
+                        remarks: Sequence[RemarkInput], **kw) -> Contribution:
+    return transition(actor, contribution_id, "return", remarks=remarks, **kw)
+
+
+def resubmit(actor: Actor, contribution_id: int, **kw) -> Contribution:
+    return transition(actor, contribution_id, "resubmit", **kw)
+
+
+def consolidate(actor: Actor, contribution_id: int, **kw) -> Contribution:
+    return transition(actor, contribution_id, "consolidate", **kw)
+
+
+def reopen(actor: Actor, contribution_id: int, reason: str, **kw) -> Contribution:
+    return transition(actor, contribution_id, "reopen", reason=reason, **kw)
+
+
+def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
+                 expected_version: int | None = None) -> Contribution:
+    """Exclude a contribution from the period's consolidation (reason required), or include it
+    again (reason None). Only the consolidator, only while the consolidation is open."""
+    contribution = get_contribution(contribution_id)
+    action = "contribution.exclude" if reason is not None else "contribution.include"
+    where = {"action": action, "object_type": "contribution", "object_id": contribution.id}
+    if "consolidator" not in roles_for(actor, None):
+        raise deny("Only the coordinator may exclude a contribution from the consolidation.",
+                   **where)
+    check_version(contribution, expected_version, "contribution")
+    consolidation = contribution.period.consolidation
+    if consolidation is None or consolidation.state != "open":
+        raise InvalidTransition("The period's consolidation is not open.", **where)
+    if contribution.state == "approved":
+        raise InvalidTransition("An approved contribution cannot be excluded.", **where)
+    if reason is not None:
+        reason = validate_section_text(reason, field="reason").strip()
+        if not reason:
+            raise InvalidInput("A reason is required to exclude a contribution.", **where)
+        if contribution.excluded_reason is not None:
+            raise InvalidTransition("The contribution is already excluded.", **where)
+        contribution.excluded_by_id = actor.id
+    else:
+        if contribution.excluded_reason is None:
+            raise InvalidTransition("The contribution is not excluded.", **where)
+        contribution.excluded_by_id = None
+    contribution.excluded_reason = reason
+    contribution.updated_at = now()
+    db.session.flush()
+    record_event(action, actor=actor, object_type="contribution", object_id=contribution.id,
+                 from_state=contribution.state, to_state=contribution.state,
+                 data={"area": contribution.area.name, "period": contribution.period.name,
+                       "reason": reason, "version": contribution.version})
+    return contribution
+
+
+def exclude(actor: Actor, contribution_id: int, reason: str, **kw) -> Contribution:
+    if reason is None or not str(reason).strip():
+        contribution = get_contribution(contribution_id)
+        raise InvalidInput("A reason is required to exclude a contribution.",
+                           action="contribution.exclude", object_type="contribution",
+                           object_id=contribution.id)
+    return set_excluded(actor, contribution_id, reason, **kw)
+
+
+def include(actor: Actor, contribution_id: int, **kw) -> Contribution:
+    return set_excluded(actor, contribution_id, None, **kw)

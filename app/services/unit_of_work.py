@@ -1,0 +1,54 @@
+"""One write transaction per operation: commit on success; on refusal roll back the change
+and keep a security event of the attempt (in its own small transaction)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.database import write_intent
+from app.extensions import db
+from app.services.actors import Actor
+from app.services.audit import record_event
+from app.services.errors import InvalidTransition, NotAllowed, StaleVersion
+
+
+@contextmanager
+def operation(actor: Actor | None) -> Iterator[None]:
+    session = db.session
+    # End any read transaction so the write transaction starts with the write lock (SQLite).
+    session.rollback()
+    with write_intent():
+        try:
+            yield
+            session.commit()
+        except StaleDataError as error:
+            session.rollback()
+            raise StaleVersion(
+                "Someone else changed this at the same time. Reload and try again."
+            ) from error
+        except (NotAllowed, InvalidTransition) as refusal:
+            session.rollback()
+            if isinstance(refusal, NotAllowed) or refusal.details.get("log_refusal"):
+                _record_refusal(actor, refusal)
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _record_refusal(actor: Actor | None, refusal: NotAllowed | InvalidTransition) -> None:
+    details = refusal.details
+    action = (
+        "security.permission_denied" if isinstance(refusal, NotAllowed)
+        else "security.transition_refused"
+    )
+    record_event(
+        action,
+        actor=actor,
+        object_type=details.get("object_type"),
+        object_id=details.get("object_id"),
+        data={"attempted": details.get("action"), "reason": refusal.message},
+    )
+    db.session.commit()

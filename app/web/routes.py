@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.services import auth
+from app.services.unit_of_work import operation
+from app.services.tasks import tasks_for
+
+web = Blueprint("web", __name__, template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never redirect a signed-in user to another site.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("web.start")
+
+
+@web.get("/login")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.start"))
+    return render_template("login.html", email="", next=request.args.get("next", ""))
+
+
+@web.post("/login")
+def login_post():
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    with operation(None):
+        user = auth.authenticate(email, password)
+    if user is None:
+        flash("Fel e-postadress eller lösenord.", "error")
+        return render_template("login.html", email=email,
+                               next=request.form.get("next", "")), 401
+    login_user(user)
+    flash(f"Välkommen, {user.name}.", "success")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@web.post("/logout")
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    with operation(user):
+        auth.record_logout(user)
+    logout_user()
+    flash("Du är utloggad.", "success")
+    return redirect(url_for("web.login"))
+
+
+@web.get("/")
+@login_required
+def start():
+    return render_template("start.html", tasks=tasks_for(current_user))
