@@ -1,0 +1,19 @@
+from app.services import contributions
+from app.services.audit import verify_chain
+from tests.factories import advance, run
+
+
+def test_world_flows_to_consolidated(world):
+    contribution = advance(world, "Norr", "consolidated")
+    assert contribution.state == "consolidated"
+    assert verify_chain().ok
+
+
+def test_return_requires_remarks(world):
+    import pytest
+
+    from app.services.errors import InvalidInput
+
+    advance(world, "Norr", "police_review")
+    with pytest.raises(InvalidInput):
+        run(world, "reviewer", contributions.transition, world.contribution().id, "return")
