@@ -197,10 +197,15 @@ def audit_verify():
 
 @demo_cli.command("load")
 @click.option("--reset", is_flag=True, help="Empty the database first (destroys everything).")
-def demo_load(reset):
+@click.option("--if-empty", is_flag=True,
+              help="Load only into an empty database; otherwise say so and change nothing.")
+def demo_load(reset, if_empty):
     """Fill an empty database with demo data."""
-    from app.demo import DEMO_PASSWORD, DemoRefused, load_demo
+    from app.demo import DEMO_PASSWORD, DemoRefused, database_is_empty, load_demo
 
+    if if_empty and not reset and not database_is_empty():
+        click.echo("The database already has data: demo data not loaded.")
+        return
     try:
         summary = load_demo(reset=reset)
     except DemoRefused as refusal:

@@ -58,7 +58,9 @@ def slug(name: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum() or ch == "-")
 
 
-def _is_empty() -> bool:
+def database_is_empty() -> bool:
+    if "audit_events" not in set(inspect(db.engine).get_table_names()):
+        return True
     for model in (User, Organisation, AuditEvent):
         if db.session.scalar(select(func.count()).select_from(model)):
             return False
@@ -292,7 +294,7 @@ def load_demo(reset: bool = False, now: datetime | None = None) -> str:
         if not reset:
             raise DemoRefused("The database has no schema: run `flask --app app db upgrade` "
                               "first (or use --reset).")
-    elif not _is_empty() and not reset:
+    elif not database_is_empty() and not reset:
         raise DemoRefused("The database is not empty: refusing to load demo data. "
                           "Use --reset to empty it first (this destroys everything in it).")
     if reset:
