@@ -64,14 +64,6 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
-def _reset_postgres_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def _truncate_postgres(url: str) -> None:
     """Empty every table between tests. The append-only triggers refuse TRUNCATE; the
     superuser's replica mode skips them, which only a test harness may do."""
@@ -85,10 +77,36 @@ def _truncate_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _private_postgres_database(server_url: str) -> str:
+    """A database of this test run's own on the given server, so that runs in parallel (or a
+    developer's data in the named database) never collide. Dropped at the end of the run."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    name = f"lagesbild_test_{os.getpid()}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(private_url: str, server_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    name = make_url(private_url).database
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 class DatabaseKind:
     """Builds the schema once per session and hands each test an empty database."""
 
     def __init__(self, kind_url: str, tmp_root):
+        self.server_url = kind_url
         self.kind_url = kind_url
         self.tmp_root = tmp_root
         self.template = None
@@ -96,7 +114,7 @@ class DatabaseKind:
 
     def prepare(self) -> None:
         if self.is_postgres:
-            _reset_postgres_schema(self.kind_url)
+            self.kind_url = _private_postgres_database(self.server_url)
             _migrate(self.kind_url)
         else:
             self.template = self.tmp_root / "template.sqlite"
@@ -113,6 +131,10 @@ class DatabaseKind:
         if self.is_postgres:
             _truncate_postgres(self.kind_url)
 
+    def finish(self) -> None:
+        if self.is_postgres:
+            _drop_postgres_database(self.kind_url, self.server_url)
+
 
 @pytest.fixture(scope="session")
 def main_database(tmp_path_factory):
@@ -121,7 +143,8 @@ def main_database(tmp_path_factory):
         require_postgres(url)
     kind = DatabaseKind(url, tmp_path_factory.mktemp("db"))
     kind.prepare()
-    return kind
+    yield kind
+    kind.finish()
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +152,8 @@ def postgres_database(tmp_path_factory):
     require_postgres(POSTGRES_URL)
     kind = DatabaseKind(POSTGRES_URL, tmp_path_factory.mktemp("pg"))
     kind.prepare()
-    return kind
+    yield kind
+    kind.finish()
 
 
 def _app_for(kind: DatabaseKind, tmp_path):

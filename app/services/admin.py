@@ -52,28 +52,24 @@ def _clean_name(value: str | None, what: str, limit: int = 200) -> str:
     return cleaned
 
 
+def _find_by_name(model, name: str, what: str, order_by):
+    found = db.session.scalar(select(model).where(model.name == name))
+    if found is None:
+        known = ", ".join(db.session.scalars(select(model.name).order_by(order_by)))
+        raise InvalidInput(f"Unknown {what} '{name}'. Known: {known or 'none'}.")
+    return found
+
+
 def find_organisation(name: str) -> Organisation:
-    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
-    if organisation is None:
-        known = ", ".join(db.session.scalars(select(Organisation.name).order_by(Organisation.name)))
-        raise InvalidInput(f"Unknown organisation '{name}'. Known: {known or 'none'}.")
-    return organisation
+    return _find_by_name(Organisation, name, "organisation", Organisation.name)
 
 
 def find_area(name: str) -> Area:
-    area = db.session.scalar(select(Area).where(Area.name == name))
-    if area is None:
-        known = ", ".join(db.session.scalars(select(Area.name).order_by(Area.name)))
-        raise InvalidInput(f"Unknown area '{name}'. Known: {known or 'none'}.")
-    return area
+    return _find_by_name(Area, name, "area", Area.name)
 
 
 def find_period(name: str) -> Period:
-    period = db.session.scalar(select(Period).where(Period.name == name))
-    if period is None:
-        known = ", ".join(db.session.scalars(select(Period.name).order_by(Period.id)))
-        raise InvalidInput(f"Unknown period '{name}'. Known: {known or 'none'}.")
-    return period
+    return _find_by_name(Period, name, "period", Period.id)
 
 
 def create_organisation(actor: Actor, name: str, kind: str) -> Organisation:

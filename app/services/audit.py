@@ -80,7 +80,8 @@ def _organisation_name(actor: "User | SystemActor | None") -> str | None:
     return None
 
 
-def _lock_chain_head() -> None:
+def lock_chain_head() -> None:
+    """Serialise appends on PostgreSQL (held to the end of the transaction; re-entrant)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
 
@@ -98,7 +99,7 @@ def record_event(
     """Append one event in the current transaction. Call it after the change it records."""
     # Flush first: a stale version or constraint error must surface before we take the lock.
     db.session.flush()
-    _lock_chain_head()
+    lock_chain_head()
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

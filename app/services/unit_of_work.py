@@ -1,5 +1,11 @@
 """One write transaction per operation: commit on success; on refusal roll back the change
-and keep a security event of the attempt (in its own small transaction)."""
+and keep a security event of the attempt (in its own small transaction).
+
+Write operations are serialised: on SQLite by BEGIN IMMEDIATE, on PostgreSQL by taking the
+audit chain's advisory lock first. Taking it first (not only when the audit event is
+appended) means no operation ever holds row locks while waiting for the chain, so two
+operations cannot deadlock; and an operation always reads the state its predecessor committed.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.database import write_intent
 from app.extensions import db
 from app.services.actors import Actor
-from app.services.audit import record_event
+from app.services.audit import lock_chain_head, record_event
 from app.services.errors import InvalidTransition, NotAllowed, StaleVersion
 
 
@@ -21,6 +27,7 @@ def operation(actor: Actor | None) -> Iterator[None]:
     session.rollback()
     with write_intent():
         try:
+            lock_chain_head()
             yield
             session.commit()
         except StaleDataError as error:
