@@ -14,7 +14,7 @@ from app.services.actors import Actor
 from app.services.audit import record_event
 from app.services.errors import NotFound
 from app.services.text_rules import validate_section_text
-from app.services.transitions import check_version, fire
+from app.services.transitions import check_version, fire, require_trigger_role
 
 
 def get_consolidation(consolidation_id: int) -> Consolidation:
@@ -28,10 +28,13 @@ def transition(actor: Actor, consolidation_id: int, trigger: str, *,
                expected_version: int | None = None,
                remarks: Sequence[str] = ()) -> Consolidation:
     consolidation = get_consolidation(consolidation_id)
+    roles = roles_for(actor, None)
+    require_trigger_role(CONSOLIDATION_WORKFLOW, consolidation, trigger, roles,
+                         object_type="consolidation")
     check_version(consolidation, expected_version, "consolidation")
     cleaned = [validate_section_text(r, field="remark") for r in remarks if r and r.strip()]
     from_state, to_state = fire(
-        CONSOLIDATION_WORKFLOW, consolidation, trigger, actor, roles_for(actor, None),
+        CONSOLIDATION_WORKFLOW, consolidation, trigger, actor, roles,
         object_type="consolidation", remarks=cleaned,
     )
     moment = now()

@@ -23,7 +23,7 @@ from app.services.audit import record_event
 from app.services.errors import InvalidInput, InvalidTransition, NotFound
 from app.services.guards import guard_check_for
 from app.services.text_rules import validate_section_text
-from app.services.transitions import check_version, fire
+from app.services.transitions import check_version, fire, require_trigger_role
 
 
 @dataclass(frozen=True)
@@ -127,11 +127,13 @@ def transition(actor: Actor, contribution_id: int, trigger: str, *,
                remarks: Sequence[RemarkInput] = (), reason: str | None = None) -> Contribution:
     """Fire a user trigger (submit, withdraw, approve, return, resubmit, consolidate, reopen)."""
     contribution = get_contribution(contribution_id)
+    roles = roles_for(actor, contribution.area_id)
+    require_trigger_role(CONTRIBUTION_WORKFLOW, contribution, trigger, roles,
+                         object_type="contribution")
     check_version(contribution, expected_version, "contribution")
     cleaned_remarks = _validated_remarks(contribution, remarks)
     if reason is not None:
         reason = validate_section_text(reason, field="reason").strip() or None
-    roles = roles_for(actor, contribution.area_id)
     round_before = contribution.round
     from_state, to_state = fire(
         CONTRIBUTION_WORKFLOW, contribution, trigger, actor, roles,
@@ -154,11 +156,11 @@ def transition(actor: Actor, contribution_id: int, trigger: str, *,
                round=round_before, text=r.text, author_id=actor.id, created_at=moment)
         for r in cleaned_remarks
     ]
-    if reason:
-        stored_remarks.append(Remark(contribution_id=contribution.id, trigger=trigger,
-                                     round=round_before, text=reason, author_id=actor.id,
-                                     created_at=moment))
-    db.session.add_all(stored_remarks)
+    # A reason (reopen) is kept as a remark too, so the drafters see why it came back.
+    reason_remark = reason and Remark(contribution_id=contribution.id, trigger=trigger,
+                                      round=round_before, text=reason, author_id=actor.id,
+                                      created_at=moment)
+    db.session.add_all(stored_remarks + ([reason_remark] if reason_remark else []))
     db.session.flush()
     record_event(
         f"contribution.{trigger}", actor=actor, object_type="contribution",
@@ -169,8 +171,9 @@ def transition(actor: Actor, contribution_id: int, trigger: str, *,
             "round": round_before,
             "version": contribution.version,
             "remarks": [{"remark_id": m.id, "section_id": m.section_id, "text": m.text}
-                        for m in stored_remarks if m.text != reason],
+                        for m in stored_remarks],
             "reason": reason,
+            "reason_remark_id": reason_remark.id if reason_remark else None,
         },
     )
     return contribution
@@ -219,8 +222,6 @@ def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
     consolidation = contribution.period.consolidation
     if consolidation is None or consolidation.state != "open":
         raise InvalidTransition("The period's consolidation is not open.", **where)
-    if contribution.state == "approved":
-        raise InvalidTransition("An approved contribution cannot be excluded.", **where)
     if reason is not None:
         reason = validate_section_text(reason, field="reason").strip()
         if not reason:

@@ -31,6 +31,23 @@ def check_version(subject: Any, expected_version: int | None, what: str) -> None
         )
 
 
+def require_trigger_role(workflow: Workflow, subject: Any, trigger: str, roles: Iterable[str],
+                         *, object_type: str) -> None:
+    """Refuse an actor who holds no role that may ever fire `trigger` here, before anything
+    else is looked at: an outsider learns nothing about versions or states, and the attempt
+    is logged as a permission denial."""
+    entries = [t for t in workflow.definition.transitions if t.trigger == trigger]
+    where = {"action": f"{object_type}.{trigger}", "object_type": object_type,
+             "object_id": subject.id}
+    if not entries:
+        raise InvalidInput(f"Unknown action '{trigger}'.", **where)
+    if not any(t.roles & set(roles) for t in entries if not t.internal):
+        raise deny(
+            f"You do not have a role that may '{trigger}' this {object_type.replace('_', ' ')}.",
+            **where,
+        )
+
+
 def fire(
     workflow: Workflow,
     subject: Any,
