@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
+    # First: every other before_request hook (CSRF's included) may end the request, and its
+    # error page and log line need the request id.
+    _install_request_context(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
@@ -33,7 +36,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     register_cli(app)
-    _install_request_context(app)
     logging.basicConfig(level=logging.INFO)
     return app
 

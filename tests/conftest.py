@@ -7,10 +7,12 @@ with a message, or fail when LAGESBILD_REQUIRE_POSTGRES=1 (as in CI).
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -43,15 +45,27 @@ def require_postgres(url: str = POSTGRES_URL) -> None:
     pytest.skip(message)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty contextvars context, so it gets its own application
+    context, `g` and database session, as under a real server. (The `app` fixture keeps an
+    application context pushed; Flask would reuse it for every request of the test, sharing
+    Flask-Login's cached user and Flask-WTF's CSRF token between clients.)"""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
+
+
 def _make_app(url: str):
     from app import create_app
 
-    return create_app({
+    app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
     })
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def _migrate(url: str) -> None:

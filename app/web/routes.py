@@ -13,8 +13,11 @@ web = Blueprint("web", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect a signed-in user to another site.
+    # Only local paths: never redirect a signed-in user to another site. Backslashes and
+    # control characters are refused outright: browsers read "\" as "/" and drop tabs and
+    # newlines (so "/\t/evil" is "//evil"), and a newline cannot go into a Location header.
     if target and target.startswith("/") and not target.startswith("//") \
+            and not any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target) \
             and not urlsplit(target).netloc:
         return target
     return url_for("web.start")
