@@ -1,0 +1,134 @@
+"""The database itself refuses to change or remove history: audit events, section revisions
+and remarks (triggers from the initial migration), on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from app.extensions import db
+from app.models import AuditEvent, Section
+from app.services.audit import verify_chain
+from tests.audit.support import APPEND_ONLY_TABLES, ON_EACH_DATABASE
+from tests.factories import advance
+
+# A column to overwrite in each table, and a value to overwrite it with.
+UPDATES = {
+    "audit_events": "action = 'x'",
+    "section_revisions": "text = 'omskriven historia'",
+    "remarks": "text = 'omskriven anmärkning'",
+}
+
+
+@pytest.fixture
+def history(world):
+    """A contribution that was submitted and returned with a remark: every append-only table
+    has rows."""
+    advance(world, "Norr", "returned")
+    db.session.rollback()
+    for table in APPEND_ONLY_TABLES:
+        assert db.session.scalar(text(f"SELECT count(*) FROM {table}")) > 0, table
+    return world
+
+
+def _snapshot(table: str) -> list[tuple]:
+    db.session.rollback()
+    return [tuple(r) for r in db.session.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+
+
+def _refused(sql: str) -> DBAPIError:
+    """Run `sql` in its own transaction; it must fail, and the transaction is rolled back."""
+    db.session.rollback()
+    with pytest.raises(DBAPIError) as refusal:
+        db.session.execute(text(sql))
+    db.session.rollback()
+    return refusal.value
+
+
+@ON_EACH_DATABASE
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_update_is_refused_and_the_rows_are_unchanged(history, database, table):
+    before = _snapshot(table)
+    error = _refused(f"UPDATE {table} SET {UPDATES[table]}")
+    assert f"{table} is append-only: UPDATE refused" in str(error)
+    assert _snapshot(table) == before
+
+
+@ON_EACH_DATABASE
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_update_of_one_row_is_refused(history, database, table):
+    before = _snapshot(table)
+    error = _refused(f"UPDATE {table} SET {UPDATES[table]} WHERE "
+                     f"{'seq' if table == 'audit_events' else 'id'} = 1")
+    assert "append-only" in str(error)
+    assert _snapshot(table) == before
+
+
+@ON_EACH_DATABASE
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_delete_is_refused_and_the_rows_remain(history, database, table):
+    before = _snapshot(table)
+    error = _refused(f"DELETE FROM {table}")
+    assert f"{table} is append-only: DELETE refused" in str(error)
+    assert _snapshot(table) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_truncate_is_refused_on_postgres(history, dialect, table):
+    assert dialect == "postgresql"
+    before = _snapshot(table)
+    error = _refused(f"TRUNCATE {table}")
+    assert f"{table} is append-only: TRUNCATE refused" in str(error)
+    assert _snapshot(table) == before
+
+
+@pytest.mark.postgres
+def test_postgres_refusal_is_a_privilege_error(history):
+    """The guard raises SQLSTATE 42501 (insufficient_privilege), not a generic error."""
+    error = _refused("DELETE FROM audit_events WHERE seq = 1")
+    assert error.orig.sqlstate == "42501"
+
+
+@ON_EACH_DATABASE
+def test_the_orm_cannot_change_or_delete_an_event(history, database):
+    before = _snapshot("audit_events")
+    event = db.session.get(AuditEvent, 3)
+    event.actor_name = "Mallory"
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+
+    db.session.delete(db.session.get(AuditEvent, 3))
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+    assert _snapshot("audit_events") == before
+    assert verify_chain().ok
+
+
+@ON_EACH_DATABASE
+def test_deleting_a_section_cannot_take_its_revisions_with_it(history, database):
+    """sections -> section_revisions is ON DELETE CASCADE: the cascaded delete hits the guard,
+    so a section with history cannot be removed."""
+    section_id = db.session.scalar(select(Section.id).order_by(Section.id).limit(1))
+    before = _snapshot("section_revisions")
+    error = _refused(f"DELETE FROM sections WHERE id = {section_id}")
+    assert "section_revisions is append-only: DELETE refused" in str(error)
+    assert _snapshot("section_revisions") == before
+    assert db.session.get(Section, section_id) is not None
+
+
+@ON_EACH_DATABASE
+def test_appending_still_works_after_refusals(history, database):
+    from app.services.audit import record_event
+    from app.services.unit_of_work import operation
+    from tests.factories import SETUP
+
+    count = len(_snapshot("audit_events"))
+    _refused("DELETE FROM audit_events")
+    with operation(SETUP):
+        record_event("test.append", actor=SETUP, data={"efter": "vägran"})
+    assert len(_snapshot("audit_events")) == count + 1
+    result = verify_chain()
+    assert result.ok and result.count == count + 1
