@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from app.config import settings_from_environment
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
+from app.i18n import init_i18n
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     _install_request_context(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_i18n(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -646,7 +646,8 @@ class Workflow:
             guard, message = failing
             spec = self._guard_specs[guard]
             raise GuardFailed(
-                message.strip() or spec.description_en,
+                # Not message.strip(): that would drop a str subclass (a translatable message).
+                message if message.strip() else spec.description_en,
                 trigger=trigger,
                 state=state,
                 guard=guard,

@@ -12,18 +12,17 @@ from app.models.contribution import (
     SectionRevision,
 )
 from app.models.organisation import (
-    ORGANISATION_KIND_LABELS_SV,
     Organisation,
     OrganisationKind,
     area_organisations,
 )
 from app.models.period import Period
 from app.models.topic import Topic, TopicScope
-from app.models.user import AREA_ROLES, CITY_ROLES, ROLE_LABELS_SV, Membership, Role, User
+from app.models.user import AREA_ROLES, CITY_ROLES, Membership, Role, User
 
 __all__ = [
     "AREA_ROLES", "CITY_ROLES", "CONSOLIDATION_STATES", "CONTRIBUTION_STATES", "GENESIS_HASH",
-    "MAX_SECTION_CHARS", "ORGANISATION_KIND_LABELS_SV", "ROLE_LABELS_SV", "Area", "AuditEvent",
+    "MAX_SECTION_CHARS", "Area", "AuditEvent",
     "Consolidation", "Contribution", "Membership", "Organisation", "OrganisationKind", "Period",
     "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",
     "User", "area_organisations",

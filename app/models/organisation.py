@@ -14,12 +14,6 @@ class OrganisationKind(enum.StrEnum):
     CITY_OFFICE = "city_office"
 
 
-ORGANISATION_KIND_LABELS_SV = {
-    OrganisationKind.DISTRICT_OFFICE: "Stadsdelsförvaltning",
-    OrganisationKind.POLICE: "Polisen",
-    OrganisationKind.CITY_OFFICE: "Stadsledningskontoret",
-}
-
 area_organisations = Table(
     "area_organisations",
     db.metadata,

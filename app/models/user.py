@@ -22,15 +22,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-ROLE_LABELS_SV = {
-    Role.DRAFTER: "Skribent",
-    Role.REVIEWER: "Granskare (polis)",
-    Role.CONSOLIDATOR: "Samordnare",
-    Role.APPROVER: "Fastställare",
-    Role.AUDITOR: "Revisor",
-    Role.ADMIN: "Administratör",
-}
-
 # Roles that act on one area's contribution; the others work city-wide.
 AREA_ROLES = frozenset({Role.DRAFTER, Role.REVIEWER})
 CITY_ROLES = frozenset(Role) - AREA_ROLES

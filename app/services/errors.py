@@ -10,9 +10,17 @@ class DomainError(Exception):
     http_status = 400
 
     def __init__(self, message: str, **details):
+        """`message` is English; give an app.i18n.Msg to have it shown translated."""
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
+        self.template = getattr(message, "template", self.message)
+        self.params = getattr(message, "params", {})
         self.details = details
+
+    def translated(self, gettext) -> str:
+        from app.i18n import translate
+
+        return translate(self.template, self.params, gettext)
 
     def __str__(self) -> str:
         return self.message

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, Transition
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
 
 from app.extensions import db
+from app.i18n import N_, Msg
 from app.models import Consolidation, Contribution, Period, User
 from app.services.access import roles_for
 from app.services.guards import guard_check_for
@@ -19,7 +20,7 @@ class Task:
     kind: str  # "contribution" or "consolidation"
     subject: Contribution | Consolidation
     title: str
-    state_label: str
+    state: State
     actions: list[Transition] = field(default_factory=list)
     can_edit: bool = False
     blocked: list[str] = field(default_factory=list)  # why an action is not possible yet
@@ -42,7 +43,7 @@ def tasks_for(user: User) -> list[Task]:
         if actions or editor:
             tasks.append(Task(
                 "contribution", contribution, contribution.title,
-                CONTRIBUTION_WORKFLOW.state(contribution.state).label_sv,
+                CONTRIBUTION_WORKFLOW.state(contribution.state),
                 actions, editor is not None,
             ))
     city_roles = roles_for(user, None)
@@ -56,7 +57,8 @@ def tasks_for(user: User) -> list[Task]:
             if actions:
                 tasks.append(Task(
                     "consolidation", consolidation,
-                    f"Sammanställd lägesbild {consolidation.period.name}",
-                    CONSOLIDATION_WORKFLOW.state(consolidation.state).label_sv, actions,
+                    Msg(N_("Consolidated situation report {period}"),
+                        period=consolidation.period.name),
+                    CONSOLIDATION_WORKFLOW.state(consolidation.state), actions,
                 ))
     return tasks

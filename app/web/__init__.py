@@ -7,7 +7,12 @@ from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
-from app.models import ROLE_LABELS_SV, User
+from flask_babel import get_locale, gettext, lazy_gettext
+from flask_login import current_user
+
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Msg
+from app.models import User
+from app.web.menu import main_menu, register_menu_item
 from app.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -26,21 +31,33 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(web)
     login_manager.login_view = "web.login"
-    login_manager.login_message = "Logga in för att se sidan."
+    login_manager.login_message = lazy_gettext("Log in to see the page.")
     login_manager.login_message_category = "info"
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        return _error_page(error.http_status, error.message)
+        return _error_page(error.http_status, error.translated(gettext))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        return _error_page(400, "Formuläret hade gått ut eller saknade sin säkerhetskod. "
-                                "Ladda om sidan och försök igen.")
+        return _error_page(400, gettext("The form had expired or lacked its security code. "
+                                        "Reload the page and try again."))
 
     @app.context_processor
     def _helpers():
-        return {"role_summary": role_summary}
+        return {
+            "role_summary": role_summary,
+            "current_language": str(get_locale() or DEFAULT_LANGUAGE),
+            "languages": LANGUAGES,
+            "main_menu": lambda: main_menu(current_user),
+        }
+
+    @app.template_filter("tr")
+    def _translate_message(value):
+        """Shows an app.i18n.Msg in the request's language; other values as they are."""
+        return value.translated() if isinstance(value, Msg) else value
+
+    register_menu_item("web.start", N_("My tasks"), 10)
 
     for status in (403, 404, 405):
         app.register_error_handler(status, lambda e, s=status: _error_page(s, None))
@@ -51,26 +68,41 @@ def register_web(app: Flask) -> None:
         return _error_page(500, None)
 
 
+ROLE_LABELS = {
+    "drafter": N_("Drafter"),
+    "reviewer": N_("Reviewer (police)"),
+    "consolidator": N_("Coordinator"),
+    "approver": N_("Approver"),
+    "auditor": N_("Auditor"),
+    "admin": N_("Administrator"),
+}
+
+
+def role_label(role: str) -> str:
+    return gettext(ROLE_LABELS.get(role, role))
+
+
 def role_summary(user: User) -> str:
     parts = []
     for membership in user.memberships:
-        label = ROLE_LABELS_SV.get(membership.role, membership.role)
+        label = role_label(membership.role)
         parts.append(f"{label} – {membership.area.name}" if membership.area else label)
-    return ", ".join(parts) or "inga roller"
+    return ", ".join(parts) or gettext("no roles")
 
 
 ERROR_TITLES = {
-    400: "Felaktig uppgift",
-    403: "Åtkomst nekad",
-    404: "Sidan finns inte",
-    405: "Metoden stöds inte",
-    409: "Konflikt",
-    500: "Något gick fel",
+    400: N_("Invalid input"),
+    403: N_("Access denied"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    500: N_("Something went wrong"),
 }
 
 
 def _error_page(status: int, message: str | None):
     request_id = g.get("request_id", "-")
     log.info("error %s on request %s: %s", status, request_id, message)
-    return render_template("error.html", status=status, title=ERROR_TITLES.get(status, "Fel"),
+    return render_template("error.html", status=status,
+                           title=gettext(ERROR_TITLES.get(status, N_("Error"))),
                            message=message, request_id=request_id), status

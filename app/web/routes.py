@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.services import auth
 from app.services.unit_of_work import operation
+from app.i18n import LANGUAGES
 from app.services.tasks import tasks_for
 
 web = Blueprint("web", __name__, template_folder="templates")
@@ -37,11 +39,11 @@ def login_post():
     with operation(None):
         user = auth.authenticate(email, password)
     if user is None:
-        flash("Fel e-postadress eller lösenord.", "error")
+        flash(gettext("Wrong e-mail address or password."), "error")
         return render_template("login.html", email=email,
                                next=request.form.get("next", "")), 401
     login_user(user)
-    flash(f"Välkommen, {user.name}.", "success")
+    flash(gettext("Welcome, %(name)s.", name=user.name), "success")
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -52,7 +54,7 @@ def logout():
     with operation(user):
         auth.record_logout(user)
     logout_user()
-    flash("Du är utloggad.", "success")
+    flash(gettext("You are logged out."), "success")
     return redirect(url_for("web.login"))
 
 
@@ -60,3 +62,14 @@ def logout():
 @login_required
 def start():
     return render_template("start.html", tasks=tasks_for(current_user))
+
+
+@web.post("/language")
+def set_language():
+    """Switch the interface language (kept in the session, also before login)."""
+    language = request.form.get("lang", "")
+    if language not in LANGUAGES:
+        flash(gettext("Unknown language."), "error")
+    else:
+        session["lang"] = language
+    return redirect(_safe_next(request.form.get("next")))

@@ -89,7 +89,7 @@ def test_wrong_password_shows_the_error(page, live_server, screenshot, assert_ac
     log_in(page, email, password="fel-losenord")
 
     expect(page).to_have_url(url(live_server, "/login"))
-    expect(page.get_by_role("status")).to_have_text("Fel e-postadress eller lösenord.")
+    expect(page.get_by_role("alert")).to_have_text("Fel e-postadress eller lösenord.")
     expect(page.get_by_label("E-postadress")).to_have_value(email)
     expect(page.get_by_label("Lösenord")).to_have_value("")
     expect(page.get_by_role("button", name="Logga ut")).to_have_count(0)
