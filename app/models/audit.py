@@ -25,6 +25,11 @@ class AuditEvent(db.Model):
         Index("ix_audit_events_object", "object_type", "object_id", "seq"),
         Index("ix_audit_events_action_seq", "action", "seq"),
         Index("ix_audit_events_actor_seq", "actor_id", "seq"),
+        # Keyset paging newest-first under each filter: (filter, seq) indexes.
+        Index("ix_audit_events_period_seq", "period_id", "seq"),
+        Index("ix_audit_events_area_seq", "area_id", "seq"),
+        Index("ix_audit_events_contribution_seq", "contribution_id", "seq"),
+        Index("ix_audit_events_organisation_seq", "actor_organisation", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -36,6 +41,10 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(100))
     object_type: Mapped[str | None] = mapped_column(String(50))
     object_id: Mapped[str | None] = mapped_column(String(50))
+    # Where the event belongs, for filtering (no foreign keys: the trail outlives any row).
+    period_id: Mapped[int | None]
+    area_id: Mapped[int | None]
+    contribution_id: Mapped[int | None]
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[str] = mapped_column(Text, default="{}")

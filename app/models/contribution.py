@@ -88,6 +88,10 @@ class Section(db.Model):
     __table_args__ = (
         UniqueConstraint("contribution_id", "topic_id", name="uq_sections_contribution_topic"),
         CheckConstraint(f"length(text) <= {MAX_SECTION_CHARS}", name="text_length"),
+        CheckConstraint(
+            "handled_in_topic_id IS NULL OR handled_in_topic_id <> topic_id",
+            name="not_handled_in_itself",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,9 +103,14 @@ class Section(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A city-wide topic handled within one of the area's local topics ("... se nedan"):
+    # stored as a link so it stays right when the local topic is renamed.
+    handled_in_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
 
     contribution: Mapped[Contribution] = relationship(back_populates="sections")
-    topic: Mapped["Topic"] = relationship()  # noqa: F821
+    topic: Mapped["Topic"] = relationship(foreign_keys=[topic_id])  # noqa: F821
+    handled_in_topic: Mapped["Topic | None"] = relationship(  # noqa: F821
+        foreign_keys=[handled_in_topic_id])
     revisions: Mapped[list["SectionRevision"]] = relationship(
         back_populates="section", order_by="SectionRevision.number"
     )

@@ -163,6 +163,7 @@ def create_period(actor: Actor, name: str, *, drafting_deadline: date, review_de
                            for t in topics)
     db.session.flush()
     record_event("period.create", actor=actor, object_type="period", object_id=period.id,
+                 period_id=period.id,
                  data={"name": name, "deadlines": [d.isoformat() for d in deadlines],
                        "areas": [a.name for a in areas]})
     return period

@@ -28,8 +28,8 @@ _CHAIN_LOCK_KEY = 0x4C616765736269
 
 HASHED_FIELDS = (
     "seq", "occurred_at", "actor_id", "actor_name", "actor_organisation", "action",
-    "object_type", "object_id", "from_state", "to_state", "data", "request_id",
-    "client_address", "prev_hash",
+    "object_type", "object_id", "period_id", "area_id", "contribution_id", "from_state",
+    "to_state", "data", "request_id", "client_address", "prev_hash",
 )
 
 
@@ -95,6 +95,9 @@ def record_event(
     from_state: str | None = None,
     to_state: str | None = None,
     data: dict[str, Any] | None = None,
+    period_id: int | None = None,
+    area_id: int | None = None,
+    contribution_id: int | None = None,
 ) -> AuditEvent:
     """Append one event in the current transaction. Call it after the change it records."""
     # Flush first: a stale version or constraint error must surface before we take the lock.
@@ -114,6 +117,9 @@ def record_event(
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
+        period_id=period_id,
+        area_id=area_id,
+        contribution_id=contribution_id,
         from_state=from_state,
         to_state=to_state,
         data=canonical_json(data or {}),
@@ -125,6 +131,12 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def scope_of(contribution) -> dict[str, int]:
+    """The filter columns of an event about a contribution (or one of its sections)."""
+    return {"period_id": contribution.period_id, "area_id": contribution.area_id,
+            "contribution_id": contribution.id}
 
 
 @dataclass(frozen=True)

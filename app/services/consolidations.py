@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Consolidation, Remark
 from app.services.access import roles_for
 from app.services.actors import Actor
-from app.services.audit import record_event
+from app.services.audit import record_event, scope_of
 from app.services.errors import NotFound
 from app.services.text_rules import validate_section_text
 from app.services.transitions import check_version, fire, require_trigger_role
@@ -51,6 +51,7 @@ def transition(actor: Actor, consolidation_id: int, trigger: str, *,
     record_event(
         f"consolidation.{trigger}", actor=actor, object_type="consolidation",
         object_id=consolidation.id, from_state=from_state, to_state=to_state,
+        period_id=consolidation.period_id,
         data={
             "period": consolidation.period.name,
             "version": consolidation.version,
@@ -75,6 +76,7 @@ def _finalize_contributions(actor: Actor, consolidation: Consolidation) -> list[
         record_event(
             "contribution.finalize", actor=actor, object_type="contribution",
             object_id=contribution.id, from_state=from_state, to_state=to_state,
+            **scope_of(contribution),
             data={"area": contribution.area.name, "period": contribution.period.name,
                   "consolidation_id": consolidation.id, "version": contribution.version,
                   "sections": {str(s.id): s.version for s in contribution.ordered_sections}},

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Contribution, Remark, Section, SectionRevision, User
 from app.services.access import deny, roles_for
 from app.services.actors import Actor
-from app.services.audit import record_event
+from app.services.audit import record_event, scope_of
 from app.services.errors import InvalidInput, InvalidTransition, NotFound
 from app.services.guards import guard_check_for
 from app.services.text_rules import validate_section_text
@@ -93,7 +93,7 @@ def edit_section(actor: Actor, section_id: int, text: str | bytes,
     revision = add_revision(section, new_text, editor.cause, actor)
     record_event(
         "section.consolidation_edit" if editor.cause == "consolidation_edit" else "section.edit",
-        actor=actor, object_type="section", object_id=section.id,
+        actor=actor, object_type="section", object_id=section.id, **scope_of(contribution),
         data={
             "contribution_id": contribution.id,
             "topic": section.topic.heading,
@@ -165,6 +165,7 @@ def transition(actor: Actor, contribution_id: int, trigger: str, *,
     record_event(
         f"contribution.{trigger}", actor=actor, object_type="contribution",
         object_id=contribution.id, from_state=from_state, to_state=to_state,
+        **scope_of(contribution),
         data={
             "area": contribution.area.name,
             "period": contribution.period.name,
@@ -237,6 +238,7 @@ def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
     contribution.updated_at = now()
     db.session.flush()
     record_event(action, actor=actor, object_type="contribution", object_id=contribution.id,
+                 **scope_of(contribution),
                  from_state=contribution.state, to_state=contribution.state,
                  data={"area": contribution.area.name, "period": contribution.period.name,
                        "reason": reason, "version": contribution.version})

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.database import write_intent
 from app.extensions import db
 from app.services.actors import Actor
-from app.services.audit import lock_chain_head, record_event
+from app.services.audit import lock_chain_head, record_event, scope_of
 from app.services.errors import InvalidTransition, NotAllowed, StaleVersion
 
 
@@ -57,5 +57,24 @@ def _record_refusal(actor: Actor | None, refusal: NotAllowed | InvalidTransition
         object_type=details.get("object_type"),
         object_id=details.get("object_id"),
         data={"attempted": details.get("action"), "reason": refusal.message},
+        **_scope(details.get("object_type"), details.get("object_id")),
     )
     db.session.commit()
+
+
+def _scope(object_type: str | None, object_id) -> dict:
+    """Period, area and contribution of the refused attempt's object, for the audit filters."""
+    from app.models import Consolidation, Contribution, Section
+
+    if object_id is None:
+        return {}
+    if object_type == "contribution":
+        contribution = db.session.get(Contribution, int(object_id))
+        return scope_of(contribution) if contribution else {}
+    if object_type == "section":
+        section = db.session.get(Section, int(object_id))
+        return scope_of(section.contribution) if section else {}
+    if object_type == "consolidation":
+        consolidation = db.session.get(Consolidation, int(object_id))
+        return {"period_id": consolidation.period_id} if consolidation else {}
+    return {}

@@ -142,6 +142,9 @@ def upgrade():
     sa.Column('action', sa.String(length=100), nullable=False),
     sa.Column('object_type', sa.String(length=50), nullable=True),
     sa.Column('object_id', sa.String(length=50), nullable=True),
+    sa.Column('period_id', sa.Integer(), nullable=True),
+    sa.Column('area_id', sa.Integer(), nullable=True),
+    sa.Column('contribution_id', sa.Integer(), nullable=True),
     sa.Column('from_state', sa.String(length=32), nullable=True),
     sa.Column('to_state', sa.String(length=32), nullable=True),
     sa.Column('data', sa.Text(), nullable=False),
@@ -160,6 +163,10 @@ def upgrade():
         batch_op.create_index('ix_audit_events_action_seq', ['action', 'seq'], unique=False)
         batch_op.create_index('ix_audit_events_actor_seq', ['actor_id', 'seq'], unique=False)
         batch_op.create_index('ix_audit_events_object', ['object_type', 'object_id', 'seq'], unique=False)
+        batch_op.create_index('ix_audit_events_period_seq', ['period_id', 'seq'], unique=False)
+        batch_op.create_index('ix_audit_events_area_seq', ['area_id', 'seq'], unique=False)
+        batch_op.create_index('ix_audit_events_contribution_seq', ['contribution_id', 'seq'], unique=False)
+        batch_op.create_index('ix_audit_events_organisation_seq', ['actor_organisation', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_occurred_at'), ['occurred_at'], unique=False)
 
     op.create_table('consolidations',
@@ -234,7 +241,10 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('handled_in_topic_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('length(text) <= 20000', name=op.f('ck_sections_text_length')),
+    sa.CheckConstraint('handled_in_topic_id IS NULL OR handled_in_topic_id <> topic_id', name=op.f('ck_sections_not_handled_in_itself')),
+    sa.ForeignKeyConstraint(['handled_in_topic_id'], ['topics.id'], name=op.f('fk_sections_handled_in_topic_id_topics')),
     sa.ForeignKeyConstraint(['contribution_id'], ['contributions.id'], name=op.f('fk_sections_contribution_id_contributions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['topic_id'], ['topics.id'], name=op.f('fk_sections_topic_id_topics')),
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_sections_updated_by_id_users')),

@@ -122,6 +122,7 @@ def test_the_encoding_is_pinned():
         "seq": 7, "occurred_at": "2030-01-15T12:45:07.123456Z", "actor_id": 3,
         "actor_name": "Åsa Öberg", "actor_organisation": "Polisen – lokalpolisområde Norr",
         "action": "contribution.approve", "object_type": "contribution", "object_id": "1",
+        "period_id": 2, "area_id": 5, "contribution_id": 1,
         "from_state": "police_review", "to_state": "reviewed",
         "data": canonical_json({"område": "Norr", "anmärkning": "Gå vidare, åäö ÅÄÖ"}),
         "request_id": "abc123", "client_address": "192.0.2.10", "prev_hash": "a" * 64,
@@ -133,7 +134,7 @@ def test_the_encoding_is_pinned():
         + json.dumps(payload, sort_keys=True, separators=(",", ":"),
                      ensure_ascii=False).encode("utf-8")
     ).hexdigest()
-    expected = "2b13eac8d37123e29ae634526dcadda156be2b36d56b46aa9743b13cb46fc818"
+    expected = "8310dd12b763912732c83498fb8a41ecb6dcbf146674597b4d71a3cbd697d281"
     assert compute_hash(payload) == by_hand == expected
 
 
