@@ -1,6 +1,7 @@
 """Lägesbild: the application factory."""
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import uuid
@@ -11,6 +12,11 @@ from app.config import settings_from_environment
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 from app.i18n import init_i18n
+
+
+# Feature packages, each with register(app): blueprints, menu entries, CLI commands.
+FEATURES: tuple[str, ...] = (
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -38,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     register_cli(app)
+    for feature in FEATURES:
+        importlib.import_module(feature).register(app)
     logging.basicConfig(level=logging.INFO)
     return app
 
