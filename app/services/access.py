@@ -1,6 +1,7 @@
 """Role and area scope: which roles a user holds for one area (or city-wide)."""
 from __future__ import annotations
 
+from app.i18n import N_, Msg
 from app.models import Membership, Role, User
 from app.services.actors import Actor, SystemActor
 from app.services.errors import NotAllowed
@@ -32,7 +33,8 @@ def area_ids_for(user: User, role: str) -> set[int] | None:
 
 def deny(message: str, *, action: str, object_type: str | None = None,
          object_id: int | str | None = None) -> NotAllowed:
-    """A NotAllowed carrying what was attempted, for the security event."""
+    """A NotAllowed carrying what was attempted, for the security event. Give the message as
+    an app.i18n.Msg so it can be shown translated."""
     return NotAllowed(message, action=action, object_type=object_type, object_id=object_id)
 
 
@@ -40,4 +42,4 @@ def require_admin(actor: Actor, action: str) -> None:
     if isinstance(actor, SystemActor):
         return
     if Role.ADMIN not in roles_for(actor, None):
-        raise deny("Only an administrator may do this.", action=action)
+        raise deny(Msg(N_("Only an administrator may do this.")), action=action)

@@ -8,6 +8,7 @@ from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 from app.clock import now
 from app.extensions import db
+from app.i18n import N_, Msg
 from app.models import Consolidation, Remark
 from app.services.access import roles_for
 from app.services.actors import Actor
@@ -20,7 +21,8 @@ from app.services.transitions import check_version, fire, require_trigger_role
 def get_consolidation(consolidation_id: int) -> Consolidation:
     consolidation = db.session.get(Consolidation, consolidation_id)
     if consolidation is None:
-        raise NotFound(f"There is no consolidation {consolidation_id}.")
+        raise NotFound(Msg(N_("There is no consolidation {consolidation_id}."),
+                           consolidation_id=consolidation_id))
     return consolidation
 
 

@@ -16,6 +16,7 @@ from workflows import CONTRIBUTION_WORKFLOW
 
 from app.clock import now
 from app.extensions import db
+from app.i18n import N_, Msg
 from app.models import Contribution, Remark, Section, SectionRevision, User
 from app.services.access import deny, roles_for
 from app.services.actors import Actor
@@ -23,7 +24,7 @@ from app.services.audit import record_event, scope_of
 from app.services.errors import InvalidInput, InvalidTransition, NotFound
 from app.services.guards import guard_check_for
 from app.services.text_rules import validate_section_text
-from app.services.transitions import check_version, fire, require_trigger_role
+from app.services.transitions import check_version, fire, require_trigger_role, state_label
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,15 @@ class RemarkInput:
 def get_contribution(contribution_id: int) -> Contribution:
     contribution = db.session.get(Contribution, contribution_id)
     if contribution is None:
-        raise NotFound(f"There is no contribution {contribution_id}.")
+        raise NotFound(Msg(N_("There is no contribution {contribution_id}."),
+                           contribution_id=contribution_id))
     return contribution
 
 
 def get_section(section_id: int) -> Section:
     section = db.session.get(Section, section_id)
     if section is None:
-        raise NotFound(f"There is no section {section_id}.")
+        raise NotFound(Msg(N_("There is no section {section_id}."), section_id=section_id))
     return section
 
 
@@ -80,9 +82,11 @@ def edit_section(actor: Actor, section_id: int, text: str | bytes,
     if editor is None:
         may_ever_edit = any(e.role in roles for e in CONTRIBUTION_WORKFLOW.definition.editors)
         if not may_ever_edit:
-            raise deny("You do not have a role that may edit this contribution.", **where)
+            raise deny(Msg(N_("You do not have a role that may edit this contribution.")),
+                       **where)
         raise InvalidTransition(
-            f"The contribution cannot be edited by you in state '{contribution.state}'.",
+            Msg(N_("The contribution cannot be edited by you in state '{state}'."),
+                state=state_label(CONTRIBUTION_WORKFLOW, contribution.state)),
             log_refusal=True, **where,
         )
     new_text = validate_section_text(text)
@@ -116,7 +120,8 @@ def _validated_remarks(contribution: Contribution,
         if not remark.text or not remark.text.strip():
             continue  # an empty per-section remark box is simply not a remark
         if remark.section_id is not None and remark.section_id not in section_ids:
-            raise InvalidInput("A remark refers to a section that is not in this contribution.")
+            raise InvalidInput(
+                Msg(N_("A remark refers to a section that is not in this contribution.")))
         cleaned.append(RemarkInput(validate_section_text(remark.text, field="remark"),
                                    remark.section_id))
     return cleaned
@@ -217,22 +222,23 @@ def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
     action = "contribution.exclude" if reason is not None else "contribution.include"
     where = {"action": action, "object_type": "contribution", "object_id": contribution.id}
     if "consolidator" not in roles_for(actor, None):
-        raise deny("Only the coordinator may exclude a contribution from the consolidation.",
-                   **where)
+        raise deny(Msg(N_("Only the coordinator may exclude a contribution from the "
+                          "consolidation.")), **where)
     check_version(contribution, expected_version, "contribution")
     consolidation = contribution.period.consolidation
     if consolidation is None or consolidation.state != "open":
-        raise InvalidTransition("The period's consolidation is not open.", **where)
+        raise InvalidTransition(Msg(N_("The period's consolidation is not open.")), **where)
     if reason is not None:
         reason = validate_section_text(reason, field="reason").strip()
         if not reason:
-            raise InvalidInput("A reason is required to exclude a contribution.", **where)
+            raise InvalidInput(Msg(N_("A reason is required to exclude a contribution.")),
+                               **where)
         if contribution.excluded_reason is not None:
-            raise InvalidTransition("The contribution is already excluded.", **where)
+            raise InvalidTransition(Msg(N_("The contribution is already excluded.")), **where)
         contribution.excluded_by_id = actor.id
     else:
         if contribution.excluded_reason is None:
-            raise InvalidTransition("The contribution is not excluded.", **where)
+            raise InvalidTransition(Msg(N_("The contribution is not excluded.")), **where)
         contribution.excluded_by_id = None
     contribution.excluded_reason = reason
     contribution.updated_at = now()
@@ -248,7 +254,7 @@ def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
 def exclude(actor: Actor, contribution_id: int, reason: str, **kw) -> Contribution:
     if reason is None or not str(reason).strip():
         contribution = get_contribution(contribution_id)
-        raise InvalidInput("A reason is required to exclude a contribution.",
+        raise InvalidInput(Msg(N_("A reason is required to exclude a contribution.")),
                            action="contribution.exclude", object_type="contribution",
                            object_id=contribution.id)
     return set_excluded(actor, contribution_id, reason, **kw)

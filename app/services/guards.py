@@ -1,6 +1,7 @@
 """The workflow guards by name, evaluated against the database for one acting user.
 
-Each returns None when it passes, or a message saying why not. workflows.guards declares the
+Each returns None when it passes, or a message saying why not (an app.i18n.Msg, so it can be
+shown translated). workflows.guards declares the
 names and kinds; `GUARD_IMPLEMENTATIONS` must cover exactly those (checked by a test).
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import exists, select
 
 from app.extensions import db
+from app.i18n import N_, Msg
 from app.models import Consolidation, Contribution, RevisionCause, Section, SectionRevision, User
 from app.services.actors import Actor
 
@@ -17,21 +19,22 @@ from app.services.actors import Actor
 def all_sections_filled(actor: Actor, contribution: Contribution) -> str | None:
     empty = [s.topic.heading for s in contribution.ordered_sections if not s.is_filled]
     if empty:
-        return "Every section must be filled before submitting. Empty: " + "; ".join(empty)
+        return Msg(N_("Every section must be filled before submitting. Empty: {headings}"),
+                   headings="; ".join(empty))
     return None
 
 
 def is_submitter(actor: Actor, contribution: Contribution) -> str | None:
     if not isinstance(actor, User) or contribution.submitted_by_id != actor.id:
-        return "Only the person who submitted the contribution may withdraw it."
+        return Msg(N_("Only the person who submitted the contribution may withdraw it."))
     return None
 
 
 def not_submitter_or_editor(actor: Actor, contribution: Contribution) -> str | None:
     if not isinstance(actor, User):
-        return "Only a person may review."
+        return Msg(N_("Only a person may review."))
     if contribution.submitted_by_id == actor.id:
-        return "You submitted this contribution, so someone else must review it."
+        return Msg(N_("You submitted this contribution, so someone else must review it."))
     edited = db.session.scalar(
         select(
             exists().where(
@@ -43,14 +46,16 @@ def not_submitter_or_editor(actor: Actor, contribution: Contribution) -> str | N
         )
     )
     if edited:
-        return "You edited this contribution in this round, so someone else must review it."
+        return Msg(N_("You edited this contribution in this round, so someone else must "
+                      "review it."))
     return None
 
 
 def consolidation_open(actor: Actor, contribution: Contribution) -> str | None:
     consolidation = contribution.period.consolidation
     if consolidation is None or consolidation.state != "open":
-        return "The period's consolidation is not open (it awaits approval or is approved)."
+        return Msg(N_("The period's consolidation is not open (it awaits approval or is "
+                      "approved)."))
     return None
 
 
@@ -61,23 +66,22 @@ def all_contributions_settled(actor: Actor, consolidation: Consolidation) -> str
         if c.state != "consolidated" and c.excluded_reason is None
     )
     if unsettled:
-        return (
-            "Every contribution must be consolidated or excluded with a reason first. "
-            "Not yet: " + ", ".join(unsettled)
-        )
+        return Msg(N_("Every contribution must be consolidated or excluded with a reason "
+                      "first. Not yet: {areas}"), areas=", ".join(unsettled))
     if not any(c.state == "consolidated" and c.excluded_reason is None for c in contributions):
-        return "At least one contribution must be consolidated."
+        return Msg(N_("At least one contribution must be consolidated."))
     return None
 
 
 def not_consolidator(actor: Actor, consolidation: Consolidation) -> str | None:
     if not isinstance(actor, User):
-        return "Only a person may approve."
+        return Msg(N_("Only a person may approve."))
     if consolidation.submitted_by_id == actor.id:
-        return "You submitted this consolidation, so someone else must approve it."
+        return Msg(N_("You submitted this consolidation, so someone else must approve it."))
     contributions = consolidation.period.contributions
     if any(c.consolidated_by_id == actor.id for c in contributions):
-        return "You consolidated contributions in this period, so someone else must approve it."
+        return Msg(N_("You consolidated contributions in this period, so someone else must "
+                      "approve it."))
     edited = db.session.scalar(
         select(
             exists().where(
@@ -90,7 +94,8 @@ def not_consolidator(actor: Actor, consolidation: Consolidation) -> str | None:
         )
     )
     if edited:
-        return "You edited wording in this consolidation, so someone else must approve it."
+        return Msg(N_("You edited wording in this consolidation, so someone else must "
+                      "approve it."))
     return None
 
 

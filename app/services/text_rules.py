@@ -31,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from app.i18n import N_, Msg
 from app.services.errors import InvalidInput
 
 __all__ = [
@@ -127,11 +128,11 @@ class IdentityNumberHit:
     column: int
 
     @property
-    def label(self) -> str:
-        """English name of the kind, for messages."""
+    def label(self) -> Msg:
+        """Name of the kind, for messages (reads as English, shown translated)."""
         if self.kind == "samordningsnummer":
-            return "coordination number"
-        return "personal identity number"
+            return Msg(N_("coordination number"))
+        return Msg(N_("personal identity number"))
 
 
 # Separators: hyphen-minus, plus, space; Unicode hyphens/dashes and the minus
@@ -236,7 +237,7 @@ def _decode(value: str | bytes, field: str) -> str:
             line, column = _line_col(prefix, len(prefix))
             byte_no = exc.start + 1
             raise InvalidInput(
-                f"The text is not valid UTF-8 (byte {byte_no}).",
+                Msg(N_("The text is not valid UTF-8 (byte {position})."), position=byte_no),
                 field=field,
                 position=byte_no,
                 line=line,
@@ -251,7 +252,8 @@ def _decode(value: str | bytes, field: str) -> str:
     except UnicodeEncodeError as exc:
         line, column = _line_col(text, exc.start)
         raise InvalidInput(
-            f"The text is not valid UTF-8 (character {exc.start + 1}).",
+            Msg(N_("The text is not valid UTF-8 (character {position})."),
+                position=exc.start + 1),
             field=field,
             position=exc.start + 1,
             line=line,
@@ -281,8 +283,9 @@ def _check_characters(text: str, field: str) -> None:
         if ch == _REPLACEMENT_CHAR:
             line, column = _line_col(text, offset)
             raise InvalidInput(
-                f"The text contains the replacement character U+FFFD (line {line}, column {column}): "
-                "it was damaged by a faulty conversion. Paste or upload the original text again.",
+                Msg(N_("The text contains the replacement character U+FFFD (line {line}, column "
+                       "{column}): it was damaged by a faulty conversion. Paste or upload the "
+                       "original text again."), line=line, column=column),
                 field=field,
                 code_point="U+FFFD",
                 position=offset + 1,
@@ -291,15 +294,16 @@ def _check_characters(text: str, field: str) -> None:
             )
         category = unicodedata.category(ch)
         if category == "Cc":
-            what = "the NUL character" if cp == 0 else "a control character"
+            what = Msg(N_("the NUL character")) if cp == 0 else Msg(N_("a control character"))
         elif category == "Cf" and _is_hiding_format_char(cp):
-            what = "an invisible formatting character"
+            what = Msg(N_("an invisible formatting character"))
         else:
             continue
         line, column = _line_col(text, offset)
         code_point = f"U+{cp:04X}"
         raise InvalidInput(
-            f"The text contains {what} ({code_point}) at line {line}, column {column}. Remove it.",
+            Msg(N_("The text contains {what} ({code_point}) at line {line}, column {column}. "
+                   "Remove it."), what=what, code_point=code_point, line=line, column=column),
             field=field,
             code_point=code_point,
             position=offset + 1,
@@ -321,7 +325,9 @@ def validate_section_text(value: str | bytes, *, field: str = "text") -> str:
     length = len(text)
     if length > MAX_SECTION_CHARS:
         raise InvalidInput(
-            f"The text is {length:,} characters; the limit is {MAX_SECTION_CHARS:,}.",
+            # "{:,}": digits grouped the reader's way (20,001 / 20 001).
+            Msg(N_("The text is {length:,} characters; the limit is {limit:,}."),
+                length=length, limit=MAX_SECTION_CHARS),
             field=field,
             length=length,
             limit=MAX_SECTION_CHARS,
@@ -330,13 +336,17 @@ def validate_section_text(value: str | bytes, *, field: str = "text") -> str:
     hits = find_identity_numbers(text)
     if hits:
         first = hits[0]
-        more = ""
+        where = {"kind_label": first.label, "line": first.line, "column": first.column}
         if len(hits) > 1:
-            more = f" There are {len(hits) - 1} more in the text."
+            message = Msg(N_("The text contains what looks like a {kind_label} (line {line}, "
+                             "column {column}). Remove it: such numbers must not be stored. "
+                             "There are {more} more in the text."), more=len(hits) - 1, **where)
+        else:
+            message = Msg(N_("The text contains what looks like a {kind_label} (line {line}, "
+                             "column {column}). Remove it: such numbers must not be stored."),
+                          **where)
         raise InvalidInput(
-            f"The text contains what looks like a {first.label} "
-            f"(line {first.line}, column {first.column}). "
-            f"Remove it: such numbers must not be stored.{more}",
+            message,
             field=field,
             kind=first.kind,
             position=first.start + 1,

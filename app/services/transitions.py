@@ -15,20 +15,70 @@ from workflows import (
     WorkflowRefusal,
 )
 
+from app.i18n import N_, Label, Msg
 from app.services.access import deny
 from app.services.actors import Actor
 from app.services.errors import DomainError, InvalidInput, InvalidTransition, StaleVersion
 from app.services.guards import guard_check_for
 
 
+# What refusals call the objects: English as the messages always said, Swedish in the
+# definite form the Swedish messages put them in ("bidraget har status ...").
+OBJECT_NAMES: dict[str, Label] = {
+    "contribution": Label("contribution", sv="bidraget"),
+    "consolidation": Label("consolidation", sv="sammanställningen"),
+    "section": Label("section", sv="avsnittet"),
+    "period": Label("period", sv="perioden"),
+    "area": Label("area", sv="området"),
+    "topic": Label("topic", sv="det prioriterade området"),
+    "remark": Label("remark", sv="anmärkningen"),
+    "user": Label("user", sv="användaren"),
+    "organisation": Label("organisation", sv="organisationen"),
+}
+
+
+def object_name(object_type: str) -> Label:
+    """The object type as a message parameter. Pass a Label for a type not listed above."""
+    if isinstance(object_type, Label):
+        return object_type
+    text = object_type.replace("_", " ")
+    return OBJECT_NAMES.get(object_type, Label(text, sv=text))
+
+
+def state_label(workflow: Workflow, name: str) -> Label:
+    """A state as a message parameter: its name in English messages (as they always said),
+    the definition's label when shown translated."""
+    try:
+        state = workflow.state(name)
+    except KeyError:
+        return Label(name, sv=name)
+    return Label(name, sv=state.label_sv, en=state.label_en)
+
+
+def trigger_label(workflow: Workflow, trigger: str) -> Label:
+    """A trigger as a message parameter: the label of the button that fires it."""
+    for entry in workflow.definition.transitions:
+        if entry.trigger == trigger and not entry.internal:
+            return Label(trigger, sv=entry.label_sv, en=entry.label_en)
+    return Label(trigger, sv=trigger)
+
+
 def check_version(subject: Any, expected_version: int | None, what: str) -> None:
     if expected_version is not None and subject.version != expected_version:
         raise StaleVersion(
-            f"The {what} has changed since you opened it (you had version {expected_version}, "
-            f"it is now version {subject.version}). Reload to see the changes.",
+            Msg(N_("The {what} has changed since you opened it (you had version "
+                   "{expected_version}, it is now version {current_version}). Reload to see "
+                   "the changes."),
+                what=object_name(what), expected_version=expected_version,
+                current_version=subject.version),
             expected_version=expected_version,
             current_version=subject.version,
         )
+
+
+def _no_role_for(workflow: Workflow, trigger: str, object_type: str) -> Msg:
+    return Msg(N_("You do not have a role that may '{action}' this {object}."),
+               action=trigger_label(workflow, trigger), object=object_name(object_type))
 
 
 def require_trigger_role(workflow: Workflow, subject: Any, trigger: str, roles: Iterable[str],
@@ -40,12 +90,9 @@ def require_trigger_role(workflow: Workflow, subject: Any, trigger: str, roles: 
     where = {"action": f"{object_type}.{trigger}", "object_type": object_type,
              "object_id": subject.id}
     if not entries:
-        raise InvalidInput(f"Unknown action '{trigger}'.", **where)
+        raise InvalidInput(Msg(N_("Unknown action '{action}'."), action=trigger), **where)
     if not any(t.roles & set(roles) for t in entries if not t.internal):
-        raise deny(
-            f"You do not have a role that may '{trigger}' this {object_type.replace('_', ' ')}.",
-            **where,
-        )
+        raise deny(_no_role_for(workflow, trigger, object_type), **where)
 
 
 def fire(
@@ -67,32 +114,31 @@ def fire(
             remarks=remarks, reason=reason, internal=internal,
         )
     except WorkflowRefusal as refusal:
-        raise _domain_error(refusal, subject, trigger, object_type) from refusal
+        raise _domain_error(workflow, refusal, subject, trigger, object_type) from refusal
 
 
-def _domain_error(refusal: WorkflowRefusal, subject: Any, trigger: str,
+def _domain_error(workflow: Workflow, refusal: WorkflowRefusal, subject: Any, trigger: str,
                   object_type: str) -> DomainError:
     action = f"{object_type}.{trigger}"
     where = {"action": action, "object_type": object_type, "object_id": subject.id}
     if isinstance(refusal, RoleNotPermitted):
-        return deny(
-            f"You do not have a role that may '{trigger}' this {object_type.replace('_', ' ')}.",
-            **where,
-        )
+        return deny(_no_role_for(workflow, trigger, object_type), **where)
     if isinstance(refusal, GuardFailed):
+        # The guard's message is a Msg: pass it on as it is, so it can be shown translated.
         if refusal.kind == "permission":
             return deny(refusal.message, **where)
         return InvalidTransition(refusal.message, **where)
     if isinstance(refusal, NotFromState):
         return InvalidTransition(
-            f"This cannot be done now: the {object_type.replace('_', ' ')} is in state "
-            f"'{subject.state}'. Reload to see its current state.",
+            Msg(N_("This cannot be done now: the {object} is in state '{state}'. Reload to see "
+                   "its current state."),
+                object=object_name(object_type), state=state_label(workflow, subject.state)),
             log_refusal=True, **where,
         )
     if isinstance(refusal, RemarksRequired):
-        return InvalidInput("At least one remark is required.", **where)
+        return InvalidInput(Msg(N_("At least one remark is required.")), **where)
     if isinstance(refusal, ReasonRequired):
-        return InvalidInput("A reason is required.", **where)
+        return InvalidInput(Msg(N_("A reason is required.")), **where)
     if isinstance(refusal, UnknownTrigger):
-        return InvalidInput(f"Unknown action '{trigger}'.", **where)
+        return InvalidInput(Msg(N_("Unknown action '{action}'."), action=trigger), **where)
     return InvalidTransition(refusal.message, **where)

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.database import write_intent
 from app.extensions import db
+from app.i18n import N_, Msg
 from app.services.actors import Actor
 from app.services.audit import lock_chain_head, record_event, scope_of
 from app.services.errors import InvalidTransition, NotAllowed, StaleVersion
@@ -33,7 +34,7 @@ def operation(actor: Actor | None) -> Iterator[None]:
         except StaleDataError as error:
             session.rollback()
             raise StaleVersion(
-                "Someone else changed this at the same time. Reload and try again."
+                Msg(N_("Someone else changed this at the same time. Reload and try again."))
             ) from error
         except (NotAllowed, InvalidTransition) as refusal:
             session.rollback()
