@@ -16,6 +16,8 @@ from app.i18n import init_i18n
 
 # Feature packages, each with register(app): blueprints, menu entries, CLI commands.
 FEATURES: tuple[str, ...] = (
+    "app.contributions",
+    "app.periods",
 )
 
 

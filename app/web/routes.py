@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.services import auth
 from app.services.unit_of_work import operation
 from app.i18n import LANGUAGES
-from app.services.tasks import tasks_for
+from app.services.tasks import grouped_tasks
 
 web = Blueprint("web", __name__, template_folder="templates")
 
@@ -61,7 +61,7 @@ def logout():
 @web.get("/")
 @login_required
 def start():
-    return render_template("start.html", tasks=tasks_for(current_user))
+    return render_template("start.html", groups=grouped_tasks(current_user))
 
 
 @web.post("/language")

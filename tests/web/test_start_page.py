@@ -16,6 +16,9 @@ SODER = "Lägesbild januari 2030 — Söder"
 @dataclass
 class Row:
     kind: str
+    group: str = ""
+    deadline: str = ""  # ISO date
+    overdue: bool = False
     title: str = ""
     state: str = ""
     actions: dict[str, str] = field(default_factory=dict)  # data-action -> label
@@ -33,13 +36,16 @@ class _TaskTable(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "tr" and "data-kind" in attributes:
-            self.rows.append(Row(attributes["data-kind"]))
+            self.rows.append(Row(attributes["data-kind"], attributes.get("data-group", ""),
+                                 overdue=attributes.get("data-overdue") == "true"))
         elif not self.rows:
             return
         elif tag == "th" and attributes.get("scope") == "row":
             self._capture = "title"
         elif tag == "span" and "state" in (attributes.get("class") or "").split():
             self._capture = "state"
+        elif tag == "time":
+            self.rows[-1].deadline = attributes.get("datetime", "")
         elif tag == "li" and attributes.get("data-action"):
             self._capture, self._action = "action", attributes["data-action"]
 
@@ -201,3 +207,127 @@ def test_roles_without_work_see_nothing_to_do(web, world, key):
     assert NOTHING_TO_DO in html
     assert "<table" not in html
     assert tasks(web) == []
+
+
+# -- grouped by what to do, with the step's deadline ------------------------------------------
+
+def groups_in_order(html: str) -> list[str]:
+    import re
+    return re.findall(r'<section class="task-group" data-group="([a-z]+)"', html)
+
+
+def test_each_task_is_grouped_with_the_deadline_of_its_step(web, world, other_web):
+    advance(world, "Norr", "returned")
+    fill_sections(world, "Söder", "drafter_south")
+    web.log_in_as("drafter")
+    other_web.log_in_as("drafter_south")
+
+    [norr] = tasks(web)
+    [south] = tasks(other_web)
+
+    assert (norr.group, norr.deadline, norr.overdue) == ("returned", "2030-01-10", False)
+    assert (south.group, south.deadline) == ("draft", "2030-01-10")
+    html = web.client.get("/").get_data(as_text=True)
+    assert '<h2 id="group-returned">Återsänt till dig <span class="task-count">(1)</span></h2>' \
+        in html
+    assert "Försenad" not in html
+
+
+def test_reviewer_consolidator_and_approver_deadlines(web, world, other_web):
+    from app.services import consolidations, contributions
+    from tests.factories import run
+
+    advance(world, "Norr", "consolidated")
+    advance(world, "Söder", "police_review")
+    web.log_in_as("reviewer_south")
+    other_web.log_in_as("consolidator")
+
+    [review] = tasks(web)
+    assert (review.group, review.deadline) == ("review", "2030-01-17")
+    consolidator_rows = tasks(other_web)
+    assert {(row.title, row.group, row.deadline) for row in consolidator_rows} == {
+        (NORR, "consolidate", "2030-01-24")}
+
+    south = world.contribution("Söder").id
+    run(world, "reviewer_south", contributions.approve, south)
+    run(world, "consolidator", contributions.consolidate, south)
+    run(world, "consolidator", consolidations.submit_for_approval,
+        world.period().consolidation.id)
+    web.log_out()
+    web.log_in_as("approver")
+    [approve] = tasks(web)
+    assert (approve.kind, approve.group, approve.deadline) == ("consolidation", "approve",
+                                                                "2030-01-31")
+
+
+def test_groups_come_in_the_order_of_the_work(web, world):
+    from app.models import Membership
+    from app.extensions import db
+
+    advance(world, "Norr", "returned")
+    advance(world, "Söder", "reviewed")
+    # One person who drafts for Norr and coordinates the city (to see several groups at once).
+    db.session.add(Membership(user_id=world.users["drafter"], role="consolidator"))
+    db.session.commit()
+    web.log_in_as("drafter")
+
+    html = web.client.get("/").get_data(as_text=True)
+
+    assert groups_in_order(html) == ["returned", "consolidate"]
+
+
+def test_overdue_is_marked_in_text_once_the_deadline_has_passed(web, world):
+    from datetime import date
+
+    from app.services import admin
+    from app.services.unit_of_work import operation
+    from tests.factories import SETUP
+
+    with operation(SETUP):
+        admin.create_period(SETUP, "januari 2020", drafting_deadline=date(2020, 1, 10),
+                            review_deadline=date(2020, 1, 17),
+                            consolidation_deadline=date(2020, 1, 24),
+                            approval_deadline=date(2020, 1, 31))
+    web.log_in_as("drafter")
+
+    rows = tasks(web)
+    html = web.client.get("/").get_data(as_text=True)
+
+    assert {(row.title, row.overdue) for row in rows} == {
+        ("Lägesbild januari 2020 — Norr", True), (NORR, False)}
+    assert '<strong class="task-overdue"><span aria-hidden="true">⚠</span> Försenad</strong>' \
+        in html
+    assert html.count("Försenad") == 1
+
+
+def test_grouping_uses_the_day_in_stockholm():
+    from datetime import UTC, datetime
+
+    from app.clock import frozen_at
+    from app.services.tasks import today
+
+    # 23:30 UTC on 31 December is already New Year's Day in Stockholm.
+    with frozen_at(datetime(2029, 12, 31, 23, 30, tzinfo=UTC)):
+        assert today().isoformat() == "2030-01-01"
+
+
+def test_titles_link_to_the_pages_where_the_work_is_done(web, world):
+    advance(world, "Norr", "consolidated")
+    advance(world, "Söder", "consolidated")
+    web.log_in_as("consolidator")
+
+    html = web.client.get("/").get_data(as_text=True)
+
+    assert f'<a href="/contributions/{world.contribution("Norr").id}">{NORR}</a>' in html
+    assert f'<a href="/periods/{world.period_id}/consolidation">' in html
+
+
+def test_start_page_in_english(web, world):
+    advance(world, "Norr", "returned")
+    web.log_in_as("drafter")
+    web.client.post("/language", data={"lang": "en", "next": "/",
+                                       "csrf_token": web.csrf_token("/")})
+
+    html = web.client.get("/").get_data(as_text=True)
+
+    assert "Returned to you" in html and "Deadline" in html and "Resubmit to police" in html

@@ -1,0 +1,235 @@
+"""Read-only page data for the contribution pages: text blocks, remarks per section, the
+deadline of the current step, what changed since the last submission, and the history.
+
+Nothing here changes data; templates escape every value (no user text becomes HTML).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from workflows import CONTRIBUTION_WORKFLOW
+
+from app.clock import now
+from app.extensions import db
+from app.i18n import N_
+from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
+from app.services.diff import Segment, has_changes, word_diff
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+BULLET_PREFIXES = ("- ", "• ", "\uf0fc ")  # "-", "•", and Word's Wingdings check mark
+
+
+# -- text: paragraphs and bullet lists ---------------------------------------------------------
+
+@dataclass
+class Block:
+    kind: str  # "list" or "paragraph"
+    lines: list[str] = field(default_factory=list)
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Plain text as blocks: runs of bullet lines become one list, other lines paragraphs
+    (consecutive lines of a paragraph are kept together, blank lines separate)."""
+    blocks: list[Block] = []
+    for raw in (text or "").split("\n"):
+        line = raw.strip()
+        if not line:
+            blocks.append(Block("break"))
+            continue
+        bullet = next((p for p in BULLET_PREFIXES if line.startswith(p)), None)
+        if bullet is not None or line in ("-", "•"):
+            item = line[len(bullet):].strip() if bullet else ""
+            if blocks and blocks[-1].kind == "list":
+                blocks[-1].lines.append(item)
+            else:
+                blocks.append(Block("list", [item]))
+        elif blocks and blocks[-1].kind == "paragraph":
+            blocks[-1].lines.append(line)
+        else:
+            blocks.append(Block("paragraph", [line]))
+    return [b for b in blocks if b.kind != "break"]
+
+
+# -- deadlines -----------------------------------------------------------------------------
+
+# The period deadline that applies to the step a contribution is in.
+STEP_DEADLINES = {
+    "draft": "drafting_deadline",
+    "returned": "drafting_deadline",
+    "police_review": "review_deadline",
+    "reviewed": "consolidation_deadline",
+    "consolidated": "approval_deadline",
+}
+DEADLINE_LABELS = {
+    "drafting_deadline": N_("Drafting"),
+    "review_deadline": N_("Police review"),
+    "consolidation_deadline": N_("Consolidation"),
+    "approval_deadline": N_("Approval"),
+}
+
+
+@dataclass
+class Deadline:
+    key: str
+    label: str  # English msgid
+    day: date
+    current: bool
+    overdue: bool
+
+
+def today_in_stockholm() -> date:
+    return now().astimezone(STOCKHOLM).date()
+
+
+def deadlines(contribution: Contribution) -> list[Deadline]:
+    period = contribution.period
+    current_key = STEP_DEADLINES.get(contribution.state)
+    today = today_in_stockholm()
+    result = []
+    for key, label in DEADLINE_LABELS.items():
+        day = getattr(period, key)
+        current = key == current_key
+        result.append(Deadline(key, label, day, current, current and day < today))
+    return result
+
+
+# -- remarks -------------------------------------------------------------------------------
+
+@dataclass
+class RemarkView:
+    remark: Remark
+    trigger_label: str
+
+
+def remarks_by_section(contribution: Contribution, lang: str
+                       ) -> tuple[list[RemarkView], dict[int, list[RemarkView]]]:
+    """(general remarks, {section id: remarks}), newest first."""
+    general: list[RemarkView] = []
+    per_section: dict[int, list[RemarkView]] = {}
+    for remark in sorted(contribution.remarks, key=lambda r: (r.created_at, r.id), reverse=True):
+        view = RemarkView(remark, _trigger_done(remark.trigger, lang))
+        if remark.section_id is None:
+            general.append(view)
+        else:
+            per_section.setdefault(remark.section_id, []).append(view)
+    return general, per_section
+
+
+def _trigger_done(trigger: str, lang: str) -> str:
+    try:
+        return CONTRIBUTION_WORKFLOW.transition(trigger).done(lang)
+    except Exception:  # a trigger of another kind (exclude): show its name as stored
+        return trigger
+
+
+# -- what changed since the last submission ---------------------------------------------------
+
+SUBMISSIONS = ("contribution.submit", "contribution.resubmit")
+
+
+def text_at(section: Section, moment: datetime) -> str:
+    revision = db.session.scalar(
+        select(SectionRevision).where(SectionRevision.section_id == section.id,
+                                      SectionRevision.created_at <= moment)
+        .order_by(SectionRevision.number.desc()).limit(1))
+    return revision.text if revision else ""
+
+
+def changes_since_previous_submission(contribution: Contribution
+                                      ) -> dict[int, list[Segment]] | None:
+    """For each section, the word diff from its text when the contribution was submitted the
+    time before last to its text now; None when it has been submitted at most once."""
+    submissions = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.contribution_id == contribution.id,
+                                 AuditEvent.action.in_(SUBMISSIONS))
+        .order_by(AuditEvent.seq.desc()).limit(2)).all()
+    if len(submissions) < 2:
+        return None
+    previous = submissions[1]
+    return {
+        section.id: word_diff(text_at(section, previous.occurred_at), section.text)
+        for section in contribution.sections
+    }
+
+
+# -- history -------------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "section.edit": N_("Text edited"),
+    "section.consolidation_edit": N_("Wording edited by the coordinator"),
+    "contribution.exclude": N_("Excluded from the consolidation"),
+    "contribution.include": N_("Included in the consolidation again"),
+}
+# Shown on the history tab; refused attempts and other security events are for the auditors.
+HISTORY_PREFIXES = ("contribution.", "section.")
+
+
+@dataclass
+class HistoryEntry:
+    event: AuditEvent
+    action_label: str | None  # an English msgid to translate, or None: see done_label
+    done_label: str | None  # a workflow label, already in the page's language
+    from_label: str | None
+    to_label: str | None
+    remarks: list[tuple[str | None, str]]  # (section heading or None, text)
+    reason: str | None
+    topic: str | None
+    diff: list[Segment] | None
+
+    @property
+    def has_changes(self) -> bool:
+        return self.diff is not None and has_changes(self.diff)
+
+
+def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
+    """Every contribution and section event of this contribution, oldest first."""
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.contribution_id == contribution.id)
+        .order_by(AuditEvent.seq)).all()
+    headings = {s.id: s.topic.heading for s in contribution.sections}
+    entries = []
+    for event in events:
+        if not event.action.startswith(HISTORY_PREFIXES):
+            continue
+        data = json.loads(event.data or "{}")
+        action_label, done_label = ACTION_LABELS.get(event.action), None
+        if action_label is None:
+            trigger = event.action.split(".", 1)[1]
+            done_label = _trigger_done(trigger, lang)
+        remarks = [(headings.get(r.get("section_id")) if r.get("section_id") else None,
+                    r.get("text", "")) for r in data.get("remarks") or []]
+        entries.append(HistoryEntry(
+            event=event, action_label=action_label, done_label=done_label,
+            from_label=_state_label(event.from_state, lang),
+            to_label=_state_label(event.to_state, lang),
+            remarks=remarks, reason=data.get("reason"), topic=data.get("topic"),
+            diff=_revision_diff(data.get("revision_id")),
+        ))
+    return entries
+
+
+def _state_label(state: str | None, lang: str) -> str | None:
+    if not state:
+        return None
+    try:
+        return CONTRIBUTION_WORKFLOW.state(state).label(lang)
+    except KeyError:
+        return state
+
+
+def _revision_diff(revision_id: int | None) -> list[Segment] | None:
+    if revision_id is None:
+        return None
+    revision = db.session.get(SectionRevision, revision_id)
+    if revision is None:
+        return None
+    previous = db.session.scalar(
+        select(SectionRevision).where(SectionRevision.section_id == revision.section_id,
+                                      SectionRevision.number < revision.number)
+        .order_by(SectionRevision.number.desc()).limit(1))
+    return word_diff(previous.text if previous else "", revision.text)

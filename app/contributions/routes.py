@@ -1,0 +1,276 @@
+"""The contribution pages: read, edit a section, act on the workflow, history.
+
+Thin views: parse the form, call one service inside `operation(current_user)`, flash what
+happened, redirect. Reads check access with services.reading and open no write transaction.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from app.web.routes import _safe_next
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required
+
+from workflows import CONTRIBUTION_WORKFLOW
+
+from app.contributions import presenters
+from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, N_, Msg
+from app.models import Contribution, Role, Section, User
+from app.services import contributions
+from app.services.access import deny, roles_for
+from app.services.diff import word_diff
+from app.services.errors import InvalidInput, InvalidTransition, StaleVersion
+from app.services.guards import guard_check_for
+from app.services.reading import (load_contribution, load_section, may_read,
+                                  require_read_access)
+from app.services.text_rules import normalise_text
+from app.services.unit_of_work import operation
+
+bp = Blueprint("contributions", __name__, template_folder="templates")
+
+
+def _lang() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _expected_version() -> int:
+    raw = request.form.get("expected_version", "")
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(Msg(N_("The form lacked the version you saw. Reload the page and "
+                                  "try again."))) from None
+
+
+def _section_anchor(section_id: int) -> str:
+    return f"section-{section_id}"
+
+
+# -- the contribution page -------------------------------------------------------------------
+
+def _page_context(contribution: Contribution) -> dict:
+    user = _user()
+    lang = _lang()
+    roles = roles_for(user, contribution.area_id)
+    check = guard_check_for(user)
+    actions = CONTRIBUTION_WORKFLOW.allowed_triggers(contribution, roles, check)
+    editor = CONTRIBUTION_WORKFLOW.can_edit(contribution, roles, check)
+    sections = contribution.ordered_sections
+    general_remarks, section_remarks = presenters.remarks_by_section(contribution, lang)
+    # A drafter who may not submit yet is told which sections still lack text.
+    empty_sections = []
+    if Role.DRAFTER in roles and contribution.state in ("draft", "returned"):
+        empty_sections = [s for s in sections if not s.is_filled]
+    consolidation = contribution.period.consolidation
+    may_exclude = (Role.CONSOLIDATOR in roles_for(user, None) and consolidation is not None
+                   and consolidation.state == "open")
+    changes = (presenters.changes_since_previous_submission(contribution)
+               if contribution.state == "police_review" else None)
+    return {
+        "contribution": contribution,
+        "state": CONTRIBUTION_WORKFLOW.state(contribution.state),
+        "sections": sections,
+        "blocks": {s.id: presenters.text_blocks(s.text) for s in sections},
+        "general_remarks": general_remarks,
+        "section_remarks": section_remarks,
+        "deadlines": presenters.deadlines(contribution),
+        "actions": actions,
+        "simple_actions": [a for a in actions
+                           if not a.remarks_required and not a.reason_required],
+        "remark_actions": [a for a in actions if a.remarks_required],
+        "reason_actions": [a for a in actions if a.reason_required],
+        "can_edit": editor is not None,
+        "empty_sections": empty_sections,
+        "may_exclude": may_exclude,
+        "changes": changes,
+        "form": {},
+        "form_error": None,
+        "form_trigger": None,
+    }
+
+
+@bp.get("/contributions/<int:contribution_id>")
+@login_required
+def show(contribution_id: int):
+    contribution = load_contribution(contribution_id)
+    require_read_access(_user(), contribution)
+    return render_template("contributions/show.html", **_page_context(contribution))
+
+
+@bp.post("/contributions/<int:contribution_id>/transition/<trigger>")
+@login_required
+def transition(contribution_id: int, trigger: str):
+    user = _user()
+    expected_version = _expected_version()
+    contribution = load_contribution(contribution_id)
+    remarks = [contributions.RemarkInput(request.form.get("remark_general", ""))]
+    for section in contribution.ordered_sections:
+        text = request.form.get(f"remark_section_{section.id}", "")
+        if text.strip():
+            remarks.append(contributions.RemarkInput(text, section.id))
+    reason = request.form.get("reason")
+    try:
+        with operation(user):
+            contributions.transition(user, contribution_id, trigger,
+                                     expected_version=expected_version,
+                                     remarks=remarks, reason=reason)
+    except StaleVersion:
+        return _stale_contribution_page(contribution_id)
+    except InvalidInput as error:
+        # Show the page again with what was typed kept, and the message (only to readers:
+        # an unknown action is refused before the role check).
+        contribution = load_contribution(contribution_id)
+        if not may_read(user, contribution):
+            raise
+        context = _page_context(contribution)
+        context.update(form=request.form.to_dict(), form_trigger=trigger,
+                       form_error=error.translated(gettext))
+        return render_template("contributions/show.html", **context), 400
+    done = CONTRIBUTION_WORKFLOW.transition(trigger).done(_lang())
+    flash(gettext("%(done)s: %(title)s.", done=done, title=_title(contribution_id)), "success")
+    return redirect(url_for("contributions.show", contribution_id=contribution_id))
+
+
+def _title(contribution_id: int) -> str:
+    db.session.rollback()  # read what was committed
+    return load_contribution(contribution_id).title
+
+
+def _stale_contribution_page(contribution_id: int):
+    contribution = load_contribution(contribution_id)
+    return render_template("contributions/stale.html", contribution=contribution), 409
+
+
+@bp.post("/contributions/<int:contribution_id>/exclude")
+@login_required
+def exclude(contribution_id: int):
+    user = _user()
+    expected_version = _expected_version()
+    try:
+        with operation(user):
+            contributions.exclude(user, contribution_id, request.form.get("reason", ""),
+                                  expected_version=expected_version)
+    except StaleVersion:
+        return _stale_contribution_page(contribution_id)
+    except InvalidInput as error:
+        contribution = load_contribution(contribution_id)
+        context = _page_context(contribution)
+        context.update(form=request.form.to_dict(), form_trigger="exclude",
+                       form_error=error.translated(gettext))
+        return render_template("contributions/show.html", **context), 400
+    flash(gettext("Excluded from the consolidation: %(title)s.",
+                  title=_title(contribution_id)), "success")
+    return redirect(url_for("contributions.show", contribution_id=contribution_id))
+
+
+@bp.post("/contributions/<int:contribution_id>/include")
+@login_required
+def include(contribution_id: int):
+    user = _user()
+    expected_version = _expected_version()
+    try:
+        with operation(user):
+            contributions.include(user, contribution_id, expected_version=expected_version)
+    except StaleVersion:
+        return _stale_contribution_page(contribution_id)
+    flash(gettext("Included in the consolidation again: %(title)s.",
+                  title=_title(contribution_id)), "success")
+    return redirect(url_for("contributions.show", contribution_id=contribution_id))
+
+
+# -- history ---------------------------------------------------------------------------------
+
+@bp.get("/contributions/<int:contribution_id>/history")
+@login_required
+def history(contribution_id: int):
+    contribution = load_contribution(contribution_id)
+    require_read_access(_user(), contribution)
+    return render_template("contributions/history.html", contribution=contribution,
+                           state=CONTRIBUTION_WORKFLOW.state(contribution.state),
+                           entries=presenters.history(contribution, _lang()))
+
+
+# -- the section editor ----------------------------------------------------------------------
+
+def _require_editor(section: Section) -> None:
+    """Refuse the editor page as the save would be refused: 403 (logged) without an editing
+    role, 409 when the contribution cannot be edited in its state."""
+    user = _user()
+    contribution = section.contribution
+    require_read_access(user, contribution, action="section.edit")
+    roles = roles_for(user, contribution.area_id)
+    if CONTRIBUTION_WORKFLOW.can_edit(contribution, roles, guard_check_for(user)) is None:
+        where = {"action": "section.edit", "object_type": "section", "object_id": section.id}
+        if not any(e.role in roles for e in CONTRIBUTION_WORKFLOW.definition.editors):
+            with operation(user):
+                raise deny(Msg(N_("You do not have a role that may edit this contribution.")),
+                           **where)
+        raise InvalidTransition(
+            Msg(N_("The contribution cannot be edited now: it is in state “{state}”."),
+                state=CONTRIBUTION_WORKFLOW.state(contribution.state).label(_lang())), **where)
+
+
+def _editor_page(section: Section, text: str, expected_version: int, *,
+                 error: str | None = None, status: int = 200):
+    general, per_section = presenters.remarks_by_section(section.contribution, _lang())
+    return render_template(
+        "contributions/edit.html", section=section, contribution=section.contribution,
+        text=text, expected_version=expected_version, error=error,
+        remarks=per_section.get(section.id, []), general_remarks=general,
+        next=_next_target(),
+    ), status
+
+
+@bp.get("/sections/<int:section_id>/edit")
+@login_required
+def edit_section(section_id: int):
+    section = load_section(section_id)
+    _require_editor(section)
+    return _editor_page(section, section.text, section.version)
+
+
+@bp.post("/sections/<int:section_id>/edit")
+@login_required
+def save_section(section_id: int):
+    user = _user()
+    expected_version = _expected_version()
+    text = request.form.get("text", "")
+    try:
+        with operation(user):
+            saved = contributions.edit_section(user, section_id, text, expected_version)
+            changed = saved.version != expected_version
+            contribution_id, heading = saved.contribution_id, saved.topic.heading
+    except StaleVersion:
+        section = load_section(section_id)
+        return render_template(
+            "contributions/conflict.html", section=section, contribution=section.contribution,
+            # Compared as it would be saved: the browser sends CRLF line breaks.
+            text=text, diff=word_diff(section.text, normalise_text(text)),
+            current_blocks=presenters.text_blocks(section.text),
+            saved_by=db.session.get(User, section.updated_by_id) if section.updated_by_id else None,
+            next=_next_target(),
+        ), 409
+    except InvalidInput as error:
+        section = load_section(section_id)
+        return _editor_page(section, text, expected_version,
+                            error=error.translated(gettext), status=400)
+    if changed:
+        flash(gettext("The text for “%(heading)s” was saved.", heading=heading), "success")
+    else:
+        flash(gettext("Nothing to save: the text for “%(heading)s” was unchanged.",
+                      heading=heading), "info")
+    if _next_target():  # e.g. back to the consolidation page after a wording edit
+        return redirect(_safe_next(_next_target()))
+    return redirect(url_for("contributions.show", contribution_id=contribution_id,
+                            _anchor=_section_anchor(section_id)))
+
+
+def _next_target() -> str | None:
+    """A local page to return to after saving, passed along as ?next= / hidden field."""
+    target = request.values.get("next")
+    return target if target and _safe_next(target) == target else None

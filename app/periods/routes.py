@@ -1,0 +1,173 @@
+"""Period pages: the list, one period's overview, its consolidation (and approval), and the
+workflow page. Thin: read through app.services.overview, change through one service call."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
+
+from app.i18n import N_, Msg
+from app.periods.diagram import arc_diagram
+from app.extensions import db
+from app.services import consolidations, contributions, overview
+from app.services.errors import InvalidInput, NotFound
+from app.services.unit_of_work import operation
+from app.web import role_label
+
+periods = Blueprint("periods", __name__, template_folder="templates")
+
+STEP_LABELS = {
+    "submitted": N_("%(done)s of %(total)s submitted to the police"),
+    "reviewed": N_("%(done)s of %(total)s reviewed by the police"),
+    "consolidated": N_("%(done)s of %(total)s consolidated"),
+    "approved": N_("%(done)s of %(total)s approved"),
+}
+WORKFLOW_TITLES = {
+    "contribution": N_("An area's contribution"),
+    "consolidation": N_("The period's consolidation"),
+}
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "sv")
+
+
+def guard_description(guard: str) -> str:
+    spec = KNOWN_GUARDS[guard]
+    return spec.description_en if _language() == "en" else spec.description_sv
+
+
+@periods.get("/periods")
+@login_required
+def index():
+    return render_template("periods/index.html",
+                           summaries=overview.periods_newest_first(current_user))
+
+
+@periods.get("/periods/<int:period_id>")
+@login_required
+def show(period_id: int):
+    return render_template("periods/show.html",
+                           view=overview.period_overview(current_user, period_id),
+                           step_labels=STEP_LABELS)
+
+
+@periods.get("/periods/<int:period_id>/consolidation")
+@login_required
+def consolidation(period_id: int):
+    return render_template("periods/consolidation.html",
+                           view=overview.consolidation_view(current_user, period_id),
+                           guard_description=guard_description,
+                           form_error=None, form_key=None, form={})
+
+
+def _expected_version() -> int:
+    raw = request.form.get("expected_version", "")
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
+                                 "again.")))
+
+
+@periods.post("/periods/<int:period_id>/consolidation/transition/<trigger>")
+@login_required
+def consolidation_transition(period_id: int, trigger: str):
+    expected_version = _expected_version()
+    remarks = [request.form.get("remarks", "")]
+    period = overview.get_period(period_id)
+    if period.consolidation is None:
+        raise NotFound(Msg(N_("Period {period} has no consolidation."), period=period_id))
+    consolidation_id = period.consolidation.id
+    try:
+        with operation(current_user):
+            consolidations.transition(current_user, consolidation_id, trigger,
+                                      expected_version=expected_version, remarks=remarks)
+    except InvalidInput as error:
+        return _consolidation_page_with_error(period_id, error, trigger)
+    flash(CONSOLIDATION_WORKFLOW.transition(trigger).done(_language()), "success")
+    return redirect(url_for("periods.consolidation", period_id=period_id))
+
+
+def _contribution_of(period_id: int, contribution_id: int):
+    contribution = contributions.get_contribution(contribution_id)
+    if contribution.period_id != period_id:
+        raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
+    return contribution
+
+
+def _consolidation_page_with_error(period_id: int, error: InvalidInput, form_key: str):
+    """The consolidation page again, with the message and what was typed kept."""
+    db.session.rollback()
+    return render_template("periods/consolidation.html",
+                           view=overview.consolidation_view(current_user, period_id),
+                           guard_description=guard_description,
+                           form_error=error.translated(gettext), form_key=form_key,
+                           form=request.form.to_dict()), 400
+
+
+# The coordinator's actions on one area's contribution, from the consolidation page: one route
+# per service (the workflow transition; the exclusion), each returning to the page.
+@periods.post("/periods/<int:period_id>/contributions/<int:contribution_id>/transition/<trigger>")
+@login_required
+def contribution_transition(period_id: int, contribution_id: int, trigger: str):
+    expected_version = _expected_version()
+    contribution = _contribution_of(period_id, contribution_id)
+    title = contribution.title
+    try:
+        with operation(current_user):
+            contributions.transition(current_user, contribution_id, trigger,
+                                     expected_version=expected_version,
+                                     reason=request.form.get("reason"))
+    except InvalidInput as error:
+        return _consolidation_page_with_error(period_id, error, f"{trigger}-{contribution_id}")
+    done = CONTRIBUTION_WORKFLOW.transition(trigger).done(_language())
+    flash(gettext("%(done)s: %(title)s.", done=done, title=title), "success")
+    return redirect(url_for("periods.consolidation", period_id=period_id))
+
+
+@periods.post("/periods/<int:period_id>/contributions/<int:contribution_id>/exclusion")
+@login_required
+def contribution_exclusion(period_id: int, contribution_id: int):
+    expected_version = _expected_version()
+    contribution = _contribution_of(period_id, contribution_id)
+    title = contribution.title
+    excluding = request.form.get("action") == "exclude"
+    try:
+        with operation(current_user):
+            if excluding:
+                contributions.exclude(current_user, contribution_id,
+                                      request.form.get("reason", ""),
+                                      expected_version=expected_version)
+            else:
+                contributions.include(current_user, contribution_id,
+                                      expected_version=expected_version)
+    except InvalidInput as error:
+        return _consolidation_page_with_error(period_id, error, f"exclude-{contribution_id}")
+    message = (gettext("Excluded from the consolidation: %(title)s.", title=title) if excluding
+               else gettext("Included in the consolidation again: %(title)s.", title=title))
+    flash(message, "success")
+    return redirect(url_for("periods.consolidation", period_id=period_id))
+
+
+@periods.get("/workflows")
+@login_required
+def workflows():
+    lang = _language()
+    shown = []
+    for workflow in (CONTRIBUTION_WORKFLOW, CONSOLIDATION_WORKFLOW):
+        shown.append({
+            "workflow": workflow,
+            "title": gettext(WORKFLOW_TITLES[workflow.name]),
+            "diagram": arc_diagram(workflow, lang, role_label, gettext("the system")),
+            "by_role": {role: transitions
+                        for role, transitions in workflow.triggers_by_role().items()
+                        if transitions},
+            "editors": workflow.definition.editors,
+        })
+    return render_template("periods/workflows.html", shown=shown, role_label=role_label,
+                           guard_description=guard_description)
