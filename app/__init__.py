@@ -18,6 +18,7 @@ from app.i18n import init_i18n
 FEATURES: tuple[str, ...] = (
     "app.contributions",
     "app.periods",
+    "app.audit_trail",
 )
 
 

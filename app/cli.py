@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.services import admin
 from app.services.actors import command_line_actor
-from app.services.audit import request_info, verify_chain
+from app.services.audit import request_info
 from app.services.errors import DomainError
 from app.services.unit_of_work import operation
 
@@ -40,6 +40,7 @@ organisations_cli = AppGroup("organisations", help="Manage organisations.")
 areas_cli = AppGroup("areas", help="Manage areas.")
 topics_cli = AppGroup("topics", help="Manage topics.")
 periods_cli = AppGroup("periods", help="Manage periods.")
+# Its commands (verify, checkpoint, export) come from app.audit_trail.
 audit_cli = AppGroup("audit", help="The audit trail.")
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -181,18 +182,6 @@ def periods_list():
         click.echo(f"{period.name}\t{state}\tdeadlines {period.drafting_deadline} / "
                    f"{period.review_deadline} / {period.consolidation_deadline} / "
                    f"{period.approval_deadline}")
-
-
-@audit_cli.command("verify")
-def audit_verify():
-    """Recompute the hash chain; exit 1 naming the first event that does not fit."""
-    result = verify_chain()
-    if result.ok:
-        click.echo(f"OK: {result.count} events, head hash {result.head_hash}")
-        return
-    click.echo(f"FAILED at event {result.failed_seq}: {result.reason}", err=True)
-    click.echo(f"({result.count} events before it verified.)", err=True)
-    sys.exit(1)
 
 
 @demo_cli.command("load")

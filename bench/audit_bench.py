@@ -1,0 +1,240 @@
+"""Benchmark of the audit trail at a million events (a benchmark, not a timed test).
+
+    .venv/bin/python bench/audit_bench.py [--events 1000000] [--small 10000] [--repeat 15]
+
+Builds two SQLite databases in a temporary directory, migrated like the real one, holding
+--small and --events audit events inserted directly (executemany, the real hash recipe of
+app/services/audit.py, a valid chain), and prints:
+
+1. verify throughput (events/s) as a fraction of a plain hashlib SHA-256 loop over the same
+   bytes the verifier hashes (prev_hash + "\\n" + canonical JSON of each event);
+2. the latency (median of --repeat runs) of the first and of a deep page (90 % of the way to
+   the oldest event) of a filtered log at --events vs --small events, as ratios;
+3. peak memory (tracemalloc) of verify at both sizes: flat means it streams.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.services.audit import canonical_json, compute_hash, format_time  # noqa: E402
+
+GENESIS = "0" * 64
+ACTIONS = ["section.edit", "section.edit", "section.edit", "contribution.submit",
+           "contribution.approve", "contribution.return", "contribution.resubmit",
+           "contribution.consolidate", "auth.login", "auth.login", "audit.view"]
+ORGANISATIONS = [f"Organisation {n}" for n in range(12)]
+COLUMNS = ("seq", "occurred_at", "actor_id", "actor_name", "actor_organisation", "action",
+           "object_type", "object_id", "period_id", "area_id", "contribution_id", "from_state",
+           "to_state", "data", "request_id", "client_address", "prev_hash", "hash")
+AREAS = 5
+FILTER = {"area_id": 3}
+
+
+def make_app(path: Path):
+    from app import create_app
+
+    os.environ.setdefault("FLASK_DEBUG", "0")
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                       "SECRET_KEY": "bench"})
+
+
+def build(path: Path, count: int, seed: int = 4) -> None:
+    """A migrated database with `count` chained events (a valid chain)."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+
+    app = make_app(path)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    rng = random.Random(seed)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    insert = (f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "
+              f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+    prev_hash, seq = GENESIS, 0
+    batch_size = 20_000
+    while seq < count:
+        rows = []
+        for _ in range(min(batch_size, count - seq)):
+            seq += 1
+            moment = start + timedelta(seconds=seq * 7, microseconds=rng.randrange(1_000_000))
+            area = rng.randrange(1, AREAS + 1)
+            contribution = (area - 1) * 40 + rng.randrange(1, 41)
+            actor = rng.randrange(1, 200)
+            action = rng.choice(ACTIONS)
+            payload = {
+                "seq": seq, "occurred_at": format_time(moment), "actor_id": actor,
+                "actor_name": f"Användare {actor}",
+                "actor_organisation": ORGANISATIONS[actor % len(ORGANISATIONS)],
+                "action": action, "object_type": "contribution",
+                "object_id": str(contribution), "period_id": contribution % 40 + 1,
+                "area_id": area, "contribution_id": contribution,
+                "from_state": "draft", "to_state": "police_review",
+                "data": canonical_json({"revision_id": seq, "text_sha256": "ab" * 32,
+                                        "topic": "Otrygga brottsutsatta platser",
+                                        "remarks": [{"text": "Komplettera texten."}]}),
+                "request_id": f"{seq:016x}", "client_address": "127.0.0.1",
+                "prev_hash": prev_hash,
+            }
+            digest = compute_hash(payload)
+            stored_time = moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+            rows.append(tuple(payload[c] if c != "occurred_at" else stored_time
+                              for c in COLUMNS[:-1]) + (digest,))
+            prev_hash = digest
+        connection.executemany(insert, rows)
+        connection.commit()
+    connection.execute("ANALYZE")
+    connection.commit()
+    connection.close()
+
+
+def hashlib_seconds(path: Path, batch_size: int = 20_000) -> tuple[float, int]:
+    """The baseline: a plain hashlib SHA-256 loop over exactly the bytes the verifier hashes
+    (prev_hash + "\\n" + canonical JSON of each event), read and encoded untimed, batch by
+    batch; only the hashing loop is timed. Returns (seconds, bytes hashed)."""
+    connection = sqlite3.connect(path)
+    names = ", ".join(COLUMNS[:-1])
+    seconds, total, last = 0.0, 0, 0
+    while True:
+        rows = connection.execute(f"SELECT {names} FROM audit_events WHERE seq > ? "
+                                  "ORDER BY seq LIMIT ?", (last, batch_size)).fetchall()
+        if not rows:
+            break
+        encoded = []
+        for row in rows:
+            payload = dict(zip(COLUMNS, row))
+            stored = payload["occurred_at"]
+            payload["occurred_at"] = f"{stored[:10]}T{stored[11:]}Z"
+            encoded.append(payload["prev_hash"].encode("ascii") + b"\n"
+                           + canonical_json(payload).encode("utf-8"))
+        total += sum(len(item) for item in encoded)
+        began = time.perf_counter()
+        for item in encoded:
+            hashlib.sha256(item).hexdigest()
+        seconds += time.perf_counter() - began
+        last = rows[-1][0]
+    connection.close()
+    return seconds, total
+
+
+def verify_run(path: Path, trace: bool = False) -> tuple[float, int, int]:
+    """(seconds, events verified, peak traced bytes) of one verify_chain() over the file."""
+    from app.extensions import db
+    from app.services.audit import verify_chain
+
+    app = make_app(path)
+    with app.app_context():
+        db.session.execute(db.text("SELECT 1"))  # connect first: not part of the measure
+        if trace:
+            tracemalloc.start()
+        began = time.perf_counter()
+        result = verify_chain()
+        seconds = time.perf_counter() - began
+        peak = tracemalloc.get_traced_memory()[1] if trace else 0
+        if trace:
+            tracemalloc.stop()
+        assert result.ok, result
+        db.session.remove()
+        db.engine.dispose()
+    return seconds, result.count, peak
+
+
+def page_latency(path: Path, repeat: int) -> dict[str, float]:
+    """Median seconds of the first page and of a deep page of the area-filtered log."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import AuditEvent
+    from app.services.audit_query import EventFilter, events_page
+
+    app = make_app(path)
+    medians = {}
+    with app.app_context():
+        event_filter = EventFilter(**FILTER)
+        matching = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.area_id == FILTER["area_id"]))
+        # The cursor of the page 90 % of the way back: what "older" links lead to.
+        deep_cursor = db.session.scalar(
+            select(AuditEvent.seq).where(AuditEvent.area_id == FILTER["area_id"])
+            .order_by(AuditEvent.seq.desc()).offset(int(matching * 0.9)).limit(1))
+        for name, cursor in (("first", None), ("deep", deep_cursor)):
+            events_page(event_filter, before_seq=cursor)  # warm the cache, as in use
+            times = []
+            for _ in range(repeat):
+                began = time.perf_counter()
+                page = events_page(event_filter, before_seq=cursor)
+                times.append(time.perf_counter() - began)
+                assert len(page.events) == 50
+            medians[name] = statistics.median(times)
+        db.session.remove()
+        db.engine.dispose()
+    return medians
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    import logging
+    logging.disable(logging.INFO)
+
+    with tempfile.TemporaryDirectory(prefix="audit-bench-") as folder:
+        sizes = {"small": (Path(folder) / "small.sqlite", args.small),
+                 "large": (Path(folder) / "large.sqlite", args.events)}
+        for name, (path, count) in sizes.items():
+            began = time.perf_counter()
+            build(path, count)
+            print(f"built {count:,} events in {time.perf_counter() - began:.1f} s "
+                  f"({path.stat().st_size / 2**20:.0f} MiB)", flush=True)
+
+        path, count = sizes["large"]
+        verify_times, hash_times = [], []
+        for _ in range(3):  # alternate, so both see the same machine load
+            verify_times.append(verify_run(path)[0])
+            seconds, hashed_bytes = hashlib_seconds(path)
+            hash_times.append(seconds)
+        seconds, baseline = statistics.median(verify_times), statistics.median(hash_times)
+        verify_rate, hash_rate = count / seconds, count / baseline
+        print(f"\n1. verify, {count:,} events (median of 3): {seconds:.2f} s = "
+              f"{verify_rate:,.0f} events/s")
+        print(f"   plain hashlib SHA-256 loop over the same {hashed_bytes / 2**20:.0f} MiB: "
+              f"{baseline:.2f} s = {hash_rate:,.0f} events/s")
+        print(f"   verify throughput / hashlib throughput = {verify_rate / hash_rate:.2f} "
+              f"(goal >= 0.5)", flush=True)
+
+        latency = {name: page_latency(path, args.repeat) for name, (path, _n) in sizes.items()}
+        print(f"\n2. filtered log (area_id = {FILTER['area_id']}), median of {args.repeat}:")
+        for page in ("first", "deep"):
+            small, large = latency["small"][page], latency["large"][page]
+            print(f"   {page:5} page: {small * 1000:.2f} ms at {args.small:,}, "
+                  f"{large * 1000:.2f} ms at {args.events:,}: ratio {large / small:.2f} "
+                  "(goal <= 1.5)")
+
+        peaks = {name: verify_run(path, trace=True)[2] for name, (path, _n) in sizes.items()}
+        print("\n3. peak memory of verify (tracemalloc):")
+        print(f"   {args.small:,} events: {peaks['small'] / 2**20:.1f} MiB; "
+              f"{args.events:,} events: {peaks['large'] / 2**20:.1f} MiB; "
+              f"ratio {peaks['large'] / peaks['small']:.2f} (goal: flat)")
+
+
+if __name__ == "__main__":
+    main()
