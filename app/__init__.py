@@ -19,6 +19,7 @@ FEATURES: tuple[str, ...] = (
     "app.contributions",
     "app.periods",
     "app.audit_trail",
+    "app.documents",
 )
 
 

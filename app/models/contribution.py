@@ -119,7 +119,8 @@ class Section(db.Model):
 
     @property
     def is_filled(self) -> bool:
-        return bool(self.text.strip())
+        # A city-wide section handled within a local topic says so by its link alone.
+        return bool(self.text.strip()) or self.handled_in_topic_id is not None
 
     def __repr__(self) -> str:
         return f"<Section {self.id} topic={self.topic_id} v{self.version}>"

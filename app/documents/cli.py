@@ -1,0 +1,189 @@
+"""`flask --app app documents ...`: export, verify, import, carry-forward."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Area, Contribution, Period
+from app.services import carry_forward as carry
+from app.services import documents_export, documents_import
+from app.services.actors import command_line_actor
+from app.services.audit import request_info
+from app.services.errors import DomainError
+from app.services.unit_of_work import operation
+
+documents_cli = AppGroup("documents", help="Export, verify and import lägesbild documents.")
+
+
+def _run(change):
+    actor = command_line_actor()
+    try:
+        with request_info(None, "command line"), operation(actor):
+            return change(actor)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+
+
+def _period(name: str) -> Period:
+    period = db.session.scalar(select(Period).where(Period.name == name))
+    if period is None:
+        known = ", ".join(db.session.scalars(select(Period.name).order_by(Period.id)))
+        raise click.ClickException(f"Unknown period '{name}'. Known: {known or 'none'}.")
+    return period
+
+
+def _area(name: str) -> Area:
+    try:
+        return documents_import.find_area(name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {path}: {error.strerror}.") from error
+
+
+@documents_cli.command("export")
+@click.option("--period", required=True, help="The period's name, e.g. \"december 2022\".")
+@click.option("--area", default=None, help="One area's lägesbild; without it, the period's "
+                                          "consolidated lägesbild.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The DOCX file to write.")
+def export(period, area, out):
+    """Export a lägesbild as DOCX (writes an audit event with its fingerprint)."""
+    target_period = _period(period)
+    if area is None:
+        exported = _run(lambda actor: documents_export.export_period(actor, target_period.id))
+    else:
+        target_area = _area(area)
+        contribution = db.session.scalar(select(Contribution).where(
+            Contribution.period_id == target_period.id, Contribution.area_id == target_area.id))
+        if contribution is None:
+            raise click.ClickException(f"{target_area.name} has no contribution in {period}.")
+        exported = _run(lambda actor: documents_export.export_contribution(actor,
+                                                                           contribution.id))
+    Path(out).write_bytes(exported.data)
+    mark = "" if exported.content.approved else " (UTKAST: not approved)"
+    click.echo(f"Wrote {out}: {exported.content.title}{mark}")
+    click.echo(f"Fingerprint: {exported.fingerprint}")
+
+
+@documents_cli.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+def verify(file):
+    """Say whether FILE matches an approved version in the system, or how it differs.
+    Exit status 0 only for a match."""
+    data = _read(file)
+    try:
+        report = documents_export.verify_document(data)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(("MATCH: " if report.matches else "NO MATCH: ") + report.summary)
+    for line in report.details:
+        click.echo(line)
+    if report.differences:
+        click.echo(documents_export.render_differences(report.differences))
+    if not report.matches:
+        sys.exit(1)
+
+
+def _print_proposal(proposal) -> None:
+    click.echo(f"Title: {proposal.title}  (format: {proposal.format}, "
+               f"SHA-256 {proposal.source_sha256})")
+    if proposal.new_topics:
+        click.echo("Local topics to be created: " + "; ".join(proposal.new_topics))
+    for warning in proposal.warnings:
+        click.echo(f"Check: {warning}")
+    click.echo("Proposed mapping (block -> topic):")
+    for block in proposal.blocks:
+        first = block.text.split("\n", 1)[0]
+        preview = first if len(first) <= 70 else first[:67] + "..."
+        click.echo(f"  {block.id:<9} {block.label!r:<45} -> {proposal.proposed[block.id] or '?'}")
+        click.echo(f"            {preview}")
+    click.echo("Targets: " + ", ".join(t.key for t in proposal.targets))
+
+
+@documents_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--area", required=True, help="The area the document belongs to.")
+@click.option("--period", required=True, help="The period, e.g. \"december 2022\" (created "
+                                              "as a past period if it does not exist).")
+@click.option("--yes", is_flag=True, help="Save with the proposed mapping.")
+@click.option("--mapping", "mapping_file", default=None, type=click.Path(dir_okay=False),
+              help="Save with this mapping (JSON; see --save-mapping for a template).")
+@click.option("--save-mapping", default=None, type=click.Path(dir_okay=False),
+              help="Write the proposed mapping as JSON to edit, and save nothing.")
+@click.option("--carry-forward-into", default=None, metavar="PERIOD",
+              help="Also start the area's empty draft sections in PERIOD from the imported "
+                   "texts (same transaction).")
+def import_command(file, area, period, yes, mapping_file, save_mapping, carry_forward_into):
+    """Import an old lägesbild (text or DOCX) as the approved history of AREA and PERIOD.
+
+    Prints the proposed mapping of the file's texts to topics; saves only with --yes (the
+    proposal as it is) or --mapping FILE (a mapping you edited). Mapping format:
+    {"format": "lagesbild-import-mapping/1", "source_sha256": "...",
+    "blocks": {"city-1": "city:1", "local-1": "local:<title>", ...}}.
+    """
+    data = _read(file)
+    target_area = _area(area)
+    try:
+        proposal = documents_import.propose(data, target_area)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    _print_proposal(proposal)
+    if save_mapping:
+        Path(save_mapping).write_text(
+            json.dumps(proposal.mapping_document(), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8")
+        click.echo(f"Wrote the proposed mapping to {save_mapping}: edit it, then run again "
+                   f"with --mapping {save_mapping}. Nothing was saved.")
+        return
+    if mapping_file:
+        try:
+            mapping = documents_import.parse_mapping_file(_read(mapping_file))
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+    elif yes:
+        mapping = dict(proposal.proposed)
+    else:
+        click.echo("Nothing was saved: run again with --yes to save this mapping, or with "
+                   "--mapping FILE (see --save-mapping).")
+        return
+    later = _period(carry_forward_into) if carry_forward_into else None
+
+    def change(actor):
+        imported = documents_import.import_document(actor, data, Path(file).name,
+                                                    target_area.name, period, mapping)
+        carried = carry.carry_forward(actor, later.id, target_area.id) if later else None
+        return imported, carried
+
+    result, carried = _run(change)
+    made = " (period created as a past period)" if result.created_period else ""
+    click.echo(f"Imported as the approved lägesbild of {target_area.name} for {period}{made}.")
+    if result.created_topics:
+        click.echo("Created local topics: " + "; ".join(result.created_topics))
+    if carried is not None:
+        click.echo(f"{later.name}: {carried.total} sections start from the imported texts.")
+
+
+@documents_cli.command("carry-forward")
+@click.option("--period", required=True, help="The freshly opened period.")
+@click.option("--area", default=None, help="Only this area (default: every area).")
+def carry_forward_command(period, area):
+    """Start the period's empty draft sections from each area's last approved texts."""
+    target_period = _period(period)
+    area_id = _area(area).id if area else None
+    result = _run(lambda actor: carry.carry_forward(actor, target_period.id, area_id))
+    for name, count in result.filled.items():
+        click.echo(f"{name}: {count} sections start from the last approved texts.")
+    for name, why in result.skipped.items():
+        click.echo(f"{name}: nothing carried forward ({why}).")

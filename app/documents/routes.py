@@ -1,0 +1,356 @@
+"""Documents in the web interface: print views, DOCX downloads, import with a mapping preview,
+carry-forward, cross-references. Views parse input, call one service, redirect."""
+from __future__ import annotations
+
+import io
+import re
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
+
+from app.extensions import db
+from app.models import Area, Contribution, Period, Role, TopicScope
+from app.services import carry_forward as carry
+from app.services import cross_references, documents_export, documents_import
+from app.services.access import roles_for
+from app.services.errors import InvalidInput, NotAllowed
+from app.services.guards import guard_check_for
+from app.services.unit_of_work import operation
+
+documents = Blueprint("documents", __name__, template_folder="templates",
+                      static_folder="static", static_url_path="/documents-static")
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def text_blocks(text: str) -> list[tuple[str, object]]:
+    """A section's text for HTML: runs of "- " lines as one list, other lines as paragraphs."""
+    blocks: list[tuple[str, object]] = []
+    for line in (text or "").split("\n"):
+        if line.startswith("- "):
+            if blocks and blocks[-1][0] == "ul":
+                blocks[-1][1].append(line[2:])
+            else:
+                blocks.append(("ul", [line[2:]]))
+        elif line.strip():
+            blocks.append(("p", line))
+    return blocks
+
+
+@documents.app_context_processor
+def _document_helpers():
+    return {"document_text_blocks": text_blocks}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _readable(loader, *args):
+    """Load for reading; a refusal is raised inside an operation so that it is recorded as a
+    security event (as for refused writes), while an allowed read opens no write transaction."""
+    try:
+        return loader(_user(), *args)
+    except NotAllowed as refusal:
+        with operation(_user()):
+            raise refusal
+
+
+def _state_label(contribution: Contribution, language: str) -> str:
+    return CONTRIBUTION_WORKFLOW.state(contribution.state).label(language)
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "sv")
+
+
+# --------------------------------------------------------------------------------------------
+# Overview
+# --------------------------------------------------------------------------------------------
+
+@documents.get("/documents/")
+@login_required
+def index():
+    user = _user()
+    periods = db.session.scalars(select(Period).order_by(Period.approval_deadline.desc(),
+                                                         Period.id.desc())).all()
+    city_reader = documents_export.may_read_period(user)
+    rows = []
+    for period in periods:
+        readable = [c for c in sorted(period.contributions, key=lambda c: c.area.name)
+                    if documents_export.may_read_contribution(user, c)]
+        may_carry = carry.allowed_area_ids(user)
+        carry_areas = [c for c in period.contributions if c.state == "draft"
+                       and (may_carry is None or c.area_id in may_carry)]
+        if readable or city_reader or carry_areas:
+            rows.append({"period": period, "contributions": readable,
+                         "may_carry": bool(carry_areas)})
+    return render_template(
+        "documents/index.html", rows=rows, city_reader=city_reader,
+        may_import=Role.CONSOLIDATOR in roles_for(user, None),
+        state_label=lambda c: _state_label(c, _language()),
+        consolidation_label=lambda p: CONSOLIDATION_WORKFLOW.state(
+            p.consolidation.state if p.consolidation else "open").label(_language()))
+
+
+# --------------------------------------------------------------------------------------------
+# Print views
+# --------------------------------------------------------------------------------------------
+
+@documents.get("/contributions/<int:contribution_id>/print")
+@login_required
+def print_contribution(contribution_id: int):
+    contribution = _readable(documents_export.readable_contribution, contribution_id,
+                             "document.print")
+    content = documents_export.contribution_content(contribution)
+    return render_template("documents/print.html", content=content,
+                           export_url=url_for(".export_contribution",
+                                              contribution_id=contribution.id))
+
+
+@documents.get("/periods/<int:period_id>/print")
+@login_required
+def print_period(period_id: int):
+    period = _readable(documents_export.readable_period, period_id, "document.print")
+    content = documents_export.period_content(period)
+    return render_template("documents/print.html", content=content,
+                           export_url=url_for(".export_period", period_id=period.id))
+
+
+# --------------------------------------------------------------------------------------------
+# DOCX downloads (POST: each export is an audit event carrying its fingerprint)
+# --------------------------------------------------------------------------------------------
+
+def _send(exported: documents_export.ExportedDocument):
+    return send_file(io.BytesIO(exported.data), mimetype=DOCX_MIMETYPE, as_attachment=True,
+                     download_name=exported.filename, max_age=0)
+
+
+@documents.post("/contributions/<int:contribution_id>/export.docx")
+@login_required
+def export_contribution(contribution_id: int):
+    user = _user()
+    with operation(user):
+        exported = documents_export.export_contribution(user, contribution_id)
+    return _send(exported)
+
+
+@documents.post("/periods/<int:period_id>/export.docx")
+@login_required
+def export_period(period_id: int):
+    user = _user()
+    with operation(user):
+        exported = documents_export.export_period(user, period_id)
+    return _send(exported)
+
+
+# --------------------------------------------------------------------------------------------
+# Carry-forward
+# --------------------------------------------------------------------------------------------
+
+@documents.post("/periods/<int:period_id>/carry-forward")
+@login_required
+def carry_forward(period_id: int):
+    user = _user()
+    area_id = request.form.get("area_id", type=int)
+    with operation(user):
+        result = carry.carry_forward(user, period_id, area_id)
+    if result.total:
+        flash(gettext("%(count)s sections now start from last period's approved texts.",
+                      count=result.total), "success")
+    else:
+        flash(gettext("No section was filled: there were no empty sections with an approved "
+                      "text from an earlier period."), "info")
+    return redirect(url_for(".index"))
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-references
+# --------------------------------------------------------------------------------------------
+
+@documents.get("/contributions/<int:contribution_id>/cross-references")
+@login_required
+def cross_reference_form(contribution_id: int):
+    user = _user()
+    contribution = _readable(documents_export.readable_contribution, contribution_id,
+                             "section.cross_reference")
+    editor = CONTRIBUTION_WORKFLOW.can_edit(contribution, roles_for(user, contribution.area_id),
+                                            guard_check_for(user))
+    sections = contribution.ordered_sections
+    return render_template(
+        "documents/cross_references.html", contribution=contribution, may_edit=editor is not None,
+        city_sections=[s for s in sections if s.topic.scope == TopicScope.CITY],
+        local_topics=[s.topic for s in sections if s.topic.scope == TopicScope.LOCAL],
+        sentence=cross_references.cross_reference_sentence)
+
+
+@documents.post("/sections/<int:section_id>/cross-reference")
+@login_required
+def set_cross_reference(section_id: int):
+    user = _user()
+    raw_topic = request.form.get("local_topic_id", "")
+    version = request.form.get("version", type=int)
+    if raw_topic and not raw_topic.isdigit():
+        abort(400)
+    with operation(user):
+        section = cross_references.set_cross_reference(
+            user, section_id, int(raw_topic) if raw_topic else None, version)
+        contribution_id = section.contribution_id
+    flash(gettext("The cross-reference was saved."), "success")
+    return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
+
+
+# --------------------------------------------------------------------------------------------
+# Import: upload -> preview (mapping) -> confirm
+# --------------------------------------------------------------------------------------------
+
+def _require_importer():
+    user = _user()
+    if Role.CONSOLIDATOR not in roles_for(user, None):
+        with operation(user):
+            documents_import.require_importer(user)
+    return user
+
+
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
+def _upload_dir() -> Path:
+    """Where an upload waits between the preview and the confirmation (named by its SHA-256,
+    so the confirmation cannot point anywhere else)."""
+    folder = Path(current_app.config.get("DOCUMENT_IMPORT_DIR")
+                  or Path(current_app.instance_path) / "document-imports")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _forget_stale_uploads(folder: Path) -> None:
+    limit = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for path in folder.glob("*.upload"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:  # removed by a parallel request: fine
+            pass
+
+
+def _areas():
+    return db.session.scalars(select(Area).order_by(Area.name)).all()
+
+
+def _upload_form(error: str | None = None, status: int = 200, **values):
+    return render_template("documents/import_upload.html", areas=_areas(), error=error,
+                           values=values), status
+
+
+@documents.get("/documents/import")
+@login_required
+def import_form():
+    _require_importer()
+    return _upload_form()
+
+
+@documents.post("/documents/import")
+@login_required
+def import_preview():
+    _require_importer()
+    # Before the form is parsed: an oversized body is refused unread.
+    if (request.content_length or 0) > documents_import.MAX_FILE_BYTES + 1024 * 1024:
+        return _upload_form(gettext("The file is larger than %(limit)s MB.",
+                                    limit=documents_import.MAX_FILE_BYTES // 2**20), 400)
+    area_id = request.form.get("area_id", type=int)
+    period_name = " ".join(request.form.get("period", "").split())
+    values = {"area_id": area_id, "period": period_name}
+    upload = request.files.get("file")
+    area = db.session.get(Area, area_id) if area_id else None
+    if area is None:
+        return _upload_form(gettext("Choose the area the document belongs to."), 400, **values)
+    if not period_name:
+        return _upload_form(gettext("Give the period's name, e.g. \"december 2022\"."), 400,
+                            **values)
+    if upload is None or not upload.filename:
+        return _upload_form(gettext("Choose a file to import."), 400, **values)
+    data = upload.stream.read(documents_import.MAX_FILE_BYTES + 1)
+    try:
+        proposal = documents_import.propose(data, area)
+    except InvalidInput as error:
+        return _upload_form(error.translated(gettext), 400, **values)
+    folder = _upload_dir()
+    _forget_stale_uploads(folder)
+    (folder / f"{proposal.source_sha256}.upload").write_bytes(data)
+    return _preview(proposal, area, period_name, upload.filename, proposal.proposed)
+
+
+def _draft_periods(area: Area) -> list[Period]:
+    """Periods where the area's contribution is still a draft: the import can start them."""
+    return list(db.session.scalars(
+        select(Period).join(Contribution, Contribution.period_id == Period.id)
+        .where(Contribution.area_id == area.id, Contribution.state == "draft")
+        .order_by(Period.approval_deadline.desc())))
+
+
+def _preview(proposal, area, period_name, filename, chosen, error=None, status=200):
+    existing_period = db.session.scalar(select(Period).where(Period.name == period_name))
+    return render_template("documents/import_preview.html", proposal=proposal, area=area,
+                           period_name=period_name, filename=filename, chosen=chosen,
+                           creates_period=existing_period is None, error=error,
+                           draft_periods=_draft_periods(area)), status
+
+
+@documents.post("/documents/import/confirm")
+@login_required
+def import_confirm():
+    user = _require_importer()
+    source = request.form.get("source_sha256", "")
+    area = db.session.get(Area, request.form.get("area_id", type=int) or 0)
+    period_name = " ".join(request.form.get("period", "").split())
+    filename = request.form.get("filename", "")[:200]
+    path = _upload_dir() / f"{source}.upload"
+    if not _SHA256.match(source) or not path.exists() or area is None:
+        return _upload_form(gettext("The uploaded file is no longer available. Upload it "
+                                    "again."), 400)
+    data = path.read_bytes()
+    mapping = {key[len("block-"):]: value or None for key, value in request.form.items()
+               if key.startswith("block-")}
+    mapping["__source_sha256__"] = source
+    carry_into = request.form.get("carry_forward_period_id", type=int)
+    try:
+        with operation(user):
+            result = documents_import.import_document(user, data, filename, area.name,
+                                                      period_name, mapping)
+            contribution_id = result.contribution.id
+            if carry_into:
+                # The same unit of work: imported history and the draft started from it.
+                carry.carry_forward(user, carry_into, area.id)
+    except InvalidInput as error:
+        try:
+            proposal = documents_import.propose(data, area)
+        except InvalidInput:
+            return _upload_form(error.translated(gettext), 400)
+        chosen = {block.id: mapping.get(block.id) for block in proposal.blocks}
+        return _preview(proposal, area, period_name, filename, chosen,
+                        error.translated(gettext), 400)
+    path.unlink(missing_ok=True)
+    flash(gettext("The document was imported as the approved lägesbild of %(area)s for "
+                  "%(period)s.", area=area.name, period=period_name), "success")
+    return redirect(url_for(".print_contribution", contribution_id=contribution_id))
+

@@ -1,0 +1,86 @@
+"""The documents pages in a real browser: the overview, print views (with the UTKAST mark in
+print media), the import form and its mapping preview; no axe-core violations in sv or en."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from app.demo import DEMO_PASSWORD
+
+COORDINATOR = "samordnare"
+SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "domain" / \
+    "000_1dce9511288ad7b6.txt"
+
+
+def log_in(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-postadress").fill(email)
+    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator(".user-name")).to_be_visible()
+
+
+def switch_to_english(page) -> None:
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_documents_pages_are_accessible(page, live_server, assert_accessible, screenshot,
+                                        language):
+    log_in(page, live_server.user(COORDINATOR).email)
+    if language == "en":
+        switch_to_english(page)
+    page.goto("/documents/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Dokument" if language == "sv" else "Documents")
+    screenshot(page, f"documents-{language}")
+    assert_accessible(page)
+
+    # The approved december 2022 lägesbild of Järva (the seed's texts): no draft mark.
+    page.get_by_role("link", name="Utskriftsvy: Järva" if language == "sv"
+                     else "Print view: Järva").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lägesbild")
+    assert_accessible(page)
+    screenshot(page, f"documents-print-{language}")
+
+    page.goto("/documents/import")
+    assert_accessible(page)
+    page.locator("#import-file").set_input_files(str(SEED))
+    page.locator("#import-area").select_option(label="Järva")
+    page.locator("#import-period").fill("december 2019")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Kontrollera fördelningen" if language == "sv" else "Check the mapping")
+    expect(page.locator("select#block-local-2")).to_have_value("local:Kriminella konflikter")
+    screenshot(page, f"documents-import-preview-{language}")
+    assert_accessible(page)
+
+
+def test_the_draft_mark_is_printed(page, live_server):
+    log_in(page, live_server.user(COORDINATOR).email)
+    page.goto("/documents/")
+    period = live_server.current_period
+    section = page.locator("section.doc-period", has_text=f"Lägesbild {period}")
+    section.get_by_role("link", name="Utskriftsvy av den sammanställda lägesbilden").click()
+    mark = page.locator(".doc-draft-mark")
+    expect(mark).to_contain_text("UTKAST")
+    page.emulate_media(media="print")
+    assert mark.evaluate("el => getComputedStyle(el).position") == "fixed"
+    assert page.locator(".site-header").evaluate("el => getComputedStyle(el).display") == "none"
+    assert page.pdf()[:4] == b"%PDF"
+
+
+def test_a_mistaken_mapping_is_refused_in_the_preview(page, live_server):
+    log_in(page, live_server.user(COORDINATOR).email)
+    page.goto("/documents/import")
+    page.locator("#import-file").set_input_files(str(SEED))
+    page.locator("#import-area").select_option(label="Järva")
+    page.locator("#import-period").fill("december 2019")
+    page.locator("form.form button[type=submit]").click()
+    page.locator("select#block-local-3").select_option(value="")
+    page.get_by_role("button", name="Importera som fastställd lägesbild").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Varje text måste placeras under ett område. Inte placerade: Otillåten påverkan.")

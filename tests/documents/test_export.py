@@ -1,0 +1,189 @@
+"""DOCX export: layout like the seed, bullets as real Word lists, footer and UTKAST on every
+page, fingerprint and audit event; the period's consolidated lägesbild; who may export."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Period
+from app.services import contributions
+from app.services.audit import verify_chain
+from app.services.documents_export import (
+    CITY_HEADER,
+    DRAFT_NOTICE,
+    LOCAL_HEADER,
+    audit_head,
+    content_hash,
+    contribution_content,
+    export_contribution,
+    export_period,
+    fingerprint_of,
+)
+from app.services.errors import NotAllowed
+from app.services.unit_of_work import operation
+from tests.documents.support import approve_period, read_docx
+from tests.factories import fill_sections, run
+
+
+def _export(world, key="consolidator", area="Norr"):
+    return run(world, key, export_contribution, world.contribution(area).id)
+
+
+def _bulleted_norr(world):
+    """Norr with a bullet list in its local section and plain text in the city sections."""
+    fill_sections(world, "Norr")
+    local = world.sections("Norr")[-1]
+    run(world, "drafter", contributions.edit_section, local.id,
+        "Inledning på svenska: åäö ÅÄÖ.\n- Första punkten\n- Andra punkten", local.version)
+
+
+def test_contribution_docx_is_laid_out_like_the_seed(world):
+    _bulleted_norr(world)
+    exported = _export(world)
+    document = read_docx(exported.data)
+    paragraphs = [p for p in document.paragraphs if p.text.strip()]
+    assert paragraphs[0].text == "Lägesbild januari 2030 Norr"
+    assert paragraphs[0].style.name == "Title"
+
+    city, local = document.tables
+    assert tuple(c.text for c in city.rows[0].cells) == CITY_HEADER
+    assert CITY_HEADER[1:] == ("Stadsövergripande prioriterade områden", "Kommentarer")
+    assert [r.cells[0].text for r in city.rows[1:]] == ["1.", "2.", "3."]
+    assert city.rows[1].cells[1].text == "Unga i risk för kriminalitet"
+    comment = city.rows[1].cells[2].paragraphs
+    assert [(p.style.name, p.text) for p in comment] == [
+        ("List Bullet", f"Arbetet pågår enligt plan. ({world.sections()[0].id})")]
+
+    assert tuple(c.text for c in local.rows[0].cells) == LOCAL_HEADER
+    title_cell, comment_cell = local.rows[1].cells
+    assert title_cell.text == "Trygghet i norr"
+    styles = [(p.style.name, p.text) for p in comment_cell.paragraphs]
+    assert styles == [("Normal", "Inledning på svenska: åäö ÅÄÖ."),
+                      ("List Bullet", "Första punkten"), ("List Bullet", "Andra punkten")]
+
+
+def test_footer_on_every_page_and_utkast_while_not_approved(world):
+    fill_sections(world, "Norr")
+    exported = _export(world, "drafter")
+    document = read_docx(exported.data)
+    assert exported.filename == "lagesbild-januari-2030-norr-utkast.docx"
+    for section in document.sections:  # header/footer are per section: every page
+        footer = section.footer.paragraphs[0].text
+        assert "Period: januari 2030" in footer and "Område: Norr" in footer
+        assert "Status: Utkast – UTKAST" in footer
+        assert exported.fingerprint in footer
+        assert "Exporterad 20" in footer and "(Stockholm)" in footer
+        assert section.header.paragraphs[0].text == DRAFT_NOTICE
+        assert not section.different_first_page_header_footer
+
+
+def test_approved_export_has_no_draft_mark(world):
+    approve_period(world)
+    exported = _export(world)
+    document = read_docx(exported.data)
+    footer = document.sections[0].footer.paragraphs[0].text
+    assert "Status: Fastställd ·" in footer and "UTKAST" not in footer
+    assert "UTKAST" not in "".join(p.text for p in document.sections[0].header.paragraphs)
+    assert exported.filename == "lagesbild-januari-2030-norr.docx"
+
+
+def test_fingerprint_covers_texts_and_audit_head_and_export_is_audited(world):
+    fill_sections(world, "Norr")
+    head_seq, head_hash = audit_head()
+    expected_content = content_hash(contribution_content(world.contribution()))
+    exported = _export(world)
+    assert exported.content_sha256 == expected_content
+    assert exported.fingerprint == fingerprint_of(expected_content, head_hash)
+
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "document.export")).one()
+    data = json.loads(event.data)
+    assert data["fingerprint"] == exported.fingerprint
+    assert data["audit_head_seq"] == head_seq and data["audit_head_hash"] == head_hash
+    assert data["content_sha256"] == expected_content
+    assert (event.contribution_id, event.area_id, event.period_id) == (
+        world.contribution().id, world.areas["Norr"], world.period_id)
+    assert verify_chain().ok
+
+    # Same texts, later: another audit head, so another fingerprint.
+    assert _export(world).fingerprint != exported.fingerprint
+
+
+def test_period_document_has_summary_then_one_chapter_per_area(world):
+    fill_sections(world, "Norr")
+    exported = run(world, "approver", export_period, world.period_id)
+    document = read_docx(exported.data)
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == ["Sammanfattning", "Lägesbild januari 2030 Norr",
+                        "Lägesbild januari 2030 Söder"]
+    summary = document.tables[0]
+    assert [[c.text for c in r.cells] for r in summary.rows] == [
+        ["Område", "Status"], ["Norr", "Utkast"], ["Söder", "Utkast"]]
+    assert len(document.tables) == 1 + 2 * 2
+    assert document.paragraphs[0].text == "Lägesbild januari 2030"
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "document.export")).one()
+    assert event.period_id == world.period_id and event.contribution_id is None
+
+
+@pytest.mark.parametrize("key", ["drafter", "reviewer", "consolidator", "approver", "auditor"])
+def test_readers_may_export_their_contribution(world, key):
+    assert _export(world, key).data.startswith(b"PK")
+
+
+@pytest.mark.parametrize("key", ["drafter_south", "reviewer_south", "admin"])
+def test_others_may_not_export_and_the_refusal_is_logged(world, key):
+    with pytest.raises(NotAllowed):
+        _export(world, key)
+    actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+    assert "document.export" not in actions
+    assert actions[-1] == "security.permission_denied"
+
+
+@pytest.mark.parametrize("key", ["drafter", "reviewer", "admin"])
+def test_only_city_readers_export_the_whole_period(world, key):
+    with pytest.raises(NotAllowed):
+        run(world, key, export_period, world.period_id)
+
+
+def test_cli_export_writes_the_file(world, runner, tmp_path):
+    out = tmp_path / "norr.docx"
+    result = runner.invoke(args=["documents", "export", "--period", "januari 2030",
+                                 "--area", "Norr", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "UTKAST" in result.output and "Fingerprint: " in result.output
+    assert read_docx(out.read_bytes()).paragraphs[0].text == "Lägesbild januari 2030 Norr"
+    whole = tmp_path / "all.docx"
+    result = runner.invoke(args=["documents", "export", "--period", "januari 2030",
+                                 "--out", str(whole)])
+    assert result.exit_code == 0, result.output
+    assert read_docx(whole.read_bytes()).paragraphs[0].text == "Lägesbild januari 2030"
+
+
+def test_cli_export_refuses_unknown_names(world, runner, tmp_path):
+    result = runner.invoke(args=["documents", "export", "--period", "maj 1999",
+                                 "--out", str(tmp_path / "x.docx")])
+    assert result.exit_code == 1 and "Unknown period 'maj 1999'" in result.output
+    result = runner.invoke(args=["documents", "export", "--period", "januari 2030",
+                                 "--area", "Atlantis", "--out", str(tmp_path / "x.docx")])
+    assert result.exit_code == 1 and "Unknown area 'Atlantis'" in result.output
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_docx_opens_in_libreoffice(world, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: the DOCX is checked with "
+                    "python-docx only")
+    _bulleted_norr(world)
+    source = tmp_path / "norr.docx"
+    source.write_bytes(_export(world).data)
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                    str(source)], check=True, timeout=120, capture_output=True)
+    pdf = tmp_path / "norr.pdf"
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")

@@ -1,0 +1,113 @@
+"""`documents verify`: an untouched export of an approved version matches (which one, approved
+by whom and when); an edited file, a draft or a foreign file does not, and says how."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app.services.documents_export import export_contribution, export_period, verify_document
+from tests.documents.support import approve_period, read_docx
+from tests.factories import fill_sections, run
+
+
+def _approved_export(world, period=False):
+    approve_period(world)
+    if period:
+        return run(world, "auditor", export_period, world.period_id)
+    return run(world, "auditor", export_contribution, world.contribution().id)
+
+
+def _edited(data: bytes, old: str, new: str) -> bytes:
+    document = read_docx(data)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    if old in paragraph.text:
+                        paragraph.runs[0].text = paragraph.runs[0].text.replace(old, new)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_untouched_export_of_an_approved_version_matches(world):
+    exported = _approved_export(world)
+    report = verify_document(exported.data)
+    assert report.matches, report.summary
+    assert "approved version of 'Lägesbild januari 2030 Norr'" in report.summary
+    assert "approved by Approver on " in report.summary and "contribution.finalize" in \
+        report.summary
+    assert report.fingerprint == exported.fingerprint
+    assert "Exported by Auditor" in report.details[0]
+
+
+def test_untouched_period_export_matches(world):
+    report = verify_document(_approved_export(world, period=True).data)
+    assert report.matches, report.summary
+    assert "consolidation.approve" in report.summary
+
+
+def test_edited_export_is_rejected_naming_the_section_and_the_change(world):
+    exported = _approved_export(world)
+    edited = _edited(exported.data, "Arbetet pågår enligt plan.", "Arbetet är avslutat.")
+    report = verify_document(edited)
+    assert not report.matches
+    assert "changed after the export" in report.summary
+    assert {d.heading for d in report.differences} == {
+        "1. Unga i risk för kriminalitet", "2. Otillåten påverkan", "3. Ordningsvakter",
+        "Trygghet i norr"}
+    segments = report.differences[0].segments
+    assert ("delete", "pågår enligt plan. ") in [(s.op, s.text) for s in segments]
+    assert ("insert", "är avslutat. ") in [(s.op, s.text) for s in segments]
+
+
+def test_a_draft_export_is_not_an_approved_version(world):
+    fill_sections(world, "Norr")
+    exported = run(world, "drafter", export_contribution, world.contribution().id)
+    report = verify_document(exported.data)
+    assert not report.matches
+    assert "draft (UTKAST)" in report.summary
+
+
+def test_unknown_or_missing_fingerprint(world):
+    exported = _approved_export(world)
+    document = read_docx(exported.data)
+    footer = document.sections[0].footer.paragraphs[0]
+    footer.runs[0].text = footer.runs[0].text.replace(exported.fingerprint, "f" * 64)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = verify_document(buffer.getvalue())
+    assert not report.matches and "was not issued by this system" in report.summary
+    footer.runs[0].text = "Ingen fotnot"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = verify_document(buffer.getvalue())
+    assert not report.matches and "no fingerprint" in report.summary
+
+
+def test_cli_verify_exit_status_and_diff(world, runner, tmp_path):
+    exported = _approved_export(world)
+    good = tmp_path / "good.docx"
+    good.write_bytes(exported.data)
+    result = runner.invoke(args=["documents", "verify", str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("MATCH: ")
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(_edited(exported.data, "enligt plan", "enligt ingen plan"))
+    result = runner.invoke(args=["documents", "verify", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith("NO MATCH: ")
+    assert "--- Lägesbild januari 2030 Norr / Trygghet i norr" in result.output
+    assert "{+ingen +}" in result.output
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "The file is empty."),
+    (b"not a zip at all", "not a readable DOCX"),
+])
+def test_cli_verify_refuses_unreadable_files(world, runner, tmp_path, content, message):
+    path = tmp_path / "x.docx"
+    path.write_bytes(content)
+    result = runner.invoke(args=["documents", "verify", str(path)])
+    assert result.exit_code == 1 and message in result.output

@@ -1,0 +1,302 @@
+"""The documents pages: print views, downloads, import preview and confirm, carry-forward and
+cross-references; access per role, CSRF, 400 on bad uploads."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Contribution, Period
+from tests.documents.support import (
+    add_area,
+    approve_period,
+    read_docx,
+    seed_bytes,
+    seed_mapping,
+    use_seed_city_topics,
+)
+from tests.factories import fill_sections
+from tests.web.conftest import input_values
+
+
+def _ids(world):
+    return world.contribution().id, world.period_id
+
+
+# --- print views ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["drafter", "reviewer", "consolidator", "approver", "auditor"])
+def test_readers_see_the_print_view_marked_utkast(web, world, key):
+    fill_sections(world)
+    contribution_id, _ = _ids(world)
+    web.log_in_as(key)
+    html = web.client.get(f"/contributions/{contribution_id}/print").get_data(as_text=True)
+    assert "<h1>Lägesbild januari 2030 Norr</h1>" in html
+    assert 'class="doc-draft-mark"' in html and "UTKAST" in html
+    assert "Stadsövergripande prioriterade områden" in html and "<li>Arbetet pågår" in html
+    assert "print.css" in html
+
+
+@pytest.mark.parametrize("key", ["drafter_south", "reviewer_south", "admin"])
+def test_others_may_not_see_the_print_view(web, world, key, audit_events):
+    contribution_id, period_id = _ids(world)
+    web.log_in_as(key)
+    assert web.client.get(f"/contributions/{contribution_id}/print").status_code == 403
+    assert web.client.get(f"/periods/{period_id}/print").status_code == 403
+    assert web.client.get(f"/contributions/{contribution_id}/cross-references").status_code \
+        == 403
+    refusals = audit_events("security.permission_denied")
+    assert [json.loads(e.data)["attempted"] for e in refusals] == [
+        "document.print", "document.print", "section.cross_reference"]
+
+
+def test_period_print_view_for_city_roles(web, world):
+    approve_period(world)
+    web.log_in_as("auditor")
+    html = web.client.get(f"/periods/{world.period_id}/print").get_data(as_text=True)
+    assert "<h1>Lägesbild januari 2030</h1>" in html and "Sammanfattning" in html
+    assert "Lägesbild januari 2030 Söder" in html and "doc-draft-mark" not in html
+
+
+def test_print_view_needs_login_and_an_existing_contribution(web, world):
+    assert web.client.get(f"/contributions/{world.contribution().id}/print").status_code == 302
+    web.log_in_as("drafter")
+    assert web.client.get("/contributions/9999/print").status_code == 404
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+def test_download_docx(web, world, audit_events):
+    contribution_id, _ = _ids(world)
+    web.log_in_as("drafter")
+    token = web.csrf_token(f"/contributions/{contribution_id}/print")
+    response = web.client.post(f"/contributions/{contribution_id}/export.docx",
+                               data={"csrf_token": token})
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    assert "lagesbild-januari-2030-norr-utkast.docx" in response.headers["Content-Disposition"]
+    document = read_docx(response.data)
+    fingerprint = json.loads(audit_events("document.export")[0].data)["fingerprint"]
+    assert fingerprint in document.sections[0].footer.paragraphs[0].text
+
+
+def test_download_needs_csrf_and_a_reader(web, world, audit_events):
+    contribution_id, period_id = _ids(world)
+    web.log_in_as("drafter")
+    assert web.client.post(f"/contributions/{contribution_id}/export.docx").status_code == 400
+    token = web.csrf_token("/documents/")
+    assert web.client.post(f"/periods/{period_id}/export.docx",
+                           data={"csrf_token": token}).status_code == 403
+    assert audit_events("document.export") == []
+    assert len(audit_events("security.permission_denied")) == 1
+
+
+def test_period_download_for_the_approver(web, world):
+    web.log_in_as("approver")
+    token = web.csrf_token("/documents/")
+    response = web.client.post(f"/periods/{world.period_id}/export.docx",
+                               data={"csrf_token": token})
+    assert response.status_code == 200
+    assert read_docx(response.data).paragraphs[0].text == "Lägesbild januari 2030"
+
+
+# --- overview -------------------------------------------------------------------------------
+
+def test_overview_lists_what_the_user_may_read(web, world):
+    web.log_in_as("drafter")
+    html = web.client.get("/documents/").get_data(as_text=True)
+    assert f"/contributions/{world.contribution().id}/print" in html
+    assert f"/contributions/{world.contribution('Söder').id}/print" not in html
+    assert f"/periods/{world.period_id}/print" not in html
+    assert "/documents/import" not in html
+    web.log_out()
+    web.log_in_as("consolidator")
+    html = web.client.get("/documents/").get_data(as_text=True)
+    assert f"/periods/{world.period_id}/print" in html and "/documents/import" in html
+
+
+def test_menu_entry(web, world):
+    web.log_in_as("reviewer")
+    assert 'href="/documents/"' in web.client.get("/").get_data(as_text=True)
+
+
+# --- carry-forward --------------------------------------------------------------------------
+
+def test_carry_forward_from_the_overview(web, world, audit_events):
+    from datetime import date
+
+    from app.services import admin
+    from app.services.unit_of_work import operation
+    from tests.factories import SETUP
+
+    approve_period(world)
+    with operation(SETUP):
+        period_id = admin.create_period(
+            SETUP, "mars 2030", drafting_deadline=date(2030, 3, 10),
+            review_deadline=date(2030, 3, 17), consolidation_deadline=date(2030, 3, 24),
+            approval_deadline=date(2030, 3, 31)).id
+    web.log_in_as("admin")
+    html = web.client.get("/documents/").get_data(as_text=True)
+    assert f"/periods/{period_id}/carry-forward" in html
+    assert f"/contributions/{world.contribution().id}/print" not in html  # no content for admins
+    assert web.client.post(f"/periods/{period_id}/carry-forward").status_code == 400
+    response = web.client.post(f"/periods/{period_id}/carry-forward",
+                               data={"csrf_token": web.csrf_token("/documents/")})
+    assert response.status_code == 302
+    assert "8 avsnitt utgår nu från förra periodens fastställda texter." in \
+        web.client.get("/documents/").get_data(as_text=True)
+    assert len(audit_events("contribution.carry_forward")) == 2
+
+
+# --- cross-references -----------------------------------------------------------------------
+
+def test_cross_reference_form(web, world, audit_events):
+    contribution = world.contribution()
+    city, local = contribution.ordered_sections[0], contribution.ordered_sections[-1]
+    web.log_in_as("drafter")
+    path = f"/contributions/{contribution.id}/cross-references"
+    html = web.client.get(path).get_data(as_text=True)
+    assert f'action="/sections/{city.id}/cross-reference"' in html
+    response = web.client.post(f"/sections/{city.id}/cross-reference", data={
+        "csrf_token": web.csrf_token(path), "local_topic_id": str(local.topic_id),
+        "version": str(city.version)})
+    assert response.status_code == 302
+    html = web.client.get(path).get_data(as_text=True)
+    assert "området trygghet i norr, se nedan." in html
+    assert len(audit_events("section.cross_reference")) == 1
+    response = web.client.post(f"/sections/{city.id}/cross-reference", data={
+        "csrf_token": web.csrf_token(path), "local_topic_id": "x", "version": "1"})
+    assert response.status_code == 400
+    web.log_out()
+    web.log_in_as("reviewer")
+    assert 'action="/sections/' not in web.client.get(path).get_data(as_text=True)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def jarva(world):
+    use_seed_city_topics()
+    return add_area("Järva")
+
+
+def _upload(web, area_id, data: bytes, name="seed.txt", period="december 2022"):
+    return web.client.post("/documents/import", data={
+        "csrf_token": web.csrf_token("/documents/import"), "area_id": str(area_id),
+        "period": period, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data")
+
+
+def test_import_the_seed_through_the_preview(web, world, jarva, audit_events):
+    web.log_in_as("consolidator")
+    response = _upload(web, jarva, seed_bytes())
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Kontrollera fördelningen" in html
+    assert "Perioden december 2022 finns inte" in html
+    assert "Otrygga brottsutsatta platser" in html and "(ny)" in html
+    values = input_values(html)
+    source = values["source_sha256"][0]
+    form = {"csrf_token": values["csrf_token"][0], "source_sha256": source,
+            "area_id": str(jarva), "period": "december 2022", "filename": "seed.txt"}
+    form.update({f"block-{block}": target for block, target in seed_mapping().items()})
+    response = web.client.post("/documents/import/confirm", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    contribution = db.session.scalar(select(Contribution).where(Contribution.area_id == jarva))
+    assert response.headers["Location"] == f"/contributions/{contribution.id}/print"
+    assert contribution.state == "approved"
+    html = web.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "har importerats som den fastställda lägesbilden för Järva" in html
+    assert "doc-draft-mark" not in html
+    assert len(audit_events("document.import")) == 1
+
+
+def test_import_confirm_with_an_unplaced_text_shows_the_preview_again(web, world, jarva,
+                                                                      audit_events):
+    web.log_in_as("consolidator")
+    values = input_values(_upload(web, jarva, seed_bytes()).get_data(as_text=True))
+    form = {"csrf_token": values["csrf_token"][0], "source_sha256": values["source_sha256"][0],
+            "area_id": str(jarva), "period": "december 2022", "filename": "seed.txt"}
+    form.update({f"block-{b}": t for b, t in seed_mapping().items()})
+    form["block-local-4"] = ""
+    response = web.client.post("/documents/import/confirm", data=form)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Varje text måste placeras under ett område" in html
+    assert 'name="block-local-4"' in html
+    assert audit_events("document.import") == []
+    assert db.session.scalar(select(Period).where(Period.name == "december 2022")) is None
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"", "empty.txt", "Filen är tom."),
+    (b"%PDF-1.4", "old.pdf", "PDF-filer kan inte importeras"),
+    (b"PK\x03\x04garbage", "x.docx", "inte en läsbar DOCX-fil"),
+])
+def test_bad_uploads_are_400_with_a_message(web, world, jarva, data, name, message):
+    web.log_in_as("consolidator")
+    response = _upload(web, jarva, data, name)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_oversized_uploads_are_refused(web, world, jarva, monkeypatch):
+    from app.services import documents_import
+
+    # A small cap stands in for 10 MB (large request bodies make the test client spool).
+    monkeypatch.setattr(documents_import, "MAX_FILE_BYTES", 2 * 1024 * 1024)
+    web.log_in_as("consolidator")
+    response = _upload(web, jarva, b"L" * 64, name="x.txt")
+    assert response.status_code == 400 and "Filen ser inte ut som en lägesbild" in \
+        response.get_data(as_text=True)
+    monkeypatch.setattr(documents_import, "MAX_FILE_BYTES", 32)
+    response = _upload(web, jarva, b"L" * 64, name="x.txt")
+    assert response.status_code == 400
+    assert "Filen är större än 0 MB." in response.get_data(as_text=True)
+
+
+def test_upload_form_checks(web, world, jarva):
+    web.log_in_as("consolidator")
+    response = _upload(web, 999, seed_bytes())
+    assert response.status_code == 400 and "Välj vilket område" in response.get_data(as_text=True)
+    response = _upload(web, jarva, seed_bytes(), period=" ")
+    assert response.status_code == 400
+    response = web.client.post("/documents/import", data={"area_id": str(jarva),
+                                                          "period": "december 2022"})
+    assert response.status_code == 400  # no CSRF token
+    response = web.client.post("/documents/import/confirm", data={
+        "csrf_token": web.csrf_token("/documents/import"), "source_sha256": "../../etc",
+        "area_id": str(jarva), "period": "x"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("key", ["drafter", "reviewer", "approver", "auditor", "admin"])
+def test_only_the_coordinator_imports(web, world, key, audit_events):
+    web.log_in_as(key)
+    assert web.client.get("/documents/import").status_code == 403
+    assert len(audit_events("security.permission_denied")) == 1
+
+
+def test_import_can_start_the_areas_draft_from_the_imported_texts(web, world, audit_events):
+    """Söder's januari 2030 is an empty draft: the preview offers to start it."""
+    web.log_in_as("consolidator")
+    html = _upload(web, world.areas["Söder"], seed_bytes(), period="december 2029") \
+        .get_data(as_text=True)
+    assert 'name="carry_forward_period_id"' in html and ">januari 2030<" in html
+    values = input_values(html)
+    form = {"csrf_token": values["csrf_token"][0], "source_sha256": values["source_sha256"][0],
+            "area_id": str(world.areas["Söder"]), "period": "december 2029",
+            "filename": "seed.txt", "carry_forward_period_id": str(world.period_id)}
+    blocks = [k for k in input_values(html) if k.startswith("block-")]
+    form.update({f"block-{b}": "local:Trygghet i söder"
+                 for b in ["city-%d" % i for i in range(1, 11)]
+                 + ["local-%d" % i for i in range(1, 5)]})
+    assert not blocks  # selects, not inputs
+    response = web.client.post("/documents/import/confirm", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert len(audit_events("document.import")) == 1
+    assert len(audit_events("contribution.carry_forward")) == 1
+    assert world.sections("Söder")[-1].text.startswith("Arbetet hanteras")
