@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from app.services.carry_forward import changes_since_last_approved
 from app.web.routes import _safe_next
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
@@ -71,6 +72,13 @@ def _page_context(contribution: Contribution) -> dict:
                    and consolidation.state == "open")
     changes = (presenters.changes_since_previous_submission(contribution)
                if contribution.state == "police_review" else None)
+    # On a first submission, the reviewer compares with last period's approved text instead
+    # (the texts usually start from it by carry-forward).
+    changes_from_last_period = None
+    if contribution.state == "police_review" and changes is None:
+        changes_from_last_period = {s.id: changes_since_last_approved(s) for s in sections}
+        if all(diff is None for diff in changes_from_last_period.values()):
+            changes_from_last_period = None
     return {
         "contribution": contribution,
         "state": CONTRIBUTION_WORKFLOW.state(contribution.state),
@@ -88,6 +96,7 @@ def _page_context(contribution: Contribution) -> dict:
         "empty_sections": empty_sections,
         "may_exclude": may_exclude,
         "changes": changes,
+        "changes_from_last_period": changes_from_last_period,
         "form": {},
         "form_error": None,
         "form_trigger": None,

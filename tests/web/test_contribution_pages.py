@@ -425,3 +425,40 @@ def test_start_page_links_each_contribution_to_its_page(web, world):
     html = page(web, "/")
 
     assert f'<a href="{path(world)}">{NORR}</a>' in html
+
+
+def test_reviewer_sees_changes_since_last_periods_approved_text(web, world):
+    """A first submission in a new period, carried forward from the approved one: the police
+    see what the drafter changed against last period's approved text."""
+    from datetime import date
+
+    from app.services import admin
+    from app.services.carry_forward import carry_forward
+    from app.services.unit_of_work import operation
+    from tests.documents.support import approve_period
+    from tests.factories import SETUP
+
+    approve_period(world)
+    with operation(SETUP):
+        period = admin.create_period(
+            SETUP, "februari 2030", drafting_deadline=date(2030, 2, 10),
+            review_deadline=date(2030, 2, 17), consolidation_deadline=date(2030, 2, 24),
+            approval_deadline=date(2030, 2, 28))
+        carry_forward(SETUP, period.id)
+        period_id = period.id
+    from app.extensions import db
+    from app.models import Contribution
+
+    contribution = db.session.scalar(db.select(Contribution).where(
+        Contribution.period_id == period_id, Contribution.area_id == world.areas["Norr"]))
+    section = contribution.ordered_sections[0]
+    run(world, "drafter", contributions.edit_section, section.id,
+        section.text + " Nytt möte med skolorna i mars.", section.version)
+    run(world, "drafter", contributions.transition, contribution.id, "submit")
+
+    web.log_in_as("reviewer")
+    html = page(web, f"/contributions/{contribution.id}")
+    assert "Ändringar sedan förra periodens fastställda text" in html
+    assert "<ins" in html and "Nytt möte med skolorna i mars." in html
+    assert html.count("Inga ändringar.") >= 1  # the untouched sections say so
+    assert f"/contributions/{contribution.id}/print" in html
