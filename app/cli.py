@@ -17,7 +17,7 @@ from app.services.errors import DomainError
 from app.services.unit_of_work import operation
 
 
-def _run(change):
+def run_as_command_line(change):
     """Run one administrative change as the command-line actor; domain errors exit 1."""
     actor = command_line_actor()
     try:
@@ -64,7 +64,7 @@ def users_create(email, name, organisation, role, area, password_stdin):
         admin.grant_role(actor, user, role, area)
         return user
 
-    user = _run(change)
+    user = run_as_command_line(change)
     click.echo(f"Created user {user.email} ({role}{' – ' + area if area else ''}).")
 
 
@@ -82,7 +82,7 @@ def users_grant(email, role, area):
             raise DomainError(f"There is no user with e-mail {email}.")
         return admin.grant_role(actor, user, role, area)
 
-    _run(change)
+    run_as_command_line(change)
     click.echo(f"Granted {role}{' – ' + area if area else ''} to {email}.")
 
 
@@ -104,7 +104,7 @@ def users_list():
                                                           "city_office"]))
 def organisations_add(name, kind):
     """Add an organisation."""
-    _run(lambda actor: admin.create_organisation(actor, name, kind))
+    run_as_command_line(lambda actor: admin.create_organisation(actor, name, kind))
     click.echo(f"Added organisation {name} ({kind}).")
 
 
@@ -122,7 +122,7 @@ def organisations_list():
               help="An organisation serving the area (repeatable).")
 def areas_add(name, organisations):
     """Add an area."""
-    _run(lambda actor: admin.create_area(actor, name, list(organisations)))
+    run_as_command_line(lambda actor: admin.create_area(actor, name, list(organisations)))
     click.echo(f"Added area {name}.")
 
 
@@ -140,7 +140,7 @@ def areas_list():
 @click.option("--area", default=None, help="For a local topic of this area.")
 def topics_add(title, number, area):
     """Add a city-wide topic (--number) or a local topic (--area)."""
-    topic = _run(lambda actor: admin.create_topic(actor, title, number=number, area_name=area))
+    topic = run_as_command_line(lambda actor: admin.create_topic(actor, title, number=number, area_name=area))
     click.echo(f"Added topic {topic.heading}.")
 
 
@@ -169,7 +169,7 @@ def periods_add(name, drafting_deadline, review_deadline, consolidation_deadline
         "consolidation_deadline": _date(consolidation_deadline, "--consolidation-deadline"),
         "approval_deadline": _date(approval_deadline, "--approval-deadline"),
     }
-    period = _run(lambda actor: admin.create_period(actor, name, **deadlines))
+    period = run_as_command_line(lambda actor: admin.create_period(actor, name, **deadlines))
     click.echo(f"Opened period {period.name} with {len(period.contributions)} contributions.")
 
 

@@ -9,25 +9,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.cli import run_as_command_line
 from app.extensions import db
 from app.models import Area, Contribution, Period
 from app.services import carry_forward as carry
 from app.services import documents_export, documents_import
-from app.services.actors import command_line_actor
-from app.services.audit import request_info
 from app.services.errors import DomainError
-from app.services.unit_of_work import operation
 
 documents_cli = AppGroup("documents", help="Export, verify and import lägesbild documents.")
-
-
-def _run(change):
-    actor = command_line_actor()
-    try:
-        with request_info(None, "command line"), operation(actor):
-            return change(actor)
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
 
 
 def _period(name: str) -> Period:
@@ -62,14 +51,14 @@ def export(period, area, out):
     """Export a lägesbild as DOCX (writes an audit event with its fingerprint)."""
     target_period = _period(period)
     if area is None:
-        exported = _run(lambda actor: documents_export.export_period(actor, target_period.id))
+        exported = run_as_command_line(lambda actor: documents_export.export_period(actor, target_period.id))
     else:
         target_area = _area(area)
         contribution = db.session.scalar(select(Contribution).where(
             Contribution.period_id == target_period.id, Contribution.area_id == target_area.id))
         if contribution is None:
             raise click.ClickException(f"{target_area.name} has no contribution in {period}.")
-        exported = _run(lambda actor: documents_export.export_contribution(actor,
+        exported = run_as_command_line(lambda actor: documents_export.export_contribution(actor,
                                                                            contribution.id))
     Path(out).write_bytes(exported.data)
     mark = "" if exported.content.approved else " (UTKAST: not approved)"
@@ -166,7 +155,7 @@ def import_command(file, area, period, yes, mapping_file, save_mapping, carry_fo
         carried = carry.carry_forward(actor, later.id, target_area.id) if later else None
         return imported, carried
 
-    result, carried = _run(change)
+    result, carried = run_as_command_line(change)
     made = " (period created as a past period)" if result.created_period else ""
     click.echo(f"Imported as the approved lägesbild of {target_area.name} for {period}{made}.")
     if result.created_topics:
@@ -182,7 +171,7 @@ def carry_forward_command(period, area):
     """Start the period's empty draft sections from each area's last approved texts."""
     target_period = _period(period)
     area_id = _area(area).id if area else None
-    result = _run(lambda actor: carry.carry_forward(actor, target_period.id, area_id))
+    result = run_as_command_line(lambda actor: carry.carry_forward(actor, target_period.id, area_id))
     for name, count in result.filled.items():
         click.echo(f"{name}: {count} sections start from the last approved texts.")
     for name, why in result.skipped.items():

@@ -36,15 +36,14 @@ class RemarkInput:
 def get_contribution(contribution_id: int) -> Contribution:
     contribution = db.session.get(Contribution, contribution_id)
     if contribution is None:
-        raise NotFound(Msg(N_("There is no contribution {contribution_id}."),
-                           contribution_id=contribution_id))
+        raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
     return contribution
 
 
 def get_section(section_id: int) -> Section:
     section = db.session.get(Section, section_id)
     if section is None:
-        raise NotFound(Msg(N_("There is no section {section_id}."), section_id=section_id))
+        raise NotFound(Msg(N_("There is no section {id}."), id=section_id))
     return section
 
 

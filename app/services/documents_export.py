@@ -397,11 +397,11 @@ class VerifyReport:
     fingerprint: str | None = None
 
 
-def _approval_of_contribution(contribution: Contribution) -> str | None:
+def _approval(scope_filter, approving_action: str) -> str | None:
+    """Who approved (or imported) what the filter selects, and when, from the audit trail."""
     event = db.session.scalar(
         select(AuditEvent).where(
-            AuditEvent.contribution_id == contribution.id,
-            AuditEvent.action.in_(("contribution.finalize", "document.import")),
+            scope_filter, AuditEvent.action.in_((approving_action, "document.import")),
         ).order_by(AuditEvent.seq.desc()).limit(1))
     if event is None:
         return None
@@ -409,20 +409,14 @@ def _approval_of_contribution(contribution: Contribution) -> str | None:
     return (f"{how} by {event.actor_name} on "
             f"{event.occurred_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} "
             f"(audit event {event.seq}, {event.action})")
+
+
+def _approval_of_contribution(contribution: Contribution) -> str | None:
+    return _approval(AuditEvent.contribution_id == contribution.id, "contribution.finalize")
 
 
 def _approval_of_period(period: Period) -> str | None:
-    event = db.session.scalar(
-        select(AuditEvent).where(
-            AuditEvent.period_id == period.id,
-            AuditEvent.action.in_(("consolidation.approve", "document.import")),
-        ).order_by(AuditEvent.seq.desc()).limit(1))
-    if event is None:
-        return None
-    how = "imported" if event.action == "document.import" else "approved"
-    return (f"{how} by {event.actor_name} on "
-            f"{event.occurred_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} "
-            f"(audit event {event.seq}, {event.action})")
+    return _approval(AuditEvent.period_id == period.id, "consolidation.approve")
 
 
 def _differences(expected: DocumentContent, found) -> list[SectionDifference]:

@@ -12,6 +12,7 @@ from app.models import Contribution, Role, Section
 from app.services.access import deny, roles_for
 from app.services.actors import Actor
 from app.services.errors import NotFound
+from app.services.contributions import get_contribution, get_section
 from app.services.unit_of_work import operation
 
 # Roles that may read a contribution's content when they cover its area. The administrator
@@ -20,18 +21,9 @@ READER_ROLES = frozenset({Role.DRAFTER, Role.REVIEWER, Role.CONSOLIDATOR, Role.A
                           Role.AUDITOR})
 
 
-def load_contribution(contribution_id: int) -> Contribution:
-    contribution = db.session.get(Contribution, contribution_id)
-    if contribution is None:
-        raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
-    return contribution
-
-
-def load_section(section_id: int) -> Section:
-    section = db.session.get(Section, section_id)
-    if section is None:
-        raise NotFound(Msg(N_("There is no section {id}."), id=section_id))
-    return section
+# One loader each, shared with the write operations.
+load_contribution = get_contribution
+load_section = get_section
 
 
 def may_read(actor: Actor, contribution: Contribution) -> bool:
