@@ -51,6 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     for feature in FEATURES:
         importlib.import_module(feature).register(app)
     logging.basicConfig(level=logging.INFO)
+    # pytransitions logs every state callback at INFO: noise in the server log and the CLI.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     return app
 
 
