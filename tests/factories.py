@@ -4,8 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import json
+
+from sqlalchemy import func, select
+
 from app.extensions import db
-from app.models import Contribution, Period, Section, User
+from app.models import AuditEvent, Contribution, Period, Section, User
 from app.services import admin, contributions
 from app.services.actors import SystemActor
 from app.services.unit_of_work import operation
@@ -119,3 +123,17 @@ def advance(world: World, area: str, to_state: str) -> Contribution:
         run(world, actors[trigger], contributions.transition, contribution_id, trigger,
             remarks=remarks)
     return world.contribution(area)
+
+
+def head_seq() -> int:
+    """The newest audit event's seq (0 for an empty trail)."""
+    return db.session.scalar(select(func.max(AuditEvent.seq))) or 0
+
+
+def events_since(seq: int) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
+
+
+def data_of(event: AuditEvent) -> dict:
+    return json.loads(event.data)

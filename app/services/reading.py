@@ -6,12 +6,10 @@ raised inside unit_of_work.operation, which rolls back (nothing to undo) and rec
 """
 from __future__ import annotations
 
-from app.extensions import db
 from app.i18n import N_, Msg
-from app.models import Contribution, Role, Section
+from app.models import Contribution, Role
 from app.services.access import deny, roles_for
 from app.services.actors import Actor
-from app.services.errors import NotFound
 from app.services.contributions import get_contribution, get_section
 from app.services.unit_of_work import operation
 

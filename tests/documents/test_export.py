@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Period
+from app.models import AuditEvent
 from app.services import contributions
 from app.services.audit import verify_chain
 from app.services.documents_export import (
@@ -25,7 +25,6 @@ from app.services.documents_export import (
     fingerprint_of,
 )
 from app.services.errors import NotAllowed
-from app.services.unit_of_work import operation
 from tests.documents.support import approve_period, read_docx
 from tests.factories import fill_sections, run
 

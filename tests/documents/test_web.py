@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Contribution, Period
+from app.models import Contribution, Period
 from tests.documents.support import (
     add_area,
     approve_period,

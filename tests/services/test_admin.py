@@ -2,7 +2,6 @@
 periods; validation, who may call them, and the audit event each change writes."""
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -11,7 +10,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     Area,
-    AuditEvent,
     Consolidation,
     Contribution,
     Membership,
@@ -24,24 +22,12 @@ from app.services import admin, contributions
 from app.services.audit import verify_chain
 from app.services.errors import InvalidInput, NotAllowed
 from app.services.unit_of_work import operation
-from tests.factories import CITY_TOPICS, PASSWORD, SETUP, run
+from tests.factories import CITY_TOPICS, PASSWORD, SETUP, data_of, events_since, head_seq, run
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
-
-def head_seq() -> int:
-    return db.session.scalar(select(func.max(AuditEvent.seq))) or 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
-
-
-def data_of(event: AuditEvent) -> dict:
-    return json.loads(event.data)
 
 
 def counts() -> dict[str, int]:

@@ -1,30 +1,16 @@
 """Service tests for app.services.auth: sign-in and sign-out and their audit events."""
 from __future__ import annotations
 
-import json
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent
 from app.services import auth
 from app.services.audit import verify_chain
 from app.services.unit_of_work import operation
-from tests.factories import PASSWORD, SETUP
+from tests.factories import PASSWORD, SETUP, data_of, events_since, head_seq
 
-
-def head_seq() -> int:
-    return db.session.scalar(select(func.max(AuditEvent.seq))) or 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
-
-
-def data_of(event: AuditEvent) -> dict:
-    return json.loads(event.data)
 
 
 def sign_in(email, password):

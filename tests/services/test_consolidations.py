@@ -3,10 +3,8 @@ approval, approving it (which approves and locks every consolidated contribution
 returning it, with roles, separation of duties and the audit trail."""
 from __future__ import annotations
 
-import json
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Consolidation, Contribution, Remark, Section, SectionRevision
@@ -14,24 +12,12 @@ from app.services import admin, consolidations, contributions
 from app.services.audit import verify_chain
 from app.services.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 from app.services.unit_of_work import operation
-from tests.factories import SETUP, advance, run
+from tests.factories import SETUP, advance, data_of, events_since, head_seq, run
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
-
-def head_seq() -> int:
-    return db.session.scalar(select(func.max(AuditEvent.seq))) or 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
-
-
-def data_of(event: AuditEvent) -> dict:
-    return json.loads(event.data)
 
 
 def consolidation(world) -> Consolidation:

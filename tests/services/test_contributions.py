@@ -20,24 +20,12 @@ from app.services.errors import (
     StaleVersion,
 )
 from app.services.unit_of_work import operation
-from tests.factories import SETUP, advance, fill_sections, run
+from tests.factories import SETUP, advance, data_of, events_since, fill_sections, head_seq, run
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
-
-def head_seq() -> int:
-    return db.session.scalar(select(func.max(AuditEvent.seq))) or 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
-
-
-def data_of(event: AuditEvent) -> dict:
-    return json.loads(event.data)
 
 
 def snapshot() -> dict:

@@ -23,7 +23,7 @@ from app.services.errors import (
 )
 from app.services.text_rules import MAX_SECTION_CHARS, luhn_ok
 from app.services.unit_of_work import operation
-from tests.factories import SETUP, advance, fill_sections, run
+from tests.factories import SETUP, advance, run
 
 SERVICES_PO = Path(__file__).resolve().parents[2] / "app" / "translations" / "sv" / "services.po"
 
