@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Consolidation, Contribution, Remark, Section, SectionRevision
+from app.models import AuditEvent, Consolidation, Section
 from app.services import admin, consolidations, contributions
 from app.services.audit import verify_chain
 from app.services.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 from app.services.unit_of_work import operation
 from tests.factories import SETUP, advance, data_of, events_since, head_seq, run
+from tests.services.support import assert_security_event, refused
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -23,46 +24,6 @@ from tests.factories import SETUP, advance, data_of, events_since, head_seq, run
 def consolidation(world) -> Consolidation:
     return world.period().consolidation
 
-
-def snapshot() -> dict:
-    db.session.expire_all()
-    return {
-        "consolidations": db.session.execute(select(
-            Consolidation.id, Consolidation.state, Consolidation.version,
-            Consolidation.submitted_by_id, Consolidation.approved_by_id,
-        ).order_by(Consolidation.id)).all(),
-        "contributions": db.session.execute(select(
-            Contribution.id, Contribution.state, Contribution.version, Contribution.round,
-            Contribution.excluded_reason, Contribution.consolidated_by_id,
-        ).order_by(Contribution.id)).all(),
-        "sections": db.session.execute(select(Section.id, Section.text, Section.version)
-                                       .order_by(Section.id)).all(),
-        "revisions": db.session.scalars(select(SectionRevision.id)).all(),
-        "remarks": db.session.scalars(select(Remark.id)).all(),
-    }
-
-
-def refused(world, key: str, error: type[Exception], function, *args, **kwargs):
-    """Run a service that must fail; return the error and the audit events it left."""
-    before = head_seq()
-    state = snapshot()
-    with pytest.raises(error) as info:
-        run(world, key, function, *args, **kwargs)
-    assert snapshot() == state, "a refused operation changed data"
-    return info.value, events_since(before)
-
-
-def assert_security_event(events, action: str, actor_id: int, attempted: str,
-                          object_type: str, object_id) -> dict:
-    assert [e.action for e in events] == [action]
-    event = events[0]
-    data = data_of(event)
-    assert data["attempted"] == attempted
-    assert isinstance(data["reason"], str) and data["reason"].strip()
-    assert event.actor_id == actor_id
-    assert (event.object_type, event.object_id) == (object_type, str(object_id))
-    assert verify_chain().ok
-    return data
 
 
 def ready_for_approval(world, south: str = "exclude") -> int:

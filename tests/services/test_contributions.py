@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
+from app.models import AuditEvent, Remark, Section, SectionRevision
 from app.services import contributions
 from app.services.audit import verify_chain
 from app.services.contributions import RemarkInput
@@ -20,55 +20,22 @@ from app.services.errors import (
     StaleVersion,
 )
 from app.services.unit_of_work import operation
-from tests.factories import SETUP, advance, data_of, events_since, fill_sections, head_seq, run
+from tests.factories import (
+    SETUP,
+    advance,
+    data_of,
+    events_since,
+    fill_sections,
+    head_seq,
+    run,
+)
+from tests.services.support import assert_security_event, refused
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
 
-
-def snapshot() -> dict:
-    """Everything a contribution operation may change, read fresh from the database."""
-    db.session.expire_all()
-    return {
-        "contributions": db.session.execute(select(
-            Contribution.id, Contribution.state, Contribution.version, Contribution.round,
-            Contribution.submitted_by_id, Contribution.reviewed_by_id,
-            Contribution.consolidated_by_id, Contribution.excluded_reason,
-        ).order_by(Contribution.id)).all(),
-        "sections": db.session.execute(select(
-            Section.id, Section.text, Section.version, Section.updated_by_id,
-        ).order_by(Section.id)).all(),
-        "revisions": db.session.scalars(select(SectionRevision.id).order_by(
-            SectionRevision.id)).all(),
-        "remarks": db.session.scalars(select(Remark.id).order_by(Remark.id)).all(),
-    }
-
-
-def refused(world, key: str, error: type[Exception], function, *args, **kwargs):
-    """Run a service that must fail; return the error and the audit events it left."""
-    before = head_seq()
-    state = snapshot()
-    with pytest.raises(error) as info:
-        run(world, key, function, *args, **kwargs)
-    assert snapshot() == state, "a refused operation changed data"
-    return info.value, events_since(before)
-
-
-def assert_security_event(events, action: str, actor_id: int, attempted: str,
-                          object_type: str | None = None, object_id=None) -> dict:
-    assert [e.action for e in events] == [action]
-    event = events[0]
-    data = data_of(event)
-    assert data["attempted"] == attempted
-    assert isinstance(data["reason"], str) and data["reason"].strip()
-    assert event.actor_id == actor_id
-    if object_type is not None:
-        assert event.object_type == object_type
-        assert event.object_id == str(object_id)
-    assert verify_chain().ok
-    return data
 
 
 def luhn_check_digit(nine: str) -> str:

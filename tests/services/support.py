@@ -1,0 +1,58 @@
+"""Shared helpers for the service tests: refused operations must change nothing, and leave
+exactly the security event they should."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Consolidation, Contribution, Remark, Section, SectionRevision
+from app.services.audit import verify_chain
+from tests.factories import data_of, events_since, head_seq, run
+
+
+def snapshot() -> dict:
+    """Everything a contribution or consolidation operation may change, read fresh."""
+    db.session.expire_all()
+    return {
+        "consolidations": db.session.execute(select(
+            Consolidation.id, Consolidation.state, Consolidation.version,
+            Consolidation.submitted_by_id, Consolidation.approved_by_id,
+        ).order_by(Consolidation.id)).all(),
+        "contributions": db.session.execute(select(
+            Contribution.id, Contribution.state, Contribution.version, Contribution.round,
+            Contribution.submitted_by_id, Contribution.reviewed_by_id,
+            Contribution.consolidated_by_id, Contribution.excluded_reason,
+        ).order_by(Contribution.id)).all(),
+        "sections": db.session.execute(select(
+            Section.id, Section.text, Section.version, Section.updated_by_id,
+        ).order_by(Section.id)).all(),
+        "revisions": db.session.scalars(select(SectionRevision.id).order_by(
+            SectionRevision.id)).all(),
+        "remarks": db.session.scalars(select(Remark.id).order_by(Remark.id)).all(),
+    }
+
+
+def refused(world, key: str, error: type[Exception], function, *args, **kwargs):
+    """Run a service that must fail; return the error and the audit events it left."""
+    before = head_seq()
+    state = snapshot()
+    with pytest.raises(error) as info:
+        run(world, key, function, *args, **kwargs)
+    assert snapshot() == state, "a refused operation changed data"
+    return info.value, events_since(before)
+
+
+def assert_security_event(events, action: str, actor_id: int, attempted: str,
+                          object_type: str | None = None, object_id=None) -> dict:
+    assert [e.action for e in events] == [action]
+    event = events[0]
+    data = data_of(event)
+    assert data["attempted"] == attempted
+    assert isinstance(data["reason"], str) and data["reason"].strip()
+    assert event.actor_id == actor_id
+    if object_type is not None:
+        assert event.object_type == object_type
+        assert event.object_id == str(object_id)
+    assert verify_chain().ok
+    return data
