@@ -53,6 +53,7 @@ from app.services.actors import Actor, SystemActor
 from app.services.audit import record_event, scope_of
 from app.services.contributions import add_revision, text_fingerprint
 from app.services.cross_references import split_sentence
+from app.services.documents_export import SectionContent
 from app.services.errors import InvalidInput
 from app.services.text_rules import validate_section_text
 
@@ -83,16 +84,8 @@ def _refuse(template: str, **params) -> InvalidInput:
 # Layout: what a document holds
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class Row:
-    scope: str               # "city" or "local"
-    number: int | None
-    title: str
-    text: str
-
-    @property
-    def heading(self) -> str:
-        return f"{self.number}. {self.title}" if self.scope == TopicScope.CITY else self.title
+# A row read from a document has the shape of a section the export writes.
+Row = SectionContent
 
 
 @dataclass
