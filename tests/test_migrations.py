@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
+from tests.audit.support import application_on_empty_database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
@@ -151,3 +152,104 @@ def test_downgrade_to_base_and_upgrade_again_on_postgres(postgres_database):
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+# --- c7a1e5d2f903: events keep their hashed record ------------------------------------------
+
+BEFORE_RECORDS = "b324039fdae9"
+OLD_EVENT_COLUMNS = ("seq", "occurred_at", "actor_id", "actor_name", "actor_organisation",
+                     "action", "object_type", "object_id", "period_id", "area_id",
+                     "contribution_id", "from_state", "to_state", "data", "request_id",
+                     "client_address", "prev_hash", "hash")
+
+
+def _old_style_events(count: int, altered: int | None = None) -> list[dict]:
+    """Events as the first schema stored them (hashed fields as plain columns), hashed with
+    the recipe; event `altered` is changed after it was hashed."""
+    from datetime import UTC, datetime, timedelta
+
+    from types import SimpleNamespace
+
+    from app.services.audit import compute_hash, event_payload
+
+    events, prev_hash = [], "0" * 64
+    for seq in range(1, count + 1):
+        event = {"seq": seq, "occurred_at": datetime(2026, 3, 1, 8, tzinfo=UTC)
+                 + timedelta(minutes=seq, microseconds=seq * 7),
+                 "actor_id": None, "actor_name": f"Handläggare {seq}",
+                 "actor_organisation": "Järva stadsdelsförvaltning",
+                 "action": "section.edit", "object_type": "section", "object_id": str(seq),
+                 "period_id": 1, "area_id": seq % 3 or None, "contribution_id": 40 + seq,
+                 "from_state": None, "to_state": "draft",
+                 "data": '{"text":"Otrygghet vid \\"torget\\"\\nkvällstid"}',
+                 "request_id": f"r{seq}", "client_address": "10.0.0.1", "prev_hash": prev_hash}
+        event["hash"] = compute_hash(event_payload(SimpleNamespace(**event)))
+        prev_hash = event["hash"]
+        events.append(event)
+    if altered is not None:
+        events[altered - 1]["action"] = "contribution.approve"
+    return events
+
+
+def _old_events_table():
+    import sqlalchemy as sa
+
+    from app.database import UTCDateTime
+
+    return sa.table("audit_events", *(
+        sa.column(name, UTCDateTime() if name == "occurred_at" else None)
+        for name in OLD_EVENT_COLUMNS))
+
+
+ON_SQLITE_AND_POSTGRES = pytest.mark.parametrize("database", [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+])
+
+
+@ON_SQLITE_AND_POSTGRES
+def test_events_are_carried_into_their_hashed_records_and_back(request, tmp_path, database):
+    from app.services.audit import verify_chain
+
+    with application_on_empty_database(request, tmp_path, database):
+        upgrade(revision=BEFORE_RECORDS)
+        events = _old_style_events(12)
+        with db.engine.begin() as connection:
+            connection.execute(_old_events_table().insert(), events)
+        upgrade()
+        result = verify_chain()
+        assert result.ok and result.count == 12
+        assert result.head_hash == events[-1]["hash"]
+        stored = [dict(r._mapping) for r in db.session.execute(select_all(OLD_EVENT_COLUMNS))]
+        assert stored == events  # every column derived back to what it was
+        db.session.remove()
+
+        downgrade(revision=BEFORE_RECORDS)
+        with db.engine.connect() as connection:
+            back = [dict(r._mapping) for r in connection.execute(select_all(OLD_EVENT_COLUMNS))]
+        assert back == events
+
+
+@ON_SQLITE_AND_POSTGRES
+def test_an_event_altered_before_the_migration_still_fails_after_it(request, tmp_path,
+                                                                   database):
+    from app.services.audit import verify_chain
+
+    with application_on_empty_database(request, tmp_path, database):
+        upgrade(revision=BEFORE_RECORDS)
+        with db.engine.begin() as connection:
+            connection.execute(_old_events_table().insert(), _old_style_events(9, altered=4))
+        upgrade()
+        result = verify_chain()
+        assert not result.ok and result.failed_seq == 4
+        assert result.reason.startswith("its hash does not match its contents")
+
+
+def select_all(columns):
+    import sqlalchemy as sa
+
+    from app.database import UTCDateTime
+
+    table = sa.table("audit_events", *(
+        sa.column(name, UTCDateTime() if name == "occurred_at" else None) for name in columns))
+    return sa.select(*table.c).order_by(table.c.seq)

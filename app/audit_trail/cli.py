@@ -38,6 +38,12 @@ def _with_progress(run):
         return run(progress)
 
 
+def _failure(result) -> str:
+    if result.failed_seq is None:  # not one event: the table itself (see schema_problem)
+        return f"FAILED: {result.reason}"
+    return f"FAILED at event {result.failed_seq}: {result.reason}"
+
+
 @click.command("verify")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also prove the log still extends this checkpoint file.")
@@ -48,8 +54,9 @@ def audit_verify(checkpoint_file: Path | None):
         if result.ok:
             click.echo(f"OK: {result.count} events, head hash {result.head_hash}")
             return
-        click.echo(f"FAILED at event {result.failed_seq}: {result.reason}", err=True)
-        click.echo(f"({result.count} events before it verified.)", err=True)
+        click.echo(_failure(result), err=True)
+        if result.failed_seq is not None:
+            click.echo(f"({result.count} events before it verified.)", err=True)
         sys.exit(1)
     try:
         checkpoint = audit_export.read_checkpoint(checkpoint_file.read_text(encoding="utf-8"))
@@ -66,7 +73,7 @@ def audit_verify(checkpoint_file: Path | None):
                    f"(hash {checkpoint.hash}).")
         return
     if not chain.ok:
-        click.echo(f"FAILED at event {chain.failed_seq}: {chain.reason}", err=True)
+        click.echo(_failure(chain), err=True)
     click.echo(f"FAILED against the checkpoint: {outcome.reason}", err=True)
     sys.exit(1)
 
@@ -78,7 +85,7 @@ def audit_checkpoint(out: Path):
     """Write the chain's head (seq, hash, time) to a file, after verifying the chain."""
     result = _with_progress(lambda progress: verify_chain(progress=progress))
     if not result.ok:
-        click.echo(f"FAILED at event {result.failed_seq}: {result.reason}", err=True)
+        click.echo(_failure(result), err=True)
         raise click.ClickException("The chain does not verify: no checkpoint written.")
     try:
         checkpoint = audit_export.current_checkpoint()

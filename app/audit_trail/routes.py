@@ -1,12 +1,21 @@
 """Auditors' pages: the event log, a contribution's history, revision comparison, "as of",
-provenance, chain verification and exports. Every page is a GET (auditors change nothing);
-each read is recorded as audit.view, each export as audit.export."""
+provenance, chain verification and exports. Auditors change nothing: every page is a GET,
+recorded as audit.view; each export is recorded as audit.export, and a verification run (the
+one POST, which only reads the chain) as audit.verify."""
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
@@ -102,12 +111,24 @@ def provenance(contribution_id: int):
 @audit.get("/verify")
 @login_required
 def verify():
+    """The last verification run and its result; visiting does not recompute the chain."""
     with operation(current_user):
         audit_export.record_verification_view(current_user)
+    return render_template("audit/verify.html", last=audit_export.last_verification())
+
+
+@audit.post("/verify")
+@login_required
+def run_verification():
+    """Recompute the chain now and log the result (audit.verify): an auditor's read, like every
+    page here, that appends to the trail and changes nothing else."""
+    with operation(current_user):
+        audit_query.require_auditor(current_user, audit_export.VERIFY_ACTION)
     # Outside the write transaction: a long read must not hold up everyone's changes.
     result = verify_chain()
-    return render_template("audit/verify.html", result=result,
-                           checked_at=datetime.now(UTC))
+    with operation(current_user):
+        audit_export.record_verification(current_user, result)
+    return redirect(url_for("audit.verify"), code=303)
 
 
 @audit.app_template_global("audit_url")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, select, text, type_coerce
+from sqlalchemy import select, text
 
 from app.clock import now
 from app.extensions import db
@@ -71,9 +74,13 @@ def event_payload(event: Any) -> dict[str, Any]:
     return payload
 
 
+def hash_of_record(prev_hash: str, canonical: str) -> str:
+    """The recipe: SHA-256 of the previous hash, a newline, and the canonical JSON (UTF-8)."""
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
+
+
 def compute_hash(payload: dict[str, Any]) -> str:
-    encoded = canonical_json(payload).encode("utf-8")
-    return hashlib.sha256(payload["prev_hash"].encode("ascii") + b"\n" + encoded).hexdigest()
+    return hash_of_record(payload["prev_hash"], canonical_json(payload))
 
 
 def _organisation_name(actor: "User | SystemActor | None") -> str | None:
@@ -112,26 +119,29 @@ def record_event(
     ).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     info = _request_info.get()
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=now(),
-        actor_id=actor.id if isinstance(actor, User) else None,
-        actor_name=actor.name if actor else None,
-        actor_organisation=_organisation_name(actor),
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        period_id=period_id,
-        area_id=area_id,
-        contribution_id=contribution_id,
-        from_state=from_state,
-        to_state=to_state,
-        data=canonical_json(data or {}),
-        request_id=info.request_id,
-        client_address=info.client_address,
-        prev_hash=prev_hash,
-    )
-    event.hash = compute_hash(event_payload(event))
+    payload = {
+        "seq": seq,
+        "occurred_at": format_time(now()),
+        "actor_id": actor.id if isinstance(actor, User) else None,
+        "actor_name": actor.name if actor else None,
+        "actor_organisation": _organisation_name(actor),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "period_id": period_id,
+        "area_id": area_id,
+        "contribution_id": contribution_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "data": canonical_json(data or {}),
+        "request_id": info.request_id,
+        "client_address": info.client_address,
+        "prev_hash": prev_hash,
+    }
+    canonical = canonical_json(payload)
+    # The database derives every other column from `canonical` (see AuditEvent).
+    event = AuditEvent(seq=seq, canonical=canonical, prev_hash=prev_hash,
+                       hash=hash_of_record(prev_hash, canonical))
     db.session.add(event)
     db.session.flush()
     return event
@@ -169,60 +179,120 @@ def iter_events(batch_size: int = 5000) -> Iterator[Any]:
 
 
 def _digests(events: Iterator[Any]) -> Iterator[tuple[int, str, str, str]]:
-    """(seq, prev_hash, stored hash, recomputed hash) of each event, by the reference recipe."""
+    """(seq, prev_hash, stored hash, recomputed hash) of each event. A table row is hashed as
+    stored (`canonical`); anything else by re-encoding its fields (the export's recipe)."""
     for event in events:
-        yield event.seq, event.prev_hash, event.hash, compute_hash(event_payload(event))
+        canonical = getattr(event, "canonical", None)
+        digest = (hash_of_record(event.prev_hash, canonical) if canonical is not None
+                  else compute_hash(event_payload(event)))
+        yield event.seq, event.prev_hash, event.hash, digest
 
 
-def _reference_digest(seq: int) -> str:
-    table = AuditEvent.__table__
-    return compute_hash(event_payload(
-        db.session.execute(select(table).where(table.c.seq == seq)).one()))
+# Events per batch of the fast verifier: large enough that the per-query cost vanishes, small
+# enough that two batches in flight stay a few megabytes.
+VERIFY_BATCH = 2000
+# Joins the hashed texts of a batch: canonical JSON escapes every control character, so a
+# record separator can only appear between records (a tampered text containing one makes the
+# batch fail the fast check, and the batch is then checked event by event).
+_SEPARATOR = 30
+
+_BATCH_SQL = {
+    "sqlite": """
+        SELECT count(*), min(seq), max(seq), group_concat(prev_hash, ''),
+               group_concat(hash, ''),
+               CAST(group_concat(prev_hash || char(10) || canonical, char(30)) AS BLOB)
+        FROM (SELECT seq, prev_hash, hash, canonical FROM audit_events
+              WHERE seq > :after ORDER BY seq LIMIT :size)""",
+    "postgresql": """
+        SELECT count(*), min(seq), max(seq), string_agg(prev_hash, '' ORDER BY seq),
+               string_agg(hash, '' ORDER BY seq),
+               convert_to(string_agg(prev_hash || chr(10) || canonical, chr(30) ORDER BY seq),
+                          'UTF8')
+        FROM (SELECT seq, prev_hash, hash, canonical FROM audit_events
+              WHERE seq > :after ORDER BY seq LIMIT :size) AS batch""",
+}
 
 
-def _stream_digests(batch_size: int = 5000) -> Iterator[tuple[int, str, str, str]]:
-    """The same as _digests(iter_events()), faster: plain tuples instead of named rows, one
-    reusable JSON encoder, and on SQLite the stored time text rewritten into the hashed form
-    without a round trip through datetime. Any event whose fast digest differs is recomputed
-    by the reference recipe before it is reported, so the result is always the reference's."""
-    table = AuditEvent.__table__
-    raw_time = db.session.get_bind().dialect.name == "sqlite"
-    columns = [type_coerce(table.c.occurred_at, String).label("occurred_at")
-               if raw_time and name == "occurred_at" else table.c[name]
-               for name in HASHED_FIELDS] + [table.c.hash]
-    names, encode, sha256 = HASHED_FIELDS, _CANONICAL.encode, hashlib.sha256
-    last_seq = 0
-    while True:
-        batch = db.session.execute(
-            select(*columns).where(table.c.seq > last_seq).order_by(table.c.seq)
-            .limit(batch_size)).all()
-        if not batch:
-            return
-        for row in batch:
-            payload = dict(zip(names, row))
-            moment = payload["occurred_at"]
-            if raw_time:
-                if len(moment) != 26:  # not SQLAlchemy's usual storage form: the slow way
-                    yield row[0], row[16], row[17], _reference_digest(row[0])
-                    continue
-                payload["occurred_at"] = f"{moment[:10]}T{moment[11:]}Z"
-            else:
-                payload["occurred_at"] = format_time(moment)
-            digest = sha256(row[16].encode("ascii") + b"\n" + encode(payload).encode("utf-8")
-                            ).hexdigest()
-            if digest != row[17]:
-                digest = _reference_digest(row[0])
-            yield row[0], row[16], row[17], digest
-        last_seq = batch[-1][0]
+def _read_batches(engine, size: int, out: queue.Queue, stop: threading.Event) -> None:
+    """Producer thread: the batches in seq order, on a connection of its own, in one
+    transaction (one snapshot); None at the end. The database does the reading and joining
+    while the caller hashes the previous batch (the driver lets go of the GIL meanwhile)."""
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            query, after = text(_BATCH_SQL[engine.dialect.name]), 0
+            while not stop.is_set():
+                batch = tuple(connection.execute(query, {"after": after, "size": size}).one())
+                if not batch[0]:
+                    break
+                out.put(batch)
+                after = batch[2]
+        out.put(None)
+    except BaseException as error:  # handed to the caller, which raises it
+        out.put(error)
+
+
+def _verify_fast(progress: Callable[[int], None] | None) -> VerifyResult | None:
+    """Check whole batches at once: seqs contiguous, each prev_hash the hash before it, each
+    hash the SHA-256 of its stored record. Returns the result, or None with the first batch
+    that does not pass (then the reference check below names the exact event and why)."""
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    reader = threading.Thread(target=_read_batches, name="audit-verify-reader",
+                              args=(db.engine, VERIFY_BATCH, batches, stop), daemon=True)
+    reader.start()
+    sha256, separator = hashlib.sha256, bytes([_SEPARATOR])
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            size_, first, last, prev_hashes, hashes, records = batch
+            records = bytes(records)
+            parts = records.split(separator)
+            if not (first == expected_seq and last - first + 1 == size_
+                    and prev_hashes == prev_hash + hashes[:-64]
+                    and len(hashes) == 64 * size_ and len(parts) == size_
+                    and "".join([sha256(part).hexdigest() for part in parts]) == hashes):
+                return None
+            count += size_
+            expected_seq, prev_hash = last + 1, hashes[-64:]
+            if progress is not None:
+                progress(count)
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to put, then let it finish
+            try:
+                batches.get_nowait()
+            except queue.Empty:
+                reader.join(0.05)
+    return VerifyResult(True, count, expected_seq - 1 if count else None, prev_hash)
 
 
 def verify_chain(
     events: Iterator[Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyResult:
-    """Recompute the chain; name the first event that does not fit, and why."""
+    """Recompute the chain; name the first event that does not fit, and why.
+
+    Without `events`, the whole table: first that its columns are still derived from the
+    hashed records (see schema_problem), then batch by batch; a batch that does not pass is
+    checked again event by event, which names the failure."""
+    if events is None:
+        problem = schema_problem()
+        if problem is not None:
+            return VerifyResult(False, 0, None, GENESIS_HASH, None, problem)
+        fast = _verify_fast(progress)
+        if fast is not None:
+            return fast
+        events = iter_events()
+    return _check(_digests(events), progress)
+
+
+def _check(digests: Iterator[tuple[int, str, str, str]],
+           progress: Callable[[int], None] | None) -> VerifyResult:
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    digests = _digests(events) if events is not None else _stream_digests()
     for seq, event_prev_hash, stored_hash, recomputed in digests:
         if seq != expected_seq:
             reason = (
@@ -249,3 +319,46 @@ def verify_chain(
         if progress is not None:
             progress(count)
     return VerifyResult(True, count, expected_seq - 1 if count else None, prev_hash)
+
+
+def _normalised(sql: str) -> str:
+    """Schema text with the formatting a database may add or drop taken out."""
+    return re.sub(r"[\s()\"]|::text", "", sql).lower().rstrip(",")
+
+
+def schema_problem() -> str | None:
+    """Why the audit table's columns might say something its hashed records do not, or None.
+
+    Every hashed field's column must still be generated by the database from `canonical`,
+    with the expression the migrations wrote: a column turned into a plain one (or given
+    another expression) could be changed without touching the hashed text."""
+    from sqlalchemy.schema import CreateTable
+
+    from app.models.audit import DERIVED_COLUMNS, derived_column_sql
+
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        found = dict(db.session.execute(text(
+            "SELECT a.attname, CASE WHEN a.attgenerated = 's' "
+            "THEN pg_get_expr(d.adbin, d.adrelid) END "
+            "FROM pg_attribute a LEFT JOIN pg_attrdef d "
+            "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = 'audit_events'::regclass AND a.attnum > 0 "
+            "AND NOT a.attisdropped")).all())
+        for name in DERIVED_COLUMNS:
+            expression = found.get(name)
+            if expression is None or (_normalised(expression)
+                                      != _normalised(derived_column_sql("postgresql", name))):
+                return (f"the audit table's column {name} is no longer derived from the "
+                        "hashed record as the migrations made it: the schema was altered")
+        return None
+    table_sql = db.session.scalar(text(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'")) or ""
+    expected = str(CreateTable(AuditEvent.__table__).compile(dialect=bind.dialect))
+    # Compared item by item (SQLAlchemy writes one per line), whatever their order.
+    def items(sql: str) -> list[str]:
+        return sorted(filter(None, map(_normalised, sql.splitlines())))
+    if items(table_sql) != items(expected):
+        return ("the audit table's definition is not the one the migrations made, so its "
+                "columns may not be derived from the hashed records: the schema was altered")
+    return None

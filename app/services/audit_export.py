@@ -33,7 +33,6 @@ from app.services.audit import (
     HASHED_FIELDS,
     VerifyResult,
     format_time,
-    iter_events,
     record_event,
     verify_chain,
 )
@@ -227,26 +226,23 @@ def verify_against_checkpoint(checkpoint: Checkpoint,
 
     A truncated log ends before the checkpoint; a history rewritten before it (even with every
     hash recomputed, which the chain alone cannot reveal) has another hash at that seq."""
-    seen: dict[str, Any] = {}
-
-    def watching(events: Iterator[Any]) -> Iterator[Any]:
-        for event in events:
-            if event.seq == checkpoint.seq:
-                seen["hash"] = event.hash
-            yield event
-
-    chain = verify_chain(watching(iter_events()), progress)
+    chain = verify_chain(progress=progress)
+    # The checkpoint's event as stored now (the chain check above covers everything up to
+    # where it stopped; a failure before the checkpoint is reported as such below).
+    seen_hash = db.session.scalar(select(EVENTS.c.hash).where(EVENTS.c.seq == checkpoint.seq))
+    if not chain.ok and chain.failed_seq is None:
+        return CheckpointResult(chain, False, f"the log cannot be trusted: {chain.reason}")
     if not chain.ok and chain.failed_seq <= checkpoint.seq:
         return CheckpointResult(chain, False, (
             f"the chain breaks at event {chain.failed_seq}, at or before the checkpoint's "
             f"event {checkpoint.seq}: {chain.reason}"))
-    if "hash" not in seen:
+    if seen_hash is None or (chain.ok and chain.head_seq < checkpoint.seq):
         return CheckpointResult(chain, False, (
             f"the log ends at event {chain.head_seq or 0}, before the checkpoint's event "
             f"{checkpoint.seq}: events were removed (truncation)"))
-    if seen["hash"] != checkpoint.hash:
+    if seen_hash != checkpoint.hash:
         return CheckpointResult(chain, False, (
-            f"event {checkpoint.seq} has hash {seen['hash']}, but the checkpoint says "
+            f"event {checkpoint.seq} has hash {seen_hash}, but the checkpoint says "
             f"{checkpoint.hash}: the history up to the checkpoint was rewritten"))
     if not chain.ok:
         return CheckpointResult(chain, False, (
@@ -261,3 +257,52 @@ def record_verification_view(actor: Actor) -> None:
 
     record_view(actor, "verify")
 
+
+
+# -- verification from the interface ---------------------------------------------------------
+
+VERIFY_ACTION = "audit.verify"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verification run from the interface, as its audit event recorded it."""
+
+    ok: bool
+    count: int
+    head_seq: int | None
+    head_hash: str
+    failed_seq: int | None
+    reason: str | None
+    at: Any  # datetime (UTC)
+    by: str | None
+    seq: int  # the audit.verify event itself
+    appended_since: int  # events after it (the verification itself included)
+
+
+def record_verification(actor: Actor, result: Any) -> None:
+    """Log a verification run and its result (`audit.verify`): the last one is what the verify
+    page shows, and the trail keeps every one. Auditors only."""
+    from app.services.audit_query import require_auditor
+
+    require_auditor(actor, VERIFY_ACTION)
+    record_event(VERIFY_ACTION, actor=actor, object_type="audit_trail", object_id="chain",
+                 data={"ok": result.ok, "count": result.count, "head_seq": result.head_seq,
+                       "head_hash": result.head_hash, "failed_seq": result.failed_seq,
+                       "reason": result.reason})
+
+
+def last_verification() -> Verification | None:
+    """The newest verification run from the interface (one probe of the action index)."""
+    event = db.session.execute(
+        select(EVENTS.c.seq, EVENTS.c.occurred_at, EVENTS.c.actor_name, EVENTS.c.data)
+        .where(EVENTS.c.action == VERIFY_ACTION).order_by(EVENTS.c.seq.desc()).limit(1)
+    ).first()
+    if event is None:
+        return None
+    data = json.loads(event.data)
+    newest = db.session.scalar(select(func.max(EVENTS.c.seq)))
+    return Verification(bool(data["ok"]), int(data["count"]), data.get("head_seq"),
+                        data["head_hash"], data.get("failed_seq"), data.get("reason"),
+                        event.occurred_at, event.actor_name, event.seq,
+                        (newest or event.seq) - (data.get("head_seq") or 0))

@@ -2,25 +2,30 @@
 straight from the table, and tamper with it behind the application's back."""
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine import Connection
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services.audit import compute_hash, event_payload
+from app.models.audit import DERIVED_COLUMNS
+from app.services.audit import canonical_json, format_time, hash_of_record
 
 APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
 EVENTS = AuditEvent.__table__
 # Far above any seq a test writes: a parking place while seqs are renumbered (the primary
 # key is checked row by row, so `seq = seq + 1` in place would collide).
 PARKING = 1_000_000
+# The table's columns that are not derived from the hashed record.
+OWN_COLUMNS = ("seq", "canonical", "prev_hash", "hash")
 
 # The same test body on the main database (SQLite unless LAGESBILD_TEST_DATABASE_URL says
 # otherwise) and on PostgreSQL. The `app` fixture picks PostgreSQL for `postgres`-marked items.
@@ -53,14 +58,39 @@ def random_hash() -> str:
     return secrets.token_hex(32)
 
 
+def _record(template: Any, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split `changes` into the hashed record (template's canonical JSON with the changed
+    fields) and the table's own columns (seq, prev_hash, hash, canonical)."""
+    record = json.loads(changes.get("canonical", template.canonical))
+    own = {name: changes[name] for name in OWN_COLUMNS if name in changes}
+    for name, value in changes.items():
+        if name in DERIVED_COLUMNS or name in ("seq", "prev_hash"):
+            record[name] = format_time(value) if isinstance(value, datetime) else value
+    return record, own
+
+
 def forged_values(template: Any, **changes: Any) -> dict[str, Any]:
-    """A row's column values with `changes`, and a hash computed the way the app does, so
-    only what the test means to break is broken (pass hash=... to break the hash too)."""
-    values = dict(template._mapping)
-    values.update(changes)
-    if "hash" not in changes:
-        values["hash"] = compute_hash(event_payload(SimpleNamespace(**values)))
+    """An insertable row (seq, canonical, prev_hash, hash): the template's record with
+    `changes`, and a hash computed the way the app does, so only what the test means to break
+    is broken (pass hash=... to break the hash too)."""
+    record, own = _record(template, changes)
+    values = {"seq": record["seq"], "prev_hash": record["prev_hash"],
+              "canonical": canonical_json(record)}
+    values["hash"] = own.get("hash") or hash_of_record(values["prev_hash"], values["canonical"])
     return values
+
+
+def update_event(connection: Connection, seq: int, /, **changes: Any) -> None:
+    """Change event `seq` as someone with direct access could (guards off): a hashed field is
+    changed in its stored record (the database then derives the column anew); seq, prev_hash,
+    hash and canonical are set as given. The hash is left alone unless given."""
+    if set(changes) <= set(OWN_COLUMNS):  # stored exactly as given, even if not valid JSON
+        values = changes
+    else:
+        current = connection.execute(select(EVENTS).where(EVENTS.c.seq == seq)).one()
+        record, own = _record(current, changes)
+        values = {**own, "canonical": canonical_json(record)}
+    connection.execute(EVENTS.update().where(EVENTS.c.seq == seq).values(**values))
 
 
 def _sqlite_guards(connection: Connection) -> list[tuple[str, str]]:
@@ -170,3 +200,36 @@ def expected_guards(dialect: str) -> set[str]:
         return {f"{t}_{kind}" for t in APPEND_ONLY_TABLES for kind in ("append_only",
                                                                         "no_truncate")}
     return {f"{t}_no_{verb}" for t in APPEND_ONLY_TABLES for verb in ("update", "delete")}
+
+
+@contextmanager
+def application_on_empty_database(request, tmp_path, database):
+    """A fresh application on an empty database (PostgreSQL: a schema of its own), and an
+    app context; everything is removed afterwards."""
+    from app import create_app
+
+    schema, admin = None, None
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    else:
+        server = request.getfixturevalue("postgres_database").kind_url
+        schema = f"records_{secrets.token_hex(4)}"
+        admin = create_engine(server)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(server).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    application = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                              "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with application.app_context():
+            try:
+                yield application
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        if admin is not None:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()

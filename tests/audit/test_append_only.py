@@ -9,12 +9,12 @@ from sqlalchemy.exc import DBAPIError
 from app.extensions import db
 from app.models import AuditEvent, Section
 from app.services.audit import verify_chain
-from tests.audit.support import APPEND_ONLY_TABLES, ON_EACH_DATABASE
+from tests.audit.support import APPEND_ONLY_TABLES, ON_EACH_DATABASE, guards_off
 from tests.factories import advance
 
 # A column to overwrite in each table, and a value to overwrite it with.
 UPDATES = {
-    "audit_events": "action = 'x'",
+    "audit_events": "canonical = '{}'",
     "section_revisions": "text = 'omskriven historia'",
     "remarks": "text = 'omskriven anmärkning'",
 }
@@ -94,7 +94,7 @@ def test_postgres_refusal_is_a_privilege_error(history):
 def test_the_orm_cannot_change_or_delete_an_event(history, database):
     before = _snapshot("audit_events")
     event = db.session.get(AuditEvent, 3)
-    event.actor_name = "Mallory"
+    event.canonical = event.canonical.replace(event.action, "forged")
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.commit()
     db.session.rollback()
@@ -105,6 +105,29 @@ def test_the_orm_cannot_change_or_delete_an_event(history, database):
     db.session.rollback()
     assert _snapshot("audit_events") == before
     assert verify_chain().ok
+
+
+@ON_EACH_DATABASE
+@pytest.mark.parametrize("column, value", [("actor_name", "'Mallory'"), ("area_id", "99"),
+                                           ("occurred_at", "occurred_at"), ("data", "'{}'")])
+def test_a_derived_column_cannot_be_written_even_with_the_guards_off(history, database,
+                                                                      column, value):
+    """What an event says is derived by the database from its hashed record: a column cannot
+    be made to say something else, even by someone who switched the guards off."""
+    before = _snapshot("audit_events")
+    with pytest.raises(DBAPIError) as refusal:
+        with guards_off() as connection:
+            connection.execute(text(f"UPDATE audit_events SET {column} = {value} "
+                                    "WHERE seq = 3"))
+    assert "generated column" in str(refusal.value) or "can only be updated to DEFAULT" in str(
+        refusal.value)
+    assert _snapshot("audit_events") == before
+    with pytest.raises(DBAPIError):
+        with guards_off() as connection:
+            connection.execute(text(f"INSERT INTO audit_events (seq, canonical, prev_hash, hash, "
+                                    f"{column}) SELECT 999, canonical, '{'1' * 64}', "
+                                    f"'{'2' * 64}', {value} FROM audit_events WHERE seq = 3"))
+    assert _snapshot("audit_events") == before
 
 
 @ON_EACH_DATABASE

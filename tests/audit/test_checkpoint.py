@@ -4,14 +4,20 @@ a rewrite of history before it (even one with every hash recomputed)."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.audit import compute_hash, event_payload, verify_chain
-from tests.audit.support import EVENTS, ON_EACH_DATABASE, guards_off, rows
+from app.services.audit import verify_chain
+from tests.audit.support import (
+    EVENTS,
+    ON_EACH_DATABASE,
+    forged_values,
+    guards_off,
+    rows,
+    update_event,
+)
 from tests.factories import fill_sections
 
 
@@ -72,15 +78,11 @@ def test_a_rewrite_with_every_hash_recomputed_is_caught(runner, checkpoint, data
         prev_hash = None
         for row in connection.execute(select(EVENTS).where(EVENTS.c.seq >= target)
                                       .order_by(EVENTS.c.seq)).all():
-            values = dict(row._mapping)
-            if row.seq == target:
-                values["actor_name"] = "Någon annan"
+            changes = {"actor_name": "Någon annan"} if row.seq == target else {}
             if prev_hash is not None:
-                values["prev_hash"] = prev_hash
-            values["hash"] = compute_hash(event_payload(SimpleNamespace(**values)))
-            connection.execute(EVENTS.update().where(EVENTS.c.seq == row.seq).values(
-                actor_name=values["actor_name"], prev_hash=values["prev_hash"],
-                hash=values["hash"]))
+                changes["prev_hash"] = prev_hash
+            values = forged_values(row, **changes)
+            update_event(connection, row.seq, **values)
             prev_hash = values["hash"]
     assert verify_chain().ok  # a perfect forgery as far as the chain alone can tell
     result = invoke(runner, "audit", "verify", "--checkpoint", str(checkpoint))
@@ -92,7 +94,7 @@ def test_a_rewrite_with_every_hash_recomputed_is_caught(runner, checkpoint, data
 def test_a_clumsy_rewrite_before_the_checkpoint_is_named(runner, checkpoint):
     saved = json.loads(checkpoint.read_text())["seq"]
     with guards_off() as connection:
-        connection.execute(EVENTS.update().where(EVENTS.c.seq == 3).values(action="forged"))
+        update_event(connection, 3, action="forged")
     result = invoke(runner, "audit", "verify", "--checkpoint", str(checkpoint))
     assert result.exit_code == 1
     assert "FAILED at event 3: its hash does not match its contents" in result.output
@@ -103,7 +105,7 @@ def test_a_clumsy_rewrite_before_the_checkpoint_is_named(runner, checkpoint):
 def test_tampering_after_the_checkpoint_is_named_too(runner, checkpoint):
     last = rows()[-1].seq
     with guards_off() as connection:
-        connection.execute(EVENTS.update().where(EVENTS.c.seq == last).values(data="{}"))
+        update_event(connection, last, data="{}")
     result = invoke(runner, "audit", "verify", "--checkpoint", str(checkpoint))
     assert result.exit_code == 1
     assert f"intact, but the chain breaks after it at event {last}" in result.output

@@ -178,13 +178,74 @@ def test_web_export_is_logged_and_reverifies(web, returned, audit_events, tmp_pa
         "area_id": returned.areas["Söder"]}
 
 
-def test_verify_page_shows_the_result(web, returned):
+def _verify_now(web, token: str | None = None):
+    token = token or web.csrf_token("/audit/verify")
+    return web.client.post("/audit/verify", data={"csrf_token": token})
+
+
+def _verifications() -> list[dict]:
+    db.session.rollback()
+    return [json.loads(data) for data in db.session.scalars(
+        select(AuditEvent.data).where(AuditEvent.action == "audit.verify")
+        .order_by(AuditEvent.seq))]
+
+
+def test_verify_page_shows_the_last_run_and_runs_one_on_request(web, returned):
+    from app.services.audit import verify_chain
+
     web.log_in_as("auditor")
     html = web.client.get("/audit/verify").get_data(as_text=True)
-    assert "Verifierad: kedjan är obruten." in html
-    from app.services.audit import verify_chain
+    assert "Kedjan har ännu inte kontrollerats från gränssnittet." in html
+    assert _verifications() == []  # visiting computes nothing
+
+    token = web.csrf_token("/audit/verify")  # (a visit: logged as audit.view)
     db.session.rollback()
-    assert verify_chain().head_hash[:20] in html
+    expected = verify_chain()
+    response = _verify_now(web, token)
+    assert response.status_code == 303 and response.location.endswith("/audit/verify")
+    [logged] = _verifications()
+    assert logged == {"ok": True, "count": expected.count, "head_seq": expected.head_seq,
+                      "head_hash": expected.head_hash, "failed_seq": None, "reason": None}
+    html = web.client.get("/audit/verify").get_data(as_text=True)
+    assert "Verifierad: kedjan är obruten." in html
+    assert f"{expected.count} händelser kontrollerade." in html
+    assert expected.head_hash in html
+    assert "Revisor" in html  # who ran it
+
+
+def test_a_failed_run_is_shown_and_the_page_does_not_recompute(web, returned):
+    from tests.audit.support import guards_off, update_event
+
+    web.log_in_as("auditor")
+    assert _verify_now(web).status_code == 303
+    with guards_off() as connection:
+        update_event(connection, 5, actor_name="Mallory")
+    html = web.client.get("/audit/verify").get_data(as_text=True)
+    assert "Verifierad: kedjan är obruten." in html  # the last run's result, as logged
+    assert _verify_now(web).status_code == 303
+    html = web.client.get("/audit/verify").get_data(as_text=True)
+    assert "FEL: kedjan är bruten vid händelse 5." in html
+    assert "4 händelser före den kontrollerades utan fel." in html
+    assert _verifications()[-1]["failed_seq"] == 5
+
+
+@pytest.mark.parametrize("key", ["admin", "drafter", "reviewer"])
+def test_only_auditors_may_run_a_verification(web, returned, key):
+    web.log_in_as(key)
+    token = web.csrf_token("/")
+    response = web.client.post("/audit/verify", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert _verifications() == []
+    db.session.rollback()
+    refused = db.session.scalar(select(AuditEvent.data).where(
+        AuditEvent.action.like("security.%")).order_by(AuditEvent.seq.desc()).limit(1))
+    assert "audit.verify" in refused
+
+
+def test_running_a_verification_needs_the_form_token(web, returned):
+    web.log_in_as("auditor")
+    assert web.client.post("/audit/verify", data={}).status_code == 400
+    assert _verifications() == []
 
 
 # -- auditors change nothing --------------------------------------------------------------
@@ -195,7 +256,8 @@ SESSION_ROUTES = {"web.login_post", "web.logout", "web.set_language"}
 # auditors read everything, so these may answer 200 - as long as nothing changes. Named one
 # by one so that no new state-changing route can slip through.
 READS_OVER_POST = {"documents.export_contribution": "document.export",
-                   "documents.export_period": "document.export"}
+                   "documents.export_period": "document.export",
+                   "audit.run_verification": "audit.verify"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -248,7 +310,7 @@ def test_auditors_are_refused_on_every_state_changing_route(web, returned, app):
     tried = []
     for endpoint, method, url in _urls(app, returned):
         response = web.client.open(url, method=method, data=form, buffered=True)
-        allowed = (400, 403, 200) if endpoint in READS_OVER_POST else (400, 403)
+        allowed = (400, 403, 200, 303) if endpoint in READS_OVER_POST else (400, 403)
         assert response.status_code in allowed, (endpoint, method, url,
                                                  response.status_code)
         tried.append(endpoint)
