@@ -1,6 +1,7 @@
 """Benchmark of the audit trail at a million events (a benchmark, not a timed test).
 
     .venv/bin/python bench/audit_bench.py [--events 1000000] [--small 10000] [--repeat 15]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Builds two SQLite databases in a temporary directory, migrated like the real one, holding
 --small and --events audit events inserted directly (executemany, the real hash recipe of
@@ -9,8 +10,13 @@ app/services/audit.py, a valid chain), and prints:
 1. verify throughput (events/s) as a fraction of a plain hashlib SHA-256 loop over the same
    bytes the verifier hashes (prev_hash + "\\n" + the stored canonical JSON of each event);
 2. the latency (median of --repeat runs) of the first and of a deep page (90 % of the way to
-   the oldest event) of a filtered log at --events vs --small events, as ratios;
+   the oldest event) of filtered logs (one area; a six-hour window) at --events vs --small
+   events, as ratios;
 3. peak memory (tracemalloc) of verify at both sizes: flat means it streams.
+
+With --postgres, the same events are copied into two PostgreSQL databases (created on that
+server as lagesbild_bench_small / lagesbild_bench_large, migrated like the real one) and the
+three measures are printed for PostgreSQL too, against the same hashlib baseline.
 """
 from __future__ import annotations
 
@@ -39,15 +45,16 @@ ORGANISATIONS = [f"Organisation {n}" for n in range(12)]
 # The table's own columns: the database derives the others from `canonical`.
 COLUMNS = ("seq", "canonical", "prev_hash", "hash")
 AREAS = 5
-FILTER = {"area_id": 3}
+START = datetime(2020, 1, 1, tzinfo=UTC)  # event n happens about n * 7 s after this
 
 
-def make_app(path: Path):
+def make_app(database: Path | str):
+    """The application on an SQLite file (a Path) or a database URL."""
     from app import create_app
 
     os.environ.setdefault("FLASK_DEBUG", "0")
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                       "SECRET_KEY": "bench"})
+    url = f"sqlite:///{database}" if isinstance(database, Path) else database
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
 
 
 def build(path: Path, count: int, seed: int = 4) -> None:
@@ -61,7 +68,6 @@ def build(path: Path, count: int, seed: int = 4) -> None:
         upgrade()
         db.engine.dispose()
     rng = random.Random(seed)
-    start = datetime(2020, 1, 1, tzinfo=UTC)
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
@@ -73,7 +79,7 @@ def build(path: Path, count: int, seed: int = 4) -> None:
         rows = []
         for _ in range(min(batch_size, count - seq)):
             seq += 1
-            moment = start + timedelta(seconds=seq * 7, microseconds=rng.randrange(1_000_000))
+            moment = START + timedelta(seconds=seq * 7, microseconds=rng.randrange(1_000_000))
             area = rng.randrange(1, AREAS + 1)
             contribution = (area - 1) * 40 + rng.randrange(1, 41)
             actor = rng.randrange(1, 200)
@@ -126,12 +132,49 @@ def hashlib_seconds(path: Path, batch_size: int = 20_000) -> tuple[float, int]:
     return seconds, total
 
 
-def verify_run(path: Path, trace: bool = False) -> tuple[float, int, int]:
-    """(seconds, events verified, peak traced bytes) of one verify_chain() over the file."""
+def copy_to_postgres(path: Path, server_url: str, name: str) -> str:
+    """A fresh, migrated PostgreSQL database `name` holding the SQLite file's events (the
+    database derives their columns, as in use). Returns its URL."""
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from app.extensions import db
+
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    import psycopg
+
+    source = sqlite3.connect(path)
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as target:
+        # The bench's actors are not users of this database: no foreign-key checks here.
+        target.execute("SET session_replication_role = replica")
+        with target.cursor().copy(f"COPY audit_events ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in source.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_events "
+                                      "ORDER BY seq"):
+                copy.write_row(row)
+        target.commit()
+        target.autocommit = True
+        target.execute("VACUUM ANALYZE audit_events")
+    source.close()
+    return url
+
+
+def verify_run(database: Path | str, trace: bool = False) -> tuple[float, int, int]:
+    """(seconds, events verified, peak traced bytes) of one verify_chain() over the database."""
     from app.extensions import db
     from app.services.audit import verify_chain
 
-    app = make_app(path)
+    app = make_app(database)
     with app.app_context():
         db.session.execute(db.text("SELECT 1"))  # connect first: not part of the measure
         if trace:
@@ -148,36 +191,84 @@ def verify_run(path: Path, trace: bool = False) -> tuple[float, int, int]:
     return seconds, result.count, peak
 
 
-def page_latency(path: Path, repeat: int) -> dict[str, float]:
-    """Median seconds of the first page and of a deep page of the area-filtered log."""
+def filters_for(count: int) -> dict[str, dict]:
+    """The filters measured: one area (a fifth of the log, so it grows with the log) and a
+    six-hour window in the middle of the log (the same number of events at any log size)."""
+    middle = START + timedelta(seconds=count // 2 * 7)
+    return {"area": {"area_id": 3},
+            "six hours": {"since": middle, "until": middle + timedelta(hours=6)}}
+
+
+def page_latency(database: Path | str, count: int,
+                 repeat: int) -> dict[tuple[str, str], float]:
+    """Median seconds of the first page and of a deep page (90 % of the way back) of each
+    filtered log."""
     from sqlalchemy import func, select
 
     from app.extensions import db
     from app.models import AuditEvent
     from app.services.audit_query import EventFilter, events_page
 
-    app = make_app(path)
+    app = make_app(database)
     medians = {}
     with app.app_context():
-        event_filter = EventFilter(**FILTER)
-        matching = db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                     .where(AuditEvent.area_id == FILTER["area_id"]))
-        # The cursor of the page 90 % of the way back: what "older" links lead to.
-        deep_cursor = db.session.scalar(
-            select(AuditEvent.seq).where(AuditEvent.area_id == FILTER["area_id"])
-            .order_by(AuditEvent.seq.desc()).offset(int(matching * 0.9)).limit(1))
-        for name, cursor in (("first", None), ("deep", deep_cursor)):
-            events_page(event_filter, before_seq=cursor)  # warm the cache, as in use
-            times = []
-            for _ in range(repeat):
-                began = time.perf_counter()
-                page = events_page(event_filter, before_seq=cursor)
-                times.append(time.perf_counter() - began)
-                assert len(page.events) == 50
-            medians[name] = statistics.median(times)
+        for name, criteria in filters_for(count).items():
+            event_filter = EventFilter(**criteria)
+            conditions = event_filter.conditions()
+            matching = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                         .where(*conditions))
+            # The cursor of the page 90 % of the way back: what "older" links lead to.
+            deep_cursor = db.session.scalar(
+                select(AuditEvent.seq).where(*conditions)
+                .order_by(AuditEvent.seq.desc()).offset(int(matching * 0.9)).limit(1))
+            for page, cursor in (("first", None), ("deep", deep_cursor)):
+                events_page(event_filter, before_seq=cursor)  # warm the cache, as in use
+                times = []
+                for _ in range(repeat):
+                    began = time.perf_counter()
+                    result = events_page(event_filter, before_seq=cursor)
+                    times.append(time.perf_counter() - began)
+                    assert len(result.events) == 50
+                medians[name, page] = statistics.median(times)
         db.session.remove()
         db.engine.dispose()
     return medians
+
+
+def report(label: str, databases: dict[str, tuple[Path | str, int]], sqlite_large: Path,
+           repeat: int) -> None:
+    """Print the three measures on one kind of database (small and large)."""
+    print(f"\n== {label} ==")
+    database, count = databases["large"]
+    verify_times, hash_times = [], []
+    for _ in range(3):  # alternate, so both see the same machine load
+        verify_times.append(verify_run(database)[0])
+        seconds, hashed_bytes = hashlib_seconds(sqlite_large)
+        hash_times.append(seconds)
+    seconds, baseline = statistics.median(verify_times), statistics.median(hash_times)
+    verify_rate, hash_rate = count / seconds, count / baseline
+    print(f"1. verify, {count:,} events (median of 3): {seconds:.2f} s = "
+          f"{verify_rate:,.0f} events/s")
+    print(f"   plain hashlib SHA-256 loop over the same {hashed_bytes / 2**20:.0f} MiB: "
+          f"{baseline:.2f} s = {hash_rate:,.0f} events/s")
+    print(f"   verify throughput / hashlib throughput = {verify_rate / hash_rate:.2f} "
+          f"(goal >= 0.5)", flush=True)
+
+    latency = {name: page_latency(database, n, repeat)
+               for name, (database, n) in databases.items()}
+    small_count = databases["small"][1]
+    print(f"2. filtered log, median of {repeat}:")
+    for key in latency["small"]:
+        small, large = latency["small"][key], latency["large"][key]
+        print(f"   {key[0]:9} {key[1]:5} page: {small * 1000:.2f} ms at {small_count:,}, "
+              f"{large * 1000:.2f} ms at {count:,}: ratio {large / small:.2f} (goal <= 1.5)")
+
+    peaks = {name: verify_run(database, trace=True)[2]
+             for name, (database, _n) in databases.items()}
+    print("3. peak memory of verify (tracemalloc):")
+    print(f"   {small_count:,} events: {peaks['small'] / 2**20:.1f} MiB; "
+          f"{count:,} events: {peaks['large'] / 2**20:.1f} MiB; "
+          f"ratio {peaks['large'] / peaks['small']:.2f} (goal: flat)", flush=True)
 
 
 def main() -> None:
@@ -185,47 +276,31 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--postgres", metavar="URL", default=None,
+                        help="also measure on PostgreSQL: a server URL (postgresql+psycopg://"
+                             "...) where the bench may create lagesbild_bench_* databases")
     args = parser.parse_args()
     import logging
     logging.disable(logging.INFO)
 
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as folder:
-        sizes = {"small": (Path(folder) / "small.sqlite", args.small),
+        files = {"small": (Path(folder) / "small.sqlite", args.small),
                  "large": (Path(folder) / "large.sqlite", args.events)}
-        for name, (path, count) in sizes.items():
+        for name, (path, count) in files.items():
             began = time.perf_counter()
             build(path, count)
             print(f"built {count:,} events in {time.perf_counter() - began:.1f} s "
                   f"({path.stat().st_size / 2**20:.0f} MiB)", flush=True)
-
-        path, count = sizes["large"]
-        verify_times, hash_times = [], []
-        for _ in range(3):  # alternate, so both see the same machine load
-            verify_times.append(verify_run(path)[0])
-            seconds, hashed_bytes = hashlib_seconds(path)
-            hash_times.append(seconds)
-        seconds, baseline = statistics.median(verify_times), statistics.median(hash_times)
-        verify_rate, hash_rate = count / seconds, count / baseline
-        print(f"\n1. verify, {count:,} events (median of 3): {seconds:.2f} s = "
-              f"{verify_rate:,.0f} events/s")
-        print(f"   plain hashlib SHA-256 loop over the same {hashed_bytes / 2**20:.0f} MiB: "
-              f"{baseline:.2f} s = {hash_rate:,.0f} events/s")
-        print(f"   verify throughput / hashlib throughput = {verify_rate / hash_rate:.2f} "
-              f"(goal >= 0.5)", flush=True)
-
-        latency = {name: page_latency(path, args.repeat) for name, (path, _n) in sizes.items()}
-        print(f"\n2. filtered log (area_id = {FILTER['area_id']}), median of {args.repeat}:")
-        for page in ("first", "deep"):
-            small, large = latency["small"][page], latency["large"][page]
-            print(f"   {page:5} page: {small * 1000:.2f} ms at {args.small:,}, "
-                  f"{large * 1000:.2f} ms at {args.events:,}: ratio {large / small:.2f} "
-                  "(goal <= 1.5)")
-
-        peaks = {name: verify_run(path, trace=True)[2] for name, (path, _n) in sizes.items()}
-        print("\n3. peak memory of verify (tracemalloc):")
-        print(f"   {args.small:,} events: {peaks['small'] / 2**20:.1f} MiB; "
-              f"{args.events:,} events: {peaks['large'] / 2**20:.1f} MiB; "
-              f"ratio {peaks['large'] / peaks['small']:.2f} (goal: flat)")
+        report("SQLite", files, files["large"][0], args.repeat)
+        if args.postgres:
+            servers = {}
+            for name, (path, count) in files.items():
+                began = time.perf_counter()
+                servers[name] = (copy_to_postgres(path, args.postgres,
+                                                  f"lagesbild_bench_{name}"), count)
+                print(f"copied {count:,} events to PostgreSQL in "
+                      f"{time.perf_counter() - began:.1f} s", flush=True)
+            report("PostgreSQL", servers, files["large"][0], args.repeat)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def audit_checkpoint(out: Path):
         click.echo(_failure(result), err=True)
         raise click.ClickException("The chain does not verify: no checkpoint written.")
     try:
-        checkpoint = audit_export.current_checkpoint()
+        checkpoint = audit_export.current_checkpoint(up_to_seq=result.head_seq)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     out.write_text(checkpoint.as_json(), encoding="utf-8")

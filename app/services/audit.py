@@ -206,8 +206,7 @@ _BATCH_SQL = {
     "postgresql": """
         SELECT count(*), min(seq), max(seq), string_agg(prev_hash, '' ORDER BY seq),
                string_agg(hash, '' ORDER BY seq),
-               convert_to(string_agg(prev_hash || chr(10) || canonical, chr(30) ORDER BY seq),
-                          'UTF8')
+               string_agg(prev_hash || chr(10) || canonical, chr(30) ORDER BY seq)
         FROM (SELECT seq, prev_hash, hash, canonical FROM audit_events
               WHERE seq > :after ORDER BY seq LIMIT :size) AS batch""",
 }
@@ -249,7 +248,9 @@ def _verify_fast(progress: Callable[[int], None] | None) -> VerifyResult | None:
             if isinstance(batch, BaseException):
                 raise batch
             size_, first, last, prev_hashes, hashes, records = batch
-            records = bytes(records)
+            # SQLite hands over bytes; PostgreSQL text (bytea would travel hex-encoded).
+            if isinstance(records, str):
+                records = records.encode("utf-8")
             parts = records.split(separator)
             if not (first == expected_seq and last - first + 1 == size_
                     and prev_hashes == prev_hash + hashes[:-64]

@@ -185,10 +185,13 @@ class Checkpoint:
                           indent=2) + "\n"
 
 
-def current_checkpoint() -> Checkpoint:
-    head = db.session.execute(
-        select(EVENTS.c.seq, EVENTS.c.hash, EVENTS.c.occurred_at)
-        .order_by(EVENTS.c.seq.desc()).limit(1)).first()
+def current_checkpoint(up_to_seq: int | None = None) -> Checkpoint:
+    """The head of the chain, or with `up_to_seq` that event (the head a verification reached,
+    so that events appended since are not vouched for)."""
+    query = select(EVENTS.c.seq, EVENTS.c.hash, EVENTS.c.occurred_at)
+    if up_to_seq is not None:
+        query = query.where(EVENTS.c.seq <= up_to_seq)
+    head = db.session.execute(query.order_by(EVENTS.c.seq.desc()).limit(1)).first()
     if head is None:
         raise InvalidInput("The audit trail is empty: there is nothing to checkpoint.")
     return Checkpoint(head.seq, head.hash, format_time(head.occurred_at),

@@ -188,15 +188,26 @@ def _exists(conditions: list) -> bool:
     return bool(db.session.scalar(select(exists().where(and_(*conditions)))))
 
 
+def _rows_in_order(conditions: list, order, limit: int) -> list[Any]:
+    """The first `limit` matching events in `order`: their seqs first, from the filter's
+    (column, seq) index alone, then just those rows. Sorting whole rows instead would make
+    SQLite derive every column of every candidate (a time range can hold thousands)."""
+    seqs = db.session.scalars(select(EVENTS.c.seq).where(*conditions).order_by(order)
+                              .limit(limit)).all()
+    if not seqs:
+        return []
+    found = {row.seq: row for row in db.session.execute(
+        select(EVENTS).where(EVENTS.c.seq.in_(seqs)))}
+    return [found[seq] for seq in seqs]
+
+
 def events_page(event_filter: EventFilter, *, before_seq: int | None = None,
                 after_seq: int | None = None, size: int = PAGE_SIZE) -> EventPage:
     """One page of matching events, newest first. Pure read; the caller checks access."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     base = event_filter.conditions()
     if after_seq is not None:
-        rows = db.session.execute(
-            select(EVENTS).where(*base, EVENTS.c.seq > after_seq)
-            .order_by(EVENTS.c.seq.asc()).limit(size + 1)).all()
+        rows = _rows_in_order(base + [EVENTS.c.seq > after_seq], EVENTS.c.seq.asc(), size + 1)
         more_newer = len(rows) > size
         rows = list(reversed(rows[:size]))
         if not rows:  # nothing newer: show the newest page instead
@@ -204,8 +215,7 @@ def events_page(event_filter: EventFilter, *, before_seq: int | None = None,
         older = rows[-1].seq if _exists(base + [EVENTS.c.seq < rows[-1].seq]) else None
         return EventPage(rows, older, rows[0].seq if more_newer else None)
     conditions = base + ([EVENTS.c.seq < before_seq] if before_seq is not None else [])
-    rows = db.session.execute(
-        select(EVENTS).where(*conditions).order_by(EVENTS.c.seq.desc()).limit(size + 1)).all()
+    rows = _rows_in_order(conditions, EVENTS.c.seq.desc(), size + 1)
     more_older = len(rows) > size
     rows = rows[:size]
     newer = None

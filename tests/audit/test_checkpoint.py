@@ -149,3 +149,26 @@ def test_verify_shows_a_progress_bar_on_large_logs(runner, world, monkeypatch):
     assert result.exit_code == 0
     assert calls and calls[0]["length"] == verify_chain().count
     assert "OK: " in result.output
+
+
+def test_a_checkpoint_vouches_only_for_the_head_the_verification_reached(runner, world,
+                                                                         tmp_path, monkeypatch):
+    """Events appended between the verification and the writing of the file are left out."""
+    from app.services import audit, audit_export
+
+    verified = verify_chain()
+    real_verify = audit.verify_chain
+
+    def verify_then_someone_appends(*args, **kwargs):
+        result = real_verify(*args, **kwargs)
+        fill_sections(world)  # more events, after the check
+        return result
+
+    monkeypatch.setattr("app.audit_trail.cli.verify_chain", verify_then_someone_appends)
+    path = tmp_path / "checkpoint.json"
+    result = invoke(runner, "audit", "checkpoint", "--out", str(path))
+    assert result.exit_code == 0, result.output
+    content = json.loads(path.read_text())
+    assert content["seq"] == verified.head_seq and content["hash"] == verified.head_hash
+    assert rows()[-1].seq > verified.head_seq  # the newer events exist, unvouched
+    assert audit_export.current_checkpoint(up_to_seq=3).seq == 3
