@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.clock import now
 from app.extensions import db
@@ -163,11 +163,11 @@ class VerifyResult:
     reason: str | None = None
 
 
-def iter_events(batch_size: int = 5000) -> Iterator[Any]:
+def iter_events(batch_size: int = 5000, after_seq: int = 0) -> Iterator[Any]:
     """Stream events (as plain rows, not ORM objects) in seq order, one batch at a time,
     so verifying a large log needs flat memory."""
     table = AuditEvent.__table__
-    last_seq = 0
+    last_seq = after_seq
     while True:
         batch = db.session.execute(
             select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch_size)
@@ -189,86 +189,135 @@ def _digests(events: Iterator[Any]) -> Iterator[tuple[int, str, str, str]]:
 
 
 # Events per batch of the fast verifier: large enough that the per-query cost vanishes, small
-# enough that two batches in flight stay a few megabytes.
+# enough that the batches in flight (two per reader) stay a few megabytes.
 VERIFY_BATCH = 2000
 # Joins the hashed texts of a batch: canonical JSON escapes every control character, so a
 # record separator can only appear between records (a tampered text containing one makes the
 # batch fail the fast check, and the batch is then checked event by event).
 _SEPARATOR = 30
 
+# Reader threads, each on a connection of its own, taking every READERS-th batch. A reader
+# hashes the batch it read; while it waits for the database it lets go of the GIL, so one
+# reader's reading overlaps another's hashing.
+VERIFY_READERS = 2
+
+# One batch: the events with seq in (low, high], their hashes, and their hashed texts (each
+# prev_hash, a newline and the canonical JSON) joined by a record separator. The aggregates take
+# the rows in seq order (the primary key's order, in practice, on both databases; an "ORDER BY"
+# inside each would sort every batch again). Nothing here is trusted: a batch with a gap, an
+# extra event or rows out of order fails the fast check and is then checked event by event.
 _BATCH_SQL = {
     "sqlite": """
-        SELECT count(*), min(seq), max(seq), group_concat(prev_hash, ''),
-               group_concat(hash, ''),
+        SELECT count(*), min(seq), max(seq), group_concat(hash, ''),
                CAST(group_concat(prev_hash || char(10) || canonical, char(30)) AS BLOB)
-        FROM (SELECT seq, prev_hash, hash, canonical FROM audit_events
-              WHERE seq > :after ORDER BY seq LIMIT :size)""",
+        FROM audit_events WHERE seq > :low AND seq <= :high""",
     "postgresql": """
-        SELECT count(*), min(seq), max(seq), string_agg(prev_hash, '' ORDER BY seq),
-               string_agg(hash, '' ORDER BY seq),
-               string_agg(prev_hash || chr(10) || canonical, chr(30) ORDER BY seq)
+        SELECT count(*), min(seq), max(seq), string_agg(hash, ''),
+               string_agg(prev_hash || chr(10) || canonical, chr(30))
         FROM (SELECT seq, prev_hash, hash, canonical FROM audit_events
-              WHERE seq > :after ORDER BY seq LIMIT :size) AS batch""",
+              WHERE seq > :low AND seq <= :high ORDER BY seq) AS batch""",
 }
 
 
-def _read_batches(engine, size: int, out: queue.Queue, stop: threading.Event) -> None:
-    """Producer thread: the batches in seq order, on a connection of its own, in one
-    transaction (one snapshot); None at the end. The database does the reading and joining
-    while the caller hashes the previous batch (the driver lets go of the GIL meanwhile)."""
+@dataclass(frozen=True)
+class _Batch:
+    count: int
+    first: int | None
+    last: int | None
+    hashes: str  # the stored hashes, joined
+    records: int  # how many hashed texts the joined text splits into
+    prev_hashes: bytes  # the prev_hash each hashed text begins with, joined
+    digests: bytes  # SHA-256 of each hashed text, joined
+
+
+def _hashed_batch(row: tuple) -> _Batch:
+    count, first, last, hashes, records = row
+    # SQLite hands over bytes; PostgreSQL text (bytea would travel hex-encoded).
+    if isinstance(records, str):
+        records = records.encode("utf-8")
+    parts = records.split(bytes([_SEPARATOR])) if records else []
+    sha256 = hashlib.sha256
+    return _Batch(count, first, last, hashes or "", len(parts),
+                  b"".join([part[:64] for part in parts]),
+                  b"".join([sha256(part).digest() for part in parts]))
+
+
+def _read_batches(engine, ranges: list[tuple[int, int]], out: queue.Queue,
+                  stop: threading.Event) -> None:
+    """Reader thread: the batches of `ranges`, in order, read in one transaction and hashed;
+    None at the end, or the exception that stopped it (the caller raises it)."""
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
                 connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            query, after = text(_BATCH_SQL[engine.dialect.name]), 0
-            while not stop.is_set():
-                batch = tuple(connection.execute(query, {"after": after, "size": size}).one())
-                if not batch[0]:
+            query = text(_BATCH_SQL[engine.dialect.name])
+            for low, high in ranges:
+                if stop.is_set():
                     break
-                out.put(batch)
-                after = batch[2]
+                row = tuple(connection.execute(query, {"low": low, "high": high}).one())
+                out.put(_hashed_batch(row))
         out.put(None)
-    except BaseException as error:  # handed to the caller, which raises it
+    except BaseException as error:
         out.put(error)
 
 
-def _verify_fast(progress: Callable[[int], None] | None) -> VerifyResult | None:
-    """Check whole batches at once: seqs contiguous, each prev_hash the hash before it, each
-    hash the SHA-256 of its stored record. Returns the result, or None with the first batch
-    that does not pass (then the reference check below names the exact event and why)."""
-    batches: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-    reader = threading.Thread(target=_read_batches, name="audit-verify-reader",
-                              args=(db.engine, VERIFY_BATCH, batches, stop), daemon=True)
-    reader.start()
-    sha256, separator = hashlib.sha256, bytes([_SEPARATOR])
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+@dataclass(frozen=True)
+class _Checked:
+    """How far a check got: the next seq expected, the hash it must link to, events passed."""
+
+    expected_seq: int = 1
+    prev_hash: str = GENESIS_HASH
+    count: int = 0
+
+
+def _batch_passes(batch: _Batch, expected_seq: int, size: int, prev_hash: str) -> bool:
+    """Seqs expected_seq.. contiguous, each prev_hash the hash before it, each hash the SHA-256
+    of its stored record."""
+    if not (batch.count == size == batch.records and batch.first == expected_seq
+            and batch.last - batch.first + 1 == size and len(batch.hashes) == 64 * size
+            and batch.prev_hashes == (prev_hash + batch.hashes[:-64]).encode("utf-8")):
+        return False
     try:
-        while (batch := batches.get()) is not None:
+        return batch.digests == bytes.fromhex(batch.hashes)
+    except ValueError:  # a stored hash that is not even hexadecimal
+        return False
+
+
+def _verify_fast(progress: Callable[[int], None] | None) -> VerifyResult | _Checked:
+    """Check the table batch by batch up to the newest event now. Returns the result, or where
+    the first batch that does not pass begins (the event-by-event check takes over there and
+    names the failure)."""
+    head = db.session.scalar(select(func.max(AuditEvent.seq))) or 0
+    size = VERIFY_BATCH
+    ranges = [(low, min(low + size, head)) for low in range(0, head, size)]
+    readers = max(1, min(VERIFY_READERS, len(ranges)))
+    queues = [queue.Queue(maxsize=2) for _ in range(readers)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=_read_batches, name=f"audit-verify-reader-{n}",
+                                args=(db.engine, ranges[n::readers], queues[n], stop),
+                                daemon=True) for n in range(readers)]
+    for thread in threads:
+        thread.start()
+    checked = _Checked()
+    try:
+        for number, (low, high) in enumerate(ranges):
+            batch = queues[number % readers].get()
             if isinstance(batch, BaseException):
                 raise batch
-            size_, first, last, prev_hashes, hashes, records = batch
-            # SQLite hands over bytes; PostgreSQL text (bytea would travel hex-encoded).
-            if isinstance(records, str):
-                records = records.encode("utf-8")
-            parts = records.split(separator)
-            if not (first == expected_seq and last - first + 1 == size_
-                    and prev_hashes == prev_hash + hashes[:-64]
-                    and len(hashes) == 64 * size_ and len(parts) == size_
-                    and "".join([sha256(part).hexdigest() for part in parts]) == hashes):
-                return None
-            count += size_
-            expected_seq, prev_hash = last + 1, hashes[-64:]
+            if not _batch_passes(batch, checked.expected_seq, high - low, checked.prev_hash):
+                return checked
+            checked = _Checked(high + 1, batch.hashes[-64:], checked.count + batch.count)
             if progress is not None:
-                progress(count)
+                progress(checked.count)
     finally:
         stop.set()
-        while reader.is_alive():  # unblock a reader waiting to put, then let it finish
-            try:
-                batches.get_nowait()
-            except queue.Empty:
-                reader.join(0.05)
-    return VerifyResult(True, count, expected_seq - 1 if count else None, prev_hash)
+        for thread, waiting in zip(threads, queues):
+            while thread.is_alive():  # unblock a reader waiting to put, then let it finish
+                try:
+                    waiting.get_nowait()
+                except queue.Empty:
+                    thread.join(0.05)
+    return VerifyResult(True, checked.count, head or None, checked.prev_hash)
 
 
 def verify_chain(
@@ -285,15 +334,17 @@ def verify_chain(
         if problem is not None:
             return VerifyResult(False, 0, None, GENESIS_HASH, None, problem)
         fast = _verify_fast(progress)
-        if fast is not None:
+        if isinstance(fast, VerifyResult):
             return fast
-        events = iter_events()
+        return _check(_digests(iter_events(after_seq=fast.expected_seq - 1)), progress, fast)
     return _check(_digests(events), progress)
 
 
 def _check(digests: Iterator[tuple[int, str, str, str]],
-           progress: Callable[[int], None] | None) -> VerifyResult:
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+           progress: Callable[[int], None] | None,
+           start: _Checked = _Checked()) -> VerifyResult:
+    """Event by event, from `start` (the beginning unless batches already passed)."""
+    expected_seq, prev_hash, count = start.expected_seq, start.prev_hash, start.count
     for seq, event_prev_hash, stored_hash, recomputed in digests:
         if seq != expected_seq:
             reason = (
