@@ -72,7 +72,7 @@ def test_auditor_compares_the_approved_text_with_the_first_draft(page, live_serv
     screenshot(page, "audit-compare")
 
 
-def test_as_of_and_verify_pages(page, live_server, assert_accessible):
+def test_as_of_and_verify_pages(page, live_server, assert_accessible, screenshot):
     log_in_as_auditor(page, live_server)
     open_seed_history(page)
     page.get_by_label("Visa bidraget som det såg ut vid (svensk tid)").fill(
@@ -82,8 +82,14 @@ def test_as_of_and_verify_pages(page, live_server, assert_accessible):
     expect(page.locator("main")).to_contain_text("Polisgranskning")
     assert_accessible(page)
     page.goto("/audit/verify")
-    expect(page.get_by_role("status")).to_contain_text("Verifierad: kedjan är obruten.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Kedjan har ännu inte kontrollerats från gränssnittet.")
     assert_accessible(page)
+    page.get_by_role("button", name="Kontrollera hela kedjan nu").click()
+    expect(page.get_by_role("status")).to_contain_text("Verifierad: kedjan är obruten.")
+    expect(page.locator("main")).to_contain_text("Kontrollerad av")
+    assert_accessible(page)
+    screenshot(page, "audit-verify")
 
 
 def test_auditor_exports_the_period_and_verifies_it(page, live_server, tmp_path):
@@ -136,5 +142,6 @@ def test_every_auditor_page_in_english_has_no_violations(page, live_server, asse
     expect(page.get_by_role("heading", level=1)).to_contain_text("As of a moment")
     assert_accessible(page)
     page.goto("/audit/verify")
+    page.get_by_role("button", name="Verify the whole chain now").click()
     expect(page.get_by_role("status")).to_contain_text("Verified: the chain is intact.")
     assert_accessible(page)
