@@ -3,8 +3,9 @@
 Each event's hash is SHA-256 over the previous hash and a canonical JSON encoding of the event
 (seq included), so an edited, deleted, inserted or reordered row breaks the chain at that row.
 The row stores that canonical JSON, and the database derives the other columns from it (see
-AuditEvent), so verifying reads the stored text and never re-encodes. Appends are serialised: a transaction-scoped advisory lock on PostgreSQL, BEGIN IMMEDIATE on
-SQLite (see app/database.py), and unique seq / prev_hash as the last line of defence.
+AuditEvent), so verifying reads the stored text and never re-encodes. Appends are serialised:
+a transaction-scoped advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite (see
+app/database.py), and unique seq / prev_hash as the last line of defence.
 """
 from __future__ import annotations
 
