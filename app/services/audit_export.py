@@ -273,7 +273,6 @@ def record_verification_view(actor: Actor) -> None:
     record_view(actor, "verify")
 
 
-
 # -- verification from the interface ---------------------------------------------------------
 
 VERIFY_ACTION = "audit.verify"
@@ -289,13 +288,13 @@ class Verification:
     head_hash: str
     failed_seq: int | None
     reason: str | None
-    at: Any  # datetime (UTC)
+    at: datetime  # UTC
     by: str | None
     seq: int  # the audit.verify event itself
     appended_since: int  # events after it (the verification itself included)
 
 
-def record_verification(actor: Actor, result: Any) -> None:
+def record_verification(actor: Actor, result: VerifyResult) -> None:
     """Log a verification run and its result (`audit.verify`): the last one is what the verify
     page shows, and the trail keeps every one. Auditors only."""
     from app.services.audit_query import require_auditor
