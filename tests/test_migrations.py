@@ -3,7 +3,6 @@ guards exist after an upgrade."""
 from __future__ import annotations
 
 import pprint
-import secrets
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
@@ -87,71 +85,49 @@ def test_the_append_only_guards_exist_after_upgrade(app, dialect, database):
                 "SELECT count(*) FROM pg_proc WHERE proname = 'lagesbild_refuse_change'")) == 1
 
 
-def _round_trip(url: str, schema: str | None = None) -> None:
-    """In a fresh application on `url`: upgrade, use, downgrade to base, upgrade again."""
-    from app import create_app
+ON_SQLITE_AND_POSTGRES = pytest.mark.parametrize("database", [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+])
+
+
+@ON_SQLITE_AND_POSTGRES
+def test_downgrade_to_base_and_upgrade_again(request, tmp_path, database):
+    """In a fresh application (on PostgreSQL in a schema of its own, first on the search path,
+    so the shared test database keeps its tables whatever happens here): upgrade, use,
+    downgrade to base, upgrade again."""
     from app.services.audit import verify_chain
     from tests.factories import advance, build_world
 
-    application = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
-                              "SQLALCHEMY_DATABASE_URI": url})
-    with application.app_context():
-        try:
-            dialect = db.engine.dialect.name
-            if schema is not None:
-                with db.engine.connect() as connection:
-                    assert connection.scalar(text("SELECT current_schema()")) == schema
-            upgrade()
-            assert _current_revision() == _head_revision()
-            assert _guards() == _expected_guards(dialect)
-            # Data in every table, history included, before going down.
-            advance(build_world(), "Norr", "returned")
-            db.session.remove()
+    with application_on_empty_database(request, tmp_path, database):
+        dialect = db.engine.dialect.name
+        if dialect == "postgresql":
+            with db.engine.connect() as connection:
+                assert connection.scalar(text("SELECT current_schema()")).startswith("records_")
+        upgrade()
+        assert _current_revision() == _head_revision()
+        assert _guards() == _expected_guards(dialect)
+        # Data in every table, history included, before going down.
+        advance(build_world(), "Norr", "returned")
+        db.session.remove()
 
-            downgrade(revision="base")
-            assert _current_revision() is None
-            assert _tables() <= {"alembic_version"}
-            assert _guards() == set()
+        downgrade(revision="base")
+        assert _current_revision() is None
+        assert _tables() <= {"alembic_version"}
+        assert _guards() == set()
 
-            upgrade()
-            assert _current_revision() == _head_revision()
-            assert _tables() >= {t.name for t in db.metadata.sorted_tables}
-            assert _guards() == _expected_guards(dialect)
-            assert _differences() == []
-            # The schema works again, from empty.
-            world = build_world()
-            advance(world, "Norr", "reviewed")
-            assert verify_chain().ok
-            with pytest.raises(DBAPIError, match="append-only"):
-                with db.engine.begin() as connection:
-                    connection.execute(text("DELETE FROM audit_events"))
-        finally:
-            db.session.remove()
-            db.engine.dispose()
-
-
-def test_downgrade_to_base_and_upgrade_again_on_sqlite(tmp_path):
-    _round_trip(f"sqlite:///{tmp_path / 'round_trip.sqlite'}")
-
-
-@pytest.mark.postgres
-def test_downgrade_to_base_and_upgrade_again_on_postgres(postgres_database):
-    """In a schema of its own (first on the search path), so the shared test database keeps
-    its tables whatever happens here."""
-    from sqlalchemy import create_engine
-
-    schema = f"round_trip_{secrets.token_hex(4)}"
-    server = postgres_database.kind_url
-    admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-        _round_trip(url.render_as_string(hide_password=False), schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        upgrade()
+        assert _current_revision() == _head_revision()
+        assert _tables() >= {t.name for t in db.metadata.sorted_tables}
+        assert _guards() == _expected_guards(dialect)
+        assert _differences() == []
+        # The schema works again, from empty.
+        world = build_world()
+        advance(world, "Norr", "reviewed")
+        assert verify_chain().ok
+        with pytest.raises(DBAPIError, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text("DELETE FROM audit_events"))
 
 
 # --- c7a1e5d2f903: events keep their hashed record ------------------------------------------
@@ -201,10 +177,6 @@ def _old_events_table():
         for name in OLD_EVENT_COLUMNS))
 
 
-ON_SQLITE_AND_POSTGRES = pytest.mark.parametrize("database", [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-])
 
 
 @ON_SQLITE_AND_POSTGRES

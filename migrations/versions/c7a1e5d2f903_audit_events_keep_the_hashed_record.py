@@ -191,7 +191,7 @@ def _int_or_none(value):
 def upgrade():
     dialect = op.get_bind().dialect.name
     _set_aside_old_table([*INDEXES, "ix_audit_events_occurred_at"])
-    new = _table("audit_events",
+    _table("audit_events",
                  lambda name: sa.Computed(sa.text(_derived_sql(dialect, name)),
                                          persisted=True if dialect == "postgresql" else None),
                  with_canonical=True)
