@@ -192,9 +192,9 @@ def upgrade():
     dialect = op.get_bind().dialect.name
     _set_aside_old_table([*INDEXES, "ix_audit_events_occurred_at"])
     _table("audit_events",
-                 lambda name: sa.Computed(sa.text(_derived_sql(dialect, name)),
-                                         persisted=True if dialect == "postgresql" else None),
-                 with_canonical=True)
+           lambda name: sa.Computed(sa.text(_derived_sql(dialect, name)),
+                                    persisted=True if dialect == "postgresql" else None),
+           with_canonical=True)
     old = _reflected("audit_events_old", False, _StoredUTC())
 
     def convert(row):
