@@ -36,7 +36,7 @@ from app.services.audit import (
     record_event,
     verify_chain,
 )
-from app.services.audit_query import LOCAL_ZONE, EventFilter, is_auditor
+from app.services.audit_query import LOCAL_ZONE, EventFilter, is_auditor, require_auditor
 from app.services.access import deny
 from app.services.errors import InvalidInput
 
@@ -297,8 +297,6 @@ class Verification:
 def record_verification(actor: Actor, result: VerifyResult) -> None:
     """Log a verification run and its result (`audit.verify`): the last one is what the verify
     page shows, and the trail keeps every one. Auditors only."""
-    from app.services.audit_query import require_auditor
-
     require_auditor(actor, VERIFY_ACTION)
     record_event(VERIFY_ACTION, actor=actor, object_type="audit_trail", object_id="chain",
                  data={"ok": result.ok, "count": result.count, "head_seq": result.head_seq,
