@@ -7,7 +7,7 @@ AXE = tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: install demo test serve clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py app/services/_chain_digests.c
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[test]"
@@ -30,4 +30,5 @@ test: install $(AXE)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) tests/browser/node_modules .pytest_cache test-artifacts
+	rm -rf $(VENV) tests/browser/node_modules .pytest_cache test-artifacts build
+	rm -f app/services/_chain_digests.*.so

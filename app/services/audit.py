@@ -30,6 +30,11 @@ from app.models import GENESIS_HASH, AuditEvent, User
 from app.models.audit import DERIVED_COLUMNS, derived_column_sql
 from app.services.actors import SystemActor
 
+try:  # the compiled batch hasher (setup.py); without it the verifier hashes in Python
+    from app.services._chain_digests import sha256_split as _native_sha256_split
+except ImportError:  # pragma: no cover - exercised where no C compiler built it
+    _native_sha256_split = None
+
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the chain head.
 _CHAIN_LOCK_KEY = 0x4C616765736269
 
@@ -197,24 +202,30 @@ VERIFY_BATCH = 2000
 # batch fail the fast check, and the batch is then checked event by event).
 _SEPARATOR = 30
 
-# Reader threads, each on a connection of its own, taking every READERS-th batch. A reader
-# hashes the batch it read; while it waits for the database it lets go of the GIL, so one
-# reader's reading overlaps another's hashing.
+# Reader threads, each on a connection of its own, taking every READERS-th batch. While one
+# waits for the database or hashes (both without the GIL) another can do the same.
 VERIFY_READERS = 2
 
-# One batch: the events with seq in (low, high], their hashes, and their hashed texts (each
-# prev_hash, a newline and the canonical JSON) joined by a record separator. The aggregates take
-# the rows in seq order (the primary key's order, in practice, on both databases; an "ORDER BY"
-# inside each would sort every batch again). Nothing here is trusted: a batch with a gap, an
-# extra event or rows out of order fails the fast check and is then checked event by event.
+# One batch: the events with seq in (low, high], their stored hashes and prev_hashes, and what
+# their hashes must be computed from: each event's hashed text (its prev_hash, a newline and
+# its canonical JSON). The aggregates take the rows in seq order (the primary key's order, in
+# practice, on both databases; an "ORDER BY" inside each would sort every batch again).
+# Nothing here is trusted: a batch with a gap, an extra event or rows out of order fails the
+# fast check and is then checked event by event, hashed here.
 _BATCH_SQL = {
+    # SQLite hands over the hashed texts, joined by a record separator; the compiled
+    # sha256_split hashes them (the prev_hash each text begins with is taken from it).
     "sqlite": """
         SELECT count(*), min(seq), max(seq), group_concat(hash, ''),
                CAST(group_concat(prev_hash || char(10) || canonical, char(30)) AS BLOB)
         FROM audit_events WHERE seq > :low AND seq <= :high""",
+    # PostgreSQL hashes each text itself (the UTF-8 bytes, as the recipe says) and hands over
+    # 32 bytes per event instead of the text: moving the texts through the wire protocol costs
+    # several times more than hashing them, and each reader's server process hashes in parallel.
     "postgresql": """
-        SELECT count(*), min(seq), max(seq), string_agg(hash, ''),
-               string_agg(prev_hash || chr(10) || canonical, chr(30))
+        SELECT count(*), min(seq), max(seq), string_agg(hash, ''), string_agg(prev_hash, ''),
+               string_agg(pg_catalog.sha256(pg_catalog.convert_to(
+                   prev_hash || chr(10) || canonical, 'UTF8')), ''::bytea)
         FROM (SELECT seq, prev_hash, hash, canonical FROM audit_events
               WHERE seq > :low AND seq <= :high ORDER BY seq) AS batch""",
 }
@@ -226,21 +237,37 @@ class _Batch:
     first: int | None
     last: int | None
     hashes: str  # the stored hashes, joined
-    records: int  # how many hashed texts the joined text splits into
-    prev_hashes: bytes  # the prev_hash each hashed text begins with, joined
+    records: int  # how many hashed texts were hashed
+    prev_hashes: bytes | None  # the prev_hash of each, joined (None: a text too short for one)
     digests: bytes  # SHA-256 of each hashed text, joined
 
 
-def _hashed_batch(row: tuple) -> _Batch:
-    count, first, last, hashes, records = row
-    # SQLite hands over bytes; PostgreSQL text (bytea would travel hex-encoded).
-    if isinstance(records, str):
-        records = records.encode("utf-8")
-    parts = records.split(bytes([_SEPARATOR])) if records else []
+def sha256_split_python(records: bytes, separator: int, prefix: int
+                        ) -> tuple[int, bytes | None, bytes]:
+    """What the compiled sha256_split computes (see _chain_digests.c), in Python: the parts of
+    `records` between separators, the first `prefix` bytes of each joined (None if a part is
+    shorter), and their SHA-256 digests joined."""
+    parts = records.split(bytes([separator])) if records else []
+    prefixes = b"".join([part[:prefix] for part in parts])
     sha256 = hashlib.sha256
-    return _Batch(count, first, last, hashes or "", len(parts),
-                  b"".join([part[:64] for part in parts]),
-                  b"".join([sha256(part).digest() for part in parts]))
+    return (len(parts), prefixes if len(prefixes) == prefix * len(parts) else None,
+            b"".join([sha256(part).digest() for part in parts]))
+
+
+# The compiled one lets go of the GIL while it hashes, so readers hash in parallel.
+sha256_split = _native_sha256_split or sha256_split_python
+
+
+def _hashed_batch(row: tuple) -> _Batch:
+    """A batch as read: hashed by the database (PostgreSQL), or hashed here (SQLite)."""
+    if len(row) == 6:
+        count, first, last, hashes, prev_hashes, digests = row
+        digests = digests or b""
+        return _Batch(count, first, last, hashes or "", len(digests) // 32,
+                      (prev_hashes or "").encode("utf-8"), digests)
+    count, first, last, hashes, records = row
+    parts, prev_hashes, digests = sha256_split(records or b"", _SEPARATOR, 64)
+    return _Batch(count, first, last, hashes or "", parts, prev_hashes, digests)
 
 
 def _read_batches(engine, ranges: list[tuple[int, int]], out: queue.Queue,
