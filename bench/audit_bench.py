@@ -9,10 +9,13 @@ app/services/audit.py, a valid chain), and prints:
 
 1. verify throughput (events/s) as a fraction of a plain hashlib SHA-256 loop over the same
    bytes the verifier hashes (prev_hash + "\\n" + the stored canonical JSON of each event);
-2. the latency (median of --repeat runs) of the first and of a deep page (90 % of the way to
-   the oldest event) of filtered logs (one area; a six-hour window) at --events vs --small
-   events, as ratios;
+2. the latency of the first and of a deep page (90 % of the way to the oldest event) of
+   filtered logs (one area; a six-hour window) at --events vs --small events, as ratios (the
+   median of three rounds, small and large alternately, each the median of --repeat runs);
 3. peak memory (tracemalloc) of verify at both sizes: flat means it streams.
+
+On SQLite the verifier hashes with the compiled helper (app/services/_chain_digests.c) when
+the install built it, and says so; on PostgreSQL the server hashes.
 
 With --postgres, the same events are copied into two PostgreSQL databases (created on that
 server as lagesbild_bench_small / lagesbild_bench_large, migrated like the real one) and the
@@ -239,25 +242,34 @@ def report(label: str, databases: dict[str, tuple[Path | str, int]], sqlite_larg
            repeat: int) -> None:
     """Print the three measures on one kind of database (small and large)."""
     print(f"\n== {label} ==")
+    if label == "SQLite":
+        from app.services import audit
+        print("   batches hashed by "
+              + ("the compiled helper" if audit.sha256_split is not audit.sha256_split_python
+                 else "Python (the compiled helper was not built)"))
     database, count = databases["large"]
     verify_times, hash_times = [], []
-    for _ in range(3):  # alternate, so both see the same machine load
+    for _ in range(5):  # alternate, so both see the same machine load
         verify_times.append(verify_run(database)[0])
         seconds, hashed_bytes = hashlib_seconds(sqlite_large)
         hash_times.append(seconds)
     seconds, baseline = statistics.median(verify_times), statistics.median(hash_times)
     verify_rate, hash_rate = count / seconds, count / baseline
-    print(f"1. verify, {count:,} events (median of 3): {seconds:.2f} s = "
+    print(f"1. verify, {count:,} events (median of 5): {seconds:.2f} s = "
           f"{verify_rate:,.0f} events/s")
     print(f"   plain hashlib SHA-256 loop over the same {hashed_bytes / 2**20:.0f} MiB: "
           f"{baseline:.2f} s = {hash_rate:,.0f} events/s")
     print(f"   verify throughput / hashlib throughput = {verify_rate / hash_rate:.2f} "
           f"(goal >= 0.5)", flush=True)
 
-    latency = {name: page_latency(database, n, repeat)
-               for name, (database, n) in databases.items()}
+    # Three rounds, small and large alternately, so both sizes see the same machine load; the
+    # figure is the median of the rounds' medians.
+    rounds = [{name: page_latency(database, n, repeat)
+               for name, (database, n) in databases.items()} for _ in range(3)]
+    latency = {name: {key: statistics.median(each[name][key] for each in rounds)
+                      for key in rounds[0][name]} for name in databases}
     small_count = databases["small"][1]
-    print(f"2. filtered log, median of {repeat}:")
+    print(f"2. filtered log, median of 3 rounds of {repeat}:")
     for key in latency["small"]:
         small, large = latency["small"][key], latency["large"][key]
         print(f"   {key[0]:9} {key[1]:5} page: {small * 1000:.2f} ms at {small_count:,}, "
