@@ -245,7 +245,7 @@ def report(label: str, databases: dict[str, tuple[Path | str, int]], sqlite_larg
     if label == "SQLite":
         from app.services import audit
         print("   batches hashed by "
-              + ("the compiled helper" if audit.sha256_split is not audit.sha256_split_python
+              + ("the compiled helper" if audit.chain_digests is not audit.chain_digests_python
                  else "Python (the compiled helper was not built)"))
     database, count = databases["large"]
     verify_times, hash_times = [], []

@@ -4,8 +4,8 @@
  * hashlib holds the GIL while it hashes anything under 2 KiB, and an audit record is well
  * under that: the verifier's reader threads could read in parallel but hash only one at a
  * time. This hashes a whole batch of records in one call with the GIL released, using the
- * same OpenSSL SHA-256 that hashlib uses. It computes nothing the pure-Python fallback
- * (_hashed_batch in audit.py) does not; tests check that both agree.
+ * same OpenSSL SHA-256 that hashlib uses. It computes nothing its Python twin
+ * (chain_digests_python in audit.py) does not; tests check that both agree.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #define DIGEST_SIZE 32
+#define HASH_HEX_SIZE 64
 
 static const EVP_MD *sha256;
 
@@ -24,91 +25,93 @@ part_end(const char *start, const char *end, int separator)
     return found != NULL ? found : end;
 }
 
-PyDoc_STRVAR(sha256_split_doc,
-"sha256_split(records, separator, prefix, /)\n--\n\n"
-"Split `records` (bytes) at each `separator` byte and hash every part with SHA-256.\n"
-"Returns (parts, prefixes, digests): the number of parts; the first `prefix` bytes of\n"
-"each part joined, or None if a part is shorter than that; their digests joined.\n"
-"Empty `records` holds no parts.");
-
-static PyObject *
-sha256_split(PyObject *module, PyObject *args)
+/* How many parts `size` bytes split into at `separator` (none if there are no bytes). */
+static Py_ssize_t
+count_parts(const char *data, Py_ssize_t size, int separator)
 {
-    Py_buffer records;
-    int separator;
-    Py_ssize_t prefix;
-    if (!PyArg_ParseTuple(args, "y*in:sha256_split", &records, &separator, &prefix)) {
-        return NULL;
-    }
-    if (separator < 0 || separator > 255 || prefix < 0) {
-        PyBuffer_Release(&records);
-        PyErr_SetString(PyExc_ValueError, "separator must be a byte and prefix not negative");
-        return NULL;
-    }
-    const char *data = records.buf;
-    const char *end = data + records.len;
     Py_ssize_t parts = 0;
-    int short_part = 0;
-
-    Py_BEGIN_ALLOW_THREADS
-    for (const char *start = data; records.len > 0; ) {
-        const char *stop = part_end(start, end, separator);
+    const char *end = data + size;
+    for (const char *start = data; size > 0; start++) {
+        start = part_end(start, end, separator);
         parts++;
-        if (stop - start < prefix) {
-            short_part = 1;
-        }
-        if (stop == end) {
+        if (start == end) {
             break;
         }
-        start = stop + 1;
     }
-    Py_END_ALLOW_THREADS
+    return parts;
+}
 
-    PyObject *digests = PyBytes_FromStringAndSize(NULL, parts * DIGEST_SIZE);
-    PyObject *prefixes = short_part ? Py_NewRef(Py_None)
-                                    : PyBytes_FromStringAndSize(NULL, parts * prefix);
-    EVP_MD_CTX *context = EVP_MD_CTX_new();
-    if (digests == NULL || prefixes == NULL || context == NULL) {
-        goto failed;
+PyDoc_STRVAR(chain_digests_doc,
+"chain_digests(prev_hashes, records, separator, /)\n--\n\n"
+"The audit recipe over a batch: split `records` (bytes) at each `separator` byte and,\n"
+"for each part, compute SHA-256 of its prev_hash (the next 64 bytes of `prev_hashes`),\n"
+"a newline, and the part. Returns the digests joined, or None if there are not exactly\n"
+"64 bytes of `prev_hashes` per part. Empty `records` holds no parts.");
+
+static PyObject *
+chain_digests(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer prev_hashes, records;
+    int separator;
+    if (!PyArg_ParseTuple(args, "y*y*i:chain_digests", &prev_hashes, &records, &separator)) {
+        return NULL;
     }
-    unsigned char *digest_out = (unsigned char *)PyBytes_AS_STRING(digests);
-    char *prefix_out = short_part ? NULL : PyBytes_AS_STRING(prefixes);
+    PyObject *digests = NULL;
+    EVP_MD_CTX *context = NULL;
+    if (separator < 0 || separator > 255) {
+        PyErr_SetString(PyExc_ValueError, "separator must be a byte");
+        goto done;
+    }
+    const char *data = records.buf;
+    Py_ssize_t parts;
+    Py_BEGIN_ALLOW_THREADS
+    parts = count_parts(data, records.len, separator);
+    Py_END_ALLOW_THREADS
+    if (prev_hashes.len != parts * HASH_HEX_SIZE) {
+        digests = Py_NewRef(Py_None);
+        goto done;
+    }
+    digests = PyBytes_FromStringAndSize(NULL, parts * DIGEST_SIZE);
+    context = EVP_MD_CTX_new();
+    if (digests == NULL || context == NULL) {
+        Py_CLEAR(digests);
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
+        goto done;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(digests);
+    const char *prev_hash = prev_hashes.buf;
+    const char *end = data + records.len;
     int hashed = 1;
 
-    /* The new bytes objects are ours alone until returned: filling them needs no GIL. */
+    /* The new bytes object is ours alone until returned: filling it needs no GIL. */
     Py_BEGIN_ALLOW_THREADS
     const char *start = data;
     for (Py_ssize_t index = 0; index < parts && hashed; index++) {
         const char *stop = part_end(start, end, separator);
-        if (prefix_out != NULL) {
-            memcpy(prefix_out + index * prefix, start, (size_t)prefix);
-        }
         hashed = EVP_DigestInit_ex(context, sha256, NULL)
+                 && EVP_DigestUpdate(context, prev_hash + index * HASH_HEX_SIZE, HASH_HEX_SIZE)
+                 && EVP_DigestUpdate(context, "\n", 1)
                  && EVP_DigestUpdate(context, start, (size_t)(stop - start))
-                 && EVP_DigestFinal_ex(context, digest_out + index * DIGEST_SIZE, NULL);
+                 && EVP_DigestFinal_ex(context, out + index * DIGEST_SIZE, NULL);
         start = stop + 1;
     }
     Py_END_ALLOW_THREADS
 
     if (!hashed) {
+        Py_CLEAR(digests);
         PyErr_SetString(PyExc_RuntimeError, "OpenSSL could not compute a SHA-256 digest");
-        goto failed;
     }
+done:
     EVP_MD_CTX_free(context);
+    PyBuffer_Release(&prev_hashes);
     PyBuffer_Release(&records);
-    PyObject *result = Py_BuildValue("(nNN)", parts, prefixes, digests);
-    return result;
-
-failed:
-    EVP_MD_CTX_free(context);
-    Py_XDECREF(digests);
-    Py_XDECREF(prefixes);
-    PyBuffer_Release(&records);
-    return NULL;
+    return digests;
 }
 
 static PyMethodDef methods[] = {
-    {"sha256_split", sha256_split, METH_VARARGS, sha256_split_doc},
+    {"chain_digests", chain_digests, METH_VARARGS, chain_digests_doc},
     {NULL, NULL, 0, NULL},
 };
 

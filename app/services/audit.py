@@ -31,9 +31,9 @@ from app.models.audit import DERIVED_COLUMNS, derived_column_sql
 from app.services.actors import SystemActor
 
 try:  # the compiled batch hasher (setup.py); without it the verifier hashes in Python
-    from app.services._chain_digests import sha256_split as _native_sha256_split
+    from app.services._chain_digests import chain_digests as _compiled_chain_digests
 except ImportError:  # pragma: no cover - exercised where no C compiler built it
-    _native_sha256_split = None
+    _compiled_chain_digests = None
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the chain head.
 _CHAIN_LOCK_KEY = 0x4C616765736269
@@ -213,20 +213,22 @@ _SEPARATOR = 30
 # waits for the database or hashes (both without the GIL) another can do the same.
 VERIFY_READERS = 2
 
-# One batch: the events with seq in (low, high], their stored hashes and prev_hashes, and what
-# their hashes must be computed from: each event's hashed text (its prev_hash, a newline and
-# its canonical JSON). The aggregates take the rows in seq order (the primary key's order, in
-# practice, on both databases; an "ORDER BY" inside each would sort every batch again).
-# Nothing here is trusted: a batch with a gap, an extra event or rows out of order fails the
-# fast check and is then checked event by event, hashed here.
+# One batch: the events with seq in (low, high], their stored hashes and prev_hashes, and the
+# SHA-256 of each event's hashed text (its prev_hash, a newline and its canonical JSON). The
+# aggregates take the rows in seq order (the primary key's order, in practice, on both
+# databases; an "ORDER BY" inside each would sort every batch again). Nothing here is trusted:
+# a batch with a gap, an extra event or rows out of order fails the fast check and is then
+# checked event by event, hashed here.
 _BATCH_SQL = {
-    # SQLite hands over the hashed texts, joined by a record separator; the compiled
-    # sha256_split hashes them (the prev_hash each text begins with is taken from it).
+    # SQLite hands over the canonical texts as bytes, joined by a record separator, and
+    # chain_digests hashes them. (Joining prev_hash and text per row in SQL, or handing over
+    # text, costs more than the hashing.)
     "sqlite": """
         SELECT count(*), min(seq), max(seq), group_concat(hash, ''),
-               CAST(group_concat(prev_hash || char(10) || canonical, char(30)) AS BLOB)
+               CAST(group_concat(prev_hash, '') AS BLOB),
+               CAST(group_concat(canonical, char(30)) AS BLOB)
         FROM audit_events WHERE seq > :low AND seq <= :high""",
-    # PostgreSQL hashes each text itself (the UTF-8 bytes, as the recipe says) and hands over
+    # PostgreSQL hashes each text itself (its UTF-8 bytes, as the recipe says) and hands over
     # 32 bytes per event instead of the text: moving the texts through the wire protocol costs
     # several times more than hashing them, and each reader's server process hashes in parallel.
     "postgresql": """
@@ -244,37 +246,36 @@ class _Batch:
     first: int | None
     last: int | None
     hashes: str  # the stored hashes, joined
-    records: int  # how many hashed texts were hashed
-    prev_hashes: bytes | None  # the prev_hash of each, joined (None: a text too short for one)
-    digests: bytes  # SHA-256 of each hashed text, joined
+    prev_hashes: bytes  # the stored prev_hashes, joined
+    digests: bytes | None  # SHA-256 of each hashed text, joined (None: texts and prev_hashes
+    # did not pair up)
 
 
-def sha256_split_python(records: bytes, separator: int, prefix: int
-                        ) -> tuple[int, bytes | None, bytes]:
-    """What the compiled sha256_split computes (see _chain_digests.c), in Python: the parts of
-    `records` between separators, the first `prefix` bytes of each joined (None if a part is
-    shorter), and their SHA-256 digests joined."""
+def chain_digests_python(prev_hashes: bytes, records: bytes, separator: int) -> bytes | None:
+    """What the compiled chain_digests computes (see _chain_digests.c), in Python: split
+    `records` at `separator`; for each part, SHA-256 of its prev_hash (the next 64 bytes of
+    `prev_hashes`), a newline and the part; joined. None unless the two pair up."""
     parts = records.split(bytes([separator])) if records else []
-    prefixes = b"".join([part[:prefix] for part in parts])
+    if len(prev_hashes) != 64 * len(parts):
+        return None
     sha256 = hashlib.sha256
-    return (len(parts), prefixes if len(prefixes) == prefix * len(parts) else None,
-            b"".join([sha256(part).digest() for part in parts]))
+    return b"".join([sha256(prev_hashes[64 * index:64 * index + 64] + b"\n" + part).digest()
+                     for index, part in enumerate(parts)])
 
 
 # The compiled one lets go of the GIL while it hashes, so readers hash in parallel.
-sha256_split = _native_sha256_split or sha256_split_python
+chain_digests = _compiled_chain_digests or chain_digests_python
 
 
 def _hashed_batch(row: tuple) -> _Batch:
-    """A batch as read: hashed by the database (PostgreSQL), or hashed here (SQLite)."""
-    if len(row) == 6:
-        count, first, last, hashes, prev_hashes, digests = row
-        digests = digests or b""
-        return _Batch(count, first, last, hashes or "", len(digests) // 32,
-                      (prev_hashes or "").encode("utf-8"), digests)
-    count, first, last, hashes, records = row
-    parts, prev_hashes, digests = sha256_split(records or b"", _SEPARATOR, 64)
-    return _Batch(count, first, last, hashes or "", parts, prev_hashes, digests)
+    """A batch as read: hashed by the database (PostgreSQL) or hashed here (SQLite)."""
+    count, first, last, hashes, prev_hashes, texts_or_digests = row
+    if isinstance(prev_hashes, str):  # PostgreSQL: hashed by the server
+        prev_hashes, digests = prev_hashes.encode("utf-8"), texts_or_digests or b""
+    else:
+        prev_hashes = prev_hashes or b""
+        digests = chain_digests(prev_hashes, texts_or_digests or b"", _SEPARATOR)
+    return _Batch(count, first, last, hashes or "", prev_hashes, digests)
 
 
 def _read_batches(engine, ranges: list[tuple[int, int]], out: queue.Queue,
@@ -308,7 +309,7 @@ class _Checked:
 def _batch_passes(batch: _Batch, expected_seq: int, size: int, prev_hash: str) -> bool:
     """Seqs expected_seq.. contiguous, each prev_hash the hash before it, each hash the SHA-256
     of its stored record."""
-    if not (batch.count == size == batch.records and batch.first == expected_seq
+    if not (batch.count == size and batch.digests is not None and batch.first == expected_seq
             and batch.last - batch.first + 1 == size and len(batch.hashes) == 64 * size
             and batch.prev_hashes == (prev_hash + batch.hashes[:-64]).encode("utf-8")):
         return False

@@ -55,7 +55,7 @@ def test_a_sound_chain_passes_batch_by_batch_alone(world, database, small_batche
 def test_the_python_hasher_finds_what_the_compiled_one_finds(world, database, small_batches,
                                                            monkeypatch):
     """Where no C compiler built the batch hasher, the verifier hashes in Python, alike."""
-    monkeypatch.setattr(audit, "sha256_split", audit.sha256_split_python)
+    monkeypatch.setattr(audit, "chain_digests", audit.chain_digests_python)
     assert isinstance(audit._verify_fast(None), audit.VerifyResult)
     with guards_off() as connection:
         update_event(connection, 6, actor_name="Mallory")

@@ -1,5 +1,5 @@
 """The compiled batch hasher (app/services/_chain_digests.c) computes exactly what its Python
-twin in app/services/audit.py computes; the verifier uses it."""
+twin in app/services/audit.py computes, which is the audit recipe; the verifier uses it."""
 from __future__ import annotations
 
 import hashlib
@@ -8,74 +8,79 @@ import random
 import pytest
 
 from app.services import audit
-from app.services.audit import sha256_split_python
+from app.services.audit import chain_digests_python, hash_of_record
 
 SEPARATOR = 30
 
 
-def _native():
+def _compiled():
     try:
         from app.services import _chain_digests
     except ImportError as error:  # say how to get it rather than skip: CI must have it
         pytest.fail(f"the batch hasher was not built ({error}); `make install` builds it "
                     "with gcc and OpenSSL's headers (Debian: build-essential, libssl-dev)")
-    return _chain_digests.sha256_split
+    return _chain_digests.chain_digests
 
 
-def _record(rng: random.Random, size: int) -> bytes:
-    text = "".join(rng.choice("abcåäöÅÄÖ{}\":,0123456789 \n\\é€😀") for _ in range(size))
-    return ("f" * 64 + "\n" + text).encode("utf-8")
+def _text(rng: random.Random, size: int) -> str:
+    return "".join(rng.choice("abcåäöÅÄÖ{}\":,0123456789 \n\\é€😀") for _ in range(size))
 
 
-@pytest.mark.parametrize("records", [
-    b"",
-    b"x",
-    b"\x1e",
-    b"\x1e\x1e",
-    b"a" * 64,
-    b"a" * 64 + b"\x1e",
-    b"\x1e" + b"a" * 64,
-    b"a" * 64 + b"\x1e" + b"b" * 63,
-    "ö".encode() * 40 + b"\x1e" + "😀".encode() * 20,
-    b"a" * 5000 + b"\x1e" + b"b" * 64,  # longer than hashlib's own GIL threshold
-])
-def test_it_agrees_with_the_python_twin(records):
-    assert _native()(records, SEPARATOR, 64) == sha256_split_python(records, SEPARATOR, 64)
+def _prev_hash(rng: random.Random) -> str:
+    return "%064x" % rng.getrandbits(256)
 
 
-def test_it_agrees_on_a_batch_of_records_of_every_size():
+def test_it_computes_the_audit_recipe_for_records_of_every_size():
     rng = random.Random(11)
-    parts = [_record(rng, rng.randrange(0, 3000)) for _ in range(500)]
-    records = bytes([SEPARATOR]).join(parts)
-    count, prefixes, digests = _native()(records, SEPARATOR, 64)
-    assert count == 500 and prefixes == b"f" * 64 * 500
-    assert digests == b"".join(hashlib.sha256(part).digest() for part in parts)
-    assert (count, prefixes, digests) == sha256_split_python(records, SEPARATOR, 64)
+    # Up to 3,000 characters: past hashlib's own 2 KiB threshold, and empty texts too.
+    events = [(_prev_hash(rng), _text(rng, rng.choice([0, 1, rng.randrange(3000)])))
+              for _ in range(500)]
+    prev_hashes = "".join(prev for prev, _text_ in events).encode()
+    records = "\x1e".join(text for _prev, text in events).encode()
+    expected = b"".join(bytes.fromhex(hash_of_record(prev, text)) for prev, text in events)
+    assert _compiled()(prev_hashes, records, SEPARATOR) == expected
+    assert chain_digests_python(prev_hashes, records, SEPARATOR) == expected
 
 
-def test_a_part_shorter_than_the_prefix_gives_no_prefixes():
-    count, prefixes, digests = _native()(b"a" * 64 + b"\x1eshort", SEPARATOR, 64)
-    assert (count, prefixes) == (2, None)
-    assert digests[32:] == hashlib.sha256(b"short").digest()
+@pytest.mark.parametrize(("prev_hashes", "records"), [
+    (b"", b""),  # no records
+    (b"a" * 64, b"x"),
+    (b"a" * 64, b""),  # no records, one prev_hash: they do not pair up
+    (b"a" * 64 + b"b" * 64, b"\x1e"),  # two empty texts
+    (b"a" * 64 + b"b" * 64, b"x\x1e"),
+    (b"a" * 64 + b"b" * 64, b"x"),  # one text, two prev_hashes
+    (b"a" * 64, b"x\x1ey"),  # two texts, one prev_hash
+    (b"a" * 63, b"x"),  # a prev_hash one byte short
+    (b"a" * 64, "ö€😀".encode() * 1000),
+])
+def test_it_agrees_with_the_python_twin(prev_hashes, records):
+    assert (_compiled()(prev_hashes, records, SEPARATOR)
+            == chain_digests_python(prev_hashes, records, SEPARATOR))
+
+
+def test_texts_and_prev_hashes_that_do_not_pair_up_give_none():
+    assert _compiled()(b"a" * 64, b"x\x1ey", SEPARATOR) is None
+    assert _compiled()(b"a" * 64 * 2, b"x", SEPARATOR) is None
+    assert _compiled()(b"a" * 64, b"x", SEPARATOR) == hashlib.sha256(b"a" * 64 + b"\nx").digest()
 
 
 def test_it_takes_any_bytes_like_object():
-    records = b"a" * 70 + b"\x1e" + b"b" * 70
-    expected = sha256_split_python(records, SEPARATOR, 64)
-    assert _native()(bytearray(records), SEPARATOR, 64) == expected
-    assert _native()(memoryview(records), SEPARATOR, 64) == expected
+    prev_hashes, records = b"a" * 128, b"x" * 70 + b"\x1e" + b"y" * 70
+    expected = chain_digests_python(prev_hashes, records, SEPARATOR)
+    assert _compiled()(bytearray(prev_hashes), bytearray(records), SEPARATOR) == expected
+    assert _compiled()(memoryview(prev_hashes), memoryview(records), SEPARATOR) == expected
 
 
 @pytest.mark.parametrize(("arguments", "error", "message"), [
-    (("text", SEPARATOR, 64), TypeError, "bytes-like"),
-    ((b"x", 256, 64), ValueError, "separator must be a byte"),
-    ((b"x", -1, 64), ValueError, "separator must be a byte"),
-    ((b"x", SEPARATOR, -1), ValueError, "prefix not negative"),
+    ((b"", "text", SEPARATOR), TypeError, "bytes-like"),
+    (("text", b"", SEPARATOR), TypeError, "bytes-like"),
+    ((b"", b"x", 256), ValueError, "separator must be a byte"),
+    ((b"", b"x", -1), ValueError, "separator must be a byte"),
 ])
 def test_bad_arguments_are_refused(arguments, error, message):
     with pytest.raises(error, match=message):
-        _native()(*arguments)
+        _compiled()(*arguments)
 
 
 def test_the_verifier_uses_it():
-    assert audit.sha256_split is _native()
+    assert audit.chain_digests is _compiled()
