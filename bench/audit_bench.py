@@ -18,8 +18,9 @@ On SQLite the verifier hashes with the compiled helper (app/services/_chain_dige
 the install built it, and says so; on PostgreSQL the server hashes.
 
 With --postgres, the same events are copied into two PostgreSQL databases (created on that
-server as lagesbild_bench_small / lagesbild_bench_large, migrated like the real one) and the
-three measures are printed for PostgreSQL too, against the same hashlib baseline.
+server as lagesbild_bench_small / lagesbild_bench_large, migrated like the real one, and
+dropped at the end) and the three measures are printed for PostgreSQL too, against the same
+hashlib baseline.
 """
 from __future__ import annotations
 
@@ -135,20 +136,26 @@ def hashlib_seconds(path: Path, batch_size: int = 20_000) -> tuple[float, int]:
     return seconds, total
 
 
-def copy_to_postgres(path: Path, server_url: str, name: str) -> str:
-    """A fresh, migrated PostgreSQL database `name` holding the SQLite file's events (the
-    database derives their columns, as in use). Returns its URL."""
-    from flask_migrate import upgrade
+def drop_postgres_database(server_url: str, name: str, then_create: bool = False) -> None:
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from app.extensions import db
 
     server = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        if then_create:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
+
+
+def copy_to_postgres(path: Path, server_url: str, name: str) -> str:
+    """A fresh, migrated PostgreSQL database `name` holding the SQLite file's events (the
+    database derives their columns, as in use). Returns its URL."""
+    from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
+
+    from app.extensions import db
+
+    drop_postgres_database(server_url, name, then_create=True)
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     app = make_app(url)
     with app.app_context():
@@ -312,7 +319,11 @@ def main() -> None:
                                                   f"lagesbild_bench_{name}"), count)
                 print(f"copied {count:,} events to PostgreSQL in "
                       f"{time.perf_counter() - began:.1f} s", flush=True)
-            report("PostgreSQL", servers, files["large"][0], args.repeat)
+            try:
+                report("PostgreSQL", servers, files["large"][0], args.repeat)
+            finally:  # a million events take 1.7 GB on the server: do not leave them there
+                for name in files:
+                    drop_postgres_database(args.postgres, f"lagesbild_bench_{name}")
 
 
 if __name__ == "__main__":
