@@ -204,9 +204,10 @@ def _digests(events: Iterator[Any]) -> Iterator[tuple[int, str, str, str]]:
 # Events per batch of the fast verifier: large enough that the per-query cost vanishes, small
 # enough that the batches in flight (two per reader) stay a few megabytes.
 VERIFY_BATCH = 2000
-# Joins the hashed texts of a batch: canonical JSON escapes every control character, so a
-# record separator can only appear between records (a tampered text containing one makes the
-# batch fail the fast check, and the batch is then checked event by event).
+# Joins the canonical texts of a batch on SQLite: canonical JSON escapes every control
+# character, so a record separator can only appear between records (the database refuses a
+# stored text holding a raw one; were one there, the texts and prev_hashes would not pair up,
+# the batch would fail the fast check and be checked event by event).
 _SEPARATOR = 30
 
 # Reader threads, each on a connection of its own, taking every READERS-th batch. While one
