@@ -297,6 +297,25 @@ def _page_setup_and_marks(document, content: DocumentContent, moment: datetime,
         footer = section.footer.paragraphs[0]
         run = footer.add_run(footer_text(content, moment, fingerprint))
         run.font.size = Pt(7.5)
+        _add_page_numbers(section.footer.add_paragraph(), Pt(7.5))
+
+
+def _add_page_numbers(paragraph, size) -> None:
+    """"Sida N av M", right-aligned: Word and LibreOffice fill in the fields as they lay out
+    the pages (the 1 written here is what a reader that lays out nothing shows)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for text, field in (("Sida ", "PAGE"), (" av ", "NUMPAGES")):
+        paragraph.add_run(text).font.size = size
+        simple_field = OxmlElement("w:fldSimple")
+        simple_field.set(qn("w:instr"), f" {field} ")
+        placeholder = paragraph.add_run("1")
+        placeholder.font.size = size
+        simple_field.append(placeholder._r)  # the field's shown result, moved inside it
+        paragraph._p.append(simple_field)
 
 
 def render_docx(content: DocumentContent, moment: datetime, fingerprint: str) -> bytes:

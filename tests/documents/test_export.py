@@ -81,6 +81,21 @@ def test_footer_on_every_page_and_utkast_while_not_approved(world):
         assert not section.different_first_page_header_footer
 
 
+def test_every_page_is_numbered_page_n_of_m(world):
+    """"Sida N av M" under the fingerprint: Word's PAGE and NUMPAGES fields, which the word
+    processor fills in per page."""
+    fill_sections(world, "Norr")
+    document = read_docx(_export(world, "drafter").data)
+    namespace = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    for section in document.sections:
+        numbering = section.footer.paragraphs[1]._p
+        fields = numbering.findall("w:fldSimple", namespace)
+        assert [field.get(f"{{{namespace['w']}}}instr").strip() for field in fields] == [
+            "PAGE", "NUMPAGES"]
+        shown = "".join(node.text for node in numbering.iterfind(".//w:t", namespace))
+        assert shown == "Sida 1 av 1"
+
+
 def test_approved_export_has_no_draft_mark(world):
     approve_period(world)
     exported = _export(world)
@@ -174,15 +189,26 @@ def test_cli_export_refuses_unknown_names(world, runner, tmp_path):
     assert not (tmp_path / "x.docx").exists()
 
 
-def test_docx_opens_in_libreoffice(world, tmp_path):
+def test_docx_prints_from_libreoffice_with_its_footer_and_page_numbers(world, tmp_path):
+    """Laid out by a real word processor: the text, the fingerprint, and "Sida N av M" filled
+    in on every page."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: the DOCX is checked with "
-                    "python-docx only")
+    pdftotext = shutil.which("pdftotext")
+    if soffice is None or pdftotext is None:
+        pytest.skip("LibreOffice (soffice) or pdftotext (poppler-utils) is not installed: the "
+                    "DOCX is checked with python-docx only")
     _bulleted_norr(world)
     source = tmp_path / "norr.docx"
-    source.write_bytes(_export(world).data)
+    exported = _export(world)
+    source.write_bytes(exported.data)
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(source)], check=True, timeout=120, capture_output=True)
     pdf = tmp_path / "norr.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+    pages = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, timeout=60,
+                           capture_output=True, text=True).stdout.split("\f")
+    pages = [page for page in pages if page.strip()]
+    assert "Inledning på svenska: åäö ÅÄÖ." in pages[0]
+    for number, page in enumerate(pages, start=1):
+        assert exported.fingerprint in page
+        assert f"Sida {number} av {len(pages)}" in page
