@@ -1,7 +1,9 @@
-"""The documents pages in a real browser: the overview, print views (with the UTKAST mark in
-print media), the import form and its mapping preview; no axe-core violations in sv or en."""
+"""The documents pages in a real browser: the overview, print views (with the UTKAST mark and
+page numbers in print), the import form and its mapping preview; no axe-core violations in sv or en."""
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,7 @@ def test_documents_pages_are_accessible(page, live_server, assert_accessible, sc
     assert_accessible(page)
 
 
-def test_the_draft_mark_is_printed(page, live_server):
+def test_the_draft_mark_and_page_numbers_are_printed(page, live_server, tmp_path):
     log_in(page, live_server.user(COORDINATOR).email)
     page.goto("/documents/")
     period = live_server.current_period
@@ -70,7 +72,24 @@ def test_the_draft_mark_is_printed(page, live_server):
     page.emulate_media(media="print")
     assert mark.evaluate("el => getComputedStyle(el).position") == "fixed"
     assert page.locator(".site-header").evaluate("el => getComputedStyle(el).display") == "none"
-    assert page.pdf()[:4] == b"%PDF"
+    pdf = page.pdf()
+    assert pdf[:4] == b"%PDF"
+    pages = _pdf_pages(pdf, tmp_path)
+    assert len(pages) > 1 and "UTKAST" in pages[-1]
+    for number, text in enumerate(pages, start=1):
+        assert f"Sida {number} av {len(pages)}" in text
+
+
+def _pdf_pages(pdf: bytes, folder) -> list[str]:
+    """The text of each page of a PDF, as pdftotext reads it."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.fail("pdftotext is not installed (apt-get install poppler-utils)")
+    path = folder / "printed.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run([pdftotext, "-layout", str(path), "-"], check=True, timeout=60,
+                          capture_output=True, text=True).stdout
+    return [page for page in text.split("\f") if page.strip()]
 
 
 def test_a_mistaken_mapping_is_refused_in_the_preview(page, live_server):
