@@ -136,14 +136,14 @@ def hashlib_seconds(path: Path, batch_size: int = 20_000) -> tuple[float, int]:
     return seconds, total
 
 
-def drop_postgres_database(server_url: str, name: str, then_create: bool = False) -> None:
+def on_server(server_url: str, *statements: str) -> None:
+    """Run statements outside a transaction, as CREATE and DROP DATABASE must be."""
     from sqlalchemy import create_engine, text
 
     server = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        if then_create:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            connection.execute(text(statement))
     server.dispose()
 
 
@@ -155,7 +155,7 @@ def copy_to_postgres(path: Path, server_url: str, name: str) -> str:
 
     from app.extensions import db
 
-    drop_postgres_database(server_url, name, then_create=True)
+    on_server(server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     app = make_app(url)
     with app.app_context():
@@ -322,8 +322,8 @@ def main() -> None:
             try:
                 report("PostgreSQL", servers, files["large"][0], args.repeat)
             finally:  # a million events take 1.7 GB on the server: do not leave them there
-                for name in files:
-                    drop_postgres_database(args.postgres, f"lagesbild_bench_{name}")
+                on_server(args.postgres, *(f'DROP DATABASE IF EXISTS "lagesbild_bench_{name}"'
+                                           for name in files))
 
 
 if __name__ == "__main__":
