@@ -3,13 +3,13 @@ page numbers in print), the import form and its mapping preview; no axe-core vio
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD
+from tests.documents.support import pdf_pages
 
 COORDINATOR = "samordnare"
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "domain" / \
@@ -74,22 +74,14 @@ def test_the_draft_mark_and_page_numbers_are_printed(page, live_server, tmp_path
     assert page.locator(".site-header").evaluate("el => getComputedStyle(el).display") == "none"
     pdf = page.pdf()
     assert pdf[:4] == b"%PDF"
-    pages = _pdf_pages(pdf, tmp_path)
-    assert len(pages) > 1 and "UTKAST" in pages[-1]
-    for number, text in enumerate(pages, start=1):
-        assert f"Sida {number} av {len(pages)}" in text
-
-
-def _pdf_pages(pdf: bytes, folder) -> list[str]:
-    """The text of each page of a PDF, as pdftotext reads it."""
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         pytest.fail("pdftotext is not installed (apt-get install poppler-utils)")
-    path = folder / "printed.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run([pdftotext, "-layout", str(path), "-"], check=True, timeout=60,
-                          capture_output=True, text=True).stdout
-    return [page for page in text.split("\f") if page.strip()]
+    (tmp_path / "printed.pdf").write_bytes(pdf)
+    pages = pdf_pages(tmp_path / "printed.pdf", pdftotext)
+    assert len(pages) > 1 and "UTKAST" in pages[-1]
+    for number, text in enumerate(pages, start=1):
+        assert f"Sida {number} av {len(pages)}" in text
 
 
 def test_a_mistaken_mapping_is_refused_in_the_preview(page, live_server):

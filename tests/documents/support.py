@@ -1,9 +1,11 @@
 """Helpers for the document tests: an approved period through the real flow, the seed
-document and its corrected mapping, and DOCX files read back with python-docx."""
+document and its corrected mapping, DOCX files read back with python-docx, and PDFs read back
+with pdftotext."""
 from __future__ import annotations
 
 import io
 import json
+import subprocess
 from pathlib import Path
 
 from docx import Document
@@ -60,3 +62,10 @@ def add_area(name: str = "Järva") -> int:
 
 def read_docx(data: bytes):
     return Document(io.BytesIO(data))
+
+
+def pdf_pages(pdf: Path, pdftotext: str) -> list[str]:
+    """The text of each page of a PDF file, as pdftotext lays it out."""
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, timeout=60,
+                          capture_output=True, text=True).stdout
+    return [page for page in text.split("\f") if page.strip()]

@@ -25,7 +25,7 @@ from app.services.documents_export import (
     fingerprint_of,
 )
 from app.services.errors import NotAllowed
-from tests.documents.support import approve_period, read_docx
+from tests.documents.support import approve_period, pdf_pages, read_docx
 from tests.factories import fill_sections, run
 
 
@@ -205,9 +205,7 @@ def test_docx_prints_from_libreoffice_with_its_footer_and_page_numbers(world, tm
                     str(source)], check=True, timeout=120, capture_output=True)
     pdf = tmp_path / "norr.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
-    pages = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, timeout=60,
-                           capture_output=True, text=True).stdout.split("\f")
-    pages = [page for page in pages if page.strip()]
+    pages = pdf_pages(pdf, pdftotext)
     assert "Inledning på svenska: åäö ÅÄÖ." in pages[0]
     for number, page in enumerate(pages, start=1):
         assert exported.fingerprint in page
