@@ -7,7 +7,7 @@ AXE = tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: install demo test serve clean
 
-$(VENV)/.installed: pyproject.toml setup.py app/services/_chain_digests.c
+$(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[test]"
@@ -31,4 +31,3 @@ test: install $(AXE)
 
 clean:
 	rm -rf $(VENV) tests/browser/node_modules .pytest_cache test-artifacts build
-	rm -f app/services/_chain_digests.*.so

@@ -1,5 +1,5 @@
 """Texts for the demo data. The December 2022 texts for Järva are the seed document's
-(../shared/domain/000_1dce9511288ad7b6.txt), typos kept, with its local comments put back
+(tests/fixtures/000_1dce9511288ad7b6.txt), typos kept, with its local comments put back
 under the topics they belong to; the seed's missing comment is written as a plausible note."""
 
 CITY_TOPICS = [

@@ -14,8 +14,7 @@ app/services/audit.py, a valid chain), and prints:
    median of three rounds, small and large alternately, each the median of --repeat runs);
 3. peak memory (tracemalloc) of verify at both sizes: flat means it streams.
 
-On SQLite the verifier hashes with the compiled helper (app/services/_chain_digests.c) when
-the install built it, and says so; on PostgreSQL the server hashes.
+On SQLite the verifier hashes each batch in Python (hashlib); on PostgreSQL the server hashes.
 
 With --postgres, the same events are copied into two PostgreSQL databases (created on that
 server as lagesbild_bench_small / lagesbild_bench_large, migrated like the real one, and
@@ -249,11 +248,6 @@ def report(label: str, databases: dict[str, tuple[Path | str, int]], sqlite_larg
            repeat: int) -> None:
     """Print the three measures on one kind of database (small and large)."""
     print(f"\n== {label} ==")
-    if label == "SQLite":
-        from app.services import audit
-        print("   batches hashed by "
-              + ("the compiled helper" if audit.chain_digests is not audit.chain_digests_python
-                 else "Python (the compiled helper was not built)"))
     database, count = databases["large"]
     verify_times, hash_times = [], []
     for _ in range(5):  # alternate, so both see the same machine load

@@ -1,7 +1,7 @@
 """Demo data (`flask demo load`): the seed document's december 2022 for Järva, approved through
 the real flow, and a current period with a contribution in every state.
 
-The expected texts below are copied from the seed document (shared/domain/000_1dce9511288ad7b6.txt)
+The expected texts below are copied from the seed document (tests/fixtures/000_1dce9511288ad7b6.txt)
 by hand, not imported from app/demo_texts.py, so the test checks the demo against the source.
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ LOCAL_TOPICS = ["Nyrekrytering", "Kriminella konflikter", "Otillåten påverkan"
                 "Otrygga brottsutsatta platser"]
 
 # The seed's local bullets, grouped under the topic they belong to. In the document each
-# group after the first stands one heading too low (see shared/domain/README.md): the last
+# group after the first stands one heading too low (see tests/fixtures/README.md): the last
 # three bullets under "Kriminella konflikter" continue Nyrekrytering, the Trefas/SIG bullets
 # under "Otillåten påverkan" are Kriminella konflikter's, the bullets under "Otrygga
 # brottsutsatta platser" are Otillåten påverkan's, and Otrygga's own comment is missing.
@@ -199,13 +199,8 @@ def test_december_2022_is_approved_with_the_seed_texts_under_the_right_topics(de
 
 
 def test_seed_copy_in_this_test_matches_the_document():
-    """The texts above are the document's (whitespace aside). Needs the shared domain folder
-    next to the repository, or LAGESBILD_DOMAIN_DIR."""
-    folder = Path(os.environ.get("LAGESBILD_DOMAIN_DIR",
-                                 Path(__file__).resolve().parents[2] / "shared" / "domain"))
-    document = folder / SEED_DOCUMENT
-    if not document.exists():
-        pytest.skip(f"seed document not found at {document} (set LAGESBILD_DOMAIN_DIR)")
+    """The texts above are the document's (whitespace aside): the copy in tests/fixtures/."""
+    document = Path(__file__).resolve().parent / "fixtures" / SEED_DOCUMENT
     raw = document.read_text(encoding="utf-8")
     # Each local bullet is the Word bullet glyph U+F0FC (Wingdings) and a no-break space.
     assert raw.count(BULLET_GLYPH) == sum(len(group) for group in SEED_LOCAL.values())

@@ -30,11 +30,6 @@ from app.models import GENESIS_HASH, AuditEvent, User
 from app.models.audit import DERIVED_COLUMNS, derived_column_sql
 from app.services.actors import SystemActor
 
-try:  # the compiled batch hasher (setup.py); without it the verifier hashes in Python
-    from app.services._chain_digests import chain_digests as _compiled_chain_digests
-except ImportError:  # pragma: no cover - exercised where no C compiler built it
-    _compiled_chain_digests = None
-
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the chain head.
 _CHAIN_LOCK_KEY = 0x4C616765736269
 
@@ -252,20 +247,16 @@ class _Batch:
     # did not pair up)
 
 
-def chain_digests_python(prev_hashes: bytes, records: bytes, separator: int) -> bytes | None:
-    """What the compiled chain_digests computes (see _chain_digests.c), in Python: split
-    `records` at `separator`; for each part, SHA-256 of its prev_hash (the next 64 bytes of
-    `prev_hashes`), a newline and the part; joined. None unless the two pair up."""
+def chain_digests(prev_hashes: bytes, records: bytes, separator: int) -> bytes | None:
+    """A batch hashed by the recipe: split `records` at `separator`; for each part, SHA-256 of
+    its prev_hash (the next 64 bytes of `prev_hashes`), a newline and the part; joined. None
+    unless the two pair up."""
     parts = records.split(bytes([separator])) if records else []
     if len(prev_hashes) != 64 * len(parts):
         return None
     sha256 = hashlib.sha256
     return b"".join([sha256(prev_hashes[64 * index:64 * index + 64] + b"\n" + part).digest()
                      for index, part in enumerate(parts)])
-
-
-# The compiled one lets go of the GIL while it hashes, so readers hash in parallel.
-chain_digests = _compiled_chain_digests or chain_digests_python
 
 
 def _hashed_batch(row: tuple) -> _Batch:

@@ -51,18 +51,6 @@ def test_a_sound_chain_passes_batch_by_batch_alone(world, database, small_batche
     assert isinstance(fast, audit.VerifyResult) and fast == _reference()
 
 
-def test_the_python_hasher_finds_what_the_compiled_one_finds(world, small_batches, monkeypatch):
-    """Where no C compiler built the batch hasher, the verifier hashes in Python, alike. (On
-    the main database only: on PostgreSQL the server hashes the batches.)"""
-    monkeypatch.setattr(audit, "chain_digests", audit.chain_digests_python)
-    assert isinstance(audit._verify_fast(None), audit.VerifyResult)
-    with guards_off() as connection:
-        update_event(connection, 6, actor_name="Mallory")
-    result = verify_chain()
-    assert not result.ok and result.failed_seq == 6 and result.reason == ALTERED
-    assert result == _reference()
-
-
 @ON_EACH_DATABASE
 @pytest.mark.parametrize("seq", [1, 4, 5, 7, 8])
 def test_an_altered_event_is_named_whatever_batch_it_is_in(world, database, small_batches,

@@ -12,8 +12,7 @@ from app.demo import DEMO_PASSWORD
 from tests.documents.support import pdf_pages
 
 COORDINATOR = "samordnare"
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "domain" / \
-    "000_1dce9511288ad7b6.txt"
+SEED = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "000_1dce9511288ad7b6.txt"
 
 
 def log_in(page, email: str) -> None:

@@ -19,7 +19,7 @@ from app.services.unit_of_work import operation
 from tests.factories import SETUP, World, advance, run
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / ".." / "shared" / "domain" / "000_1dce9511288ad7b6.txt"
+SEED = REPO / "tests" / "fixtures" / "000_1dce9511288ad7b6.txt"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -29,7 +29,7 @@ def seed_bytes() -> bytes:
 
 def seed_mapping() -> dict[str, str]:
     """The seed's mapping, corrected by a person: its local comments slid one row down
-    (see shared/domain/README.md)."""
+    (see tests/fixtures/README.md)."""
     return json.loads((DATA / "seed_mapping.json").read_text(encoding="utf-8"))["blocks"]
 
 
