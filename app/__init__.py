@@ -11,15 +11,17 @@ from flask import Flask, g, request
 from app.config import settings_from_environment
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
-from app.i18n import init_i18n
+from app.core.i18n import init_i18n
 
 
 # Feature packages, each with register(app): blueprints, menu entries, CLI commands.
 FEATURES: tuple[str, ...] = (
     "app.contributions",
     "app.periods",
-    "app.audit_trail",
+    "app.audit",
     "app.documents",
+    "app.admin",
+    "app.demo",
 )
 
 
@@ -44,10 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (register the tables with the metadata)
     from app.web import register_web
-    from app.cli import register_cli
 
     register_web(app)
-    register_cli(app)
     for feature in FEATURES:
         importlib.import_module(feature).register(app)
     logging.basicConfig(level=logging.INFO)
@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _install_request_context(app: Flask) -> None:
     """Every request gets an id (in the log, the audit trail and error pages)."""
-    from app.services.audit import _request_info, RequestInfo
+    from app.audit.trail import _request_info, RequestInfo
 
     @app.before_request
     def _begin_request():

@@ -5,7 +5,7 @@
 
 Builds two SQLite databases in a temporary directory, migrated like the real one, holding
 --small and --events audit events inserted directly (executemany, the real hash recipe of
-app/services/audit.py, a valid chain), and prints:
+app/audit/trail.py, a valid chain), and prints:
 
 1. verify throughput (events/s) as a fraction of a plain hashlib SHA-256 loop over the same
    bytes the verifier hashes (prev_hash + "\\n" + the stored canonical JSON of each event);
@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.services.audit import canonical_json, format_time, hash_of_record  # noqa: E402
+from app.audit.trail import canonical_json, format_time, hash_of_record  # noqa: E402
 
 GENESIS = "0" * 64
 ACTIONS = ["section.edit", "section.edit", "section.edit", "contribution.submit",
@@ -181,7 +181,7 @@ def copy_to_postgres(path: Path, server_url: str, name: str) -> str:
 def verify_run(database: Path | str, trace: bool = False) -> tuple[float, int, int]:
     """(seconds, events verified, peak traced bytes) of one verify_chain() over the database."""
     from app.extensions import db
-    from app.services.audit import verify_chain
+    from app.audit.verify import verify_chain
 
     app = make_app(database)
     with app.app_context():
@@ -216,7 +216,7 @@ def page_latency(database: Path | str, count: int,
 
     from app.extensions import db
     from app.models import AuditEvent
-    from app.services.audit_query import EventFilter, events_page
+    from app.audit.query import EventFilter, events_page
 
     app = make_app(database)
     medians = {}

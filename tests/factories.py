@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Period, Section, User
-from app.services import admin, contributions
-from app.services.actors import SystemActor
-from app.services.unit_of_work import operation
+from app.admin import operations as admin
+from app.contributions import operations as contributions
+from app.core.actors import SystemActor
+from app.core.unit_of_work import operation
 
 SETUP = SystemActor(name="test set-up")
 PASSWORD = "correct horse battery"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Area, AuditEvent, Membership, Organisation, Period, Topic, User
-from app.services.audit import verify_chain
+from app.audit.verify import verify_chain
 
 CITY = "Stadsledningskontoret"
 OFFICE = "Norra stadsdelsförvaltningen"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.demo import DEMO_PASSWORD, DemoRefused, load_demo
+from app.demo.loader import DEMO_PASSWORD, DemoRefused, load_demo
 from app.extensions import db
 from app.models import (
     Area,
@@ -30,7 +30,7 @@ from app.models import (
     TopicScope,
     User,
 )
-from app.services.audit import verify_chain
+from app.audit.verify import verify_chain
 
 NOW = datetime(2024, 5, 15, 10, 0, tzinfo=UTC)
 CURRENT = "juni 2024"  # the month after NOW

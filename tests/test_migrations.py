@@ -96,7 +96,7 @@ def test_downgrade_to_base_and_upgrade_again(request, tmp_path, database):
     """In a fresh application (on PostgreSQL in a schema of its own, first on the search path,
     so the shared test database keeps its tables whatever happens here): upgrade, use,
     downgrade to base, upgrade again."""
-    from app.services.audit import verify_chain
+    from app.audit.verify import verify_chain
     from tests.factories import advance, build_world
 
     with application_on_empty_database(request, tmp_path, database):
@@ -146,7 +146,7 @@ def _old_style_events(count: int, altered: int | None = None) -> list[dict]:
 
     from types import SimpleNamespace
 
-    from app.services.audit import compute_hash, event_payload
+    from app.audit.trail import compute_hash, event_payload
 
     events, prev_hash = [], "0" * 64
     for seq in range(1, count + 1):
@@ -181,7 +181,7 @@ def _old_events_table():
 
 @ON_SQLITE_AND_POSTGRES
 def test_events_are_carried_into_their_hashed_records_and_back(request, tmp_path, database):
-    from app.services.audit import verify_chain
+    from app.audit.verify import verify_chain
 
     with application_on_empty_database(request, tmp_path, database):
         upgrade(revision=BEFORE_RECORDS)
@@ -205,7 +205,7 @@ def test_events_are_carried_into_their_hashed_records_and_back(request, tmp_path
 @ON_SQLITE_AND_POSTGRES
 def test_an_event_altered_before_the_migration_still_fails_after_it(request, tmp_path,
                                                                    database):
-    from app.services.audit import verify_chain
+    from app.audit.verify import verify_chain
 
     with application_on_empty_database(request, tmp_path, database):
         upgrade(revision=BEFORE_RECORDS)

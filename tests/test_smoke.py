@@ -1,5 +1,5 @@
-from app.services import contributions
-from app.services.audit import verify_chain
+from app.contributions import operations as contributions
+from app.audit.verify import verify_chain
 from tests.factories import advance, run
 
 
@@ -12,7 +12,7 @@ def test_world_flows_to_consolidated(world):
 def test_return_requires_remarks(world):
     import pytest
 
-    from app.services.errors import InvalidInput
+    from app.core.errors import InvalidInput
 
     advance(world, "Norr", "police_review")
     with pytest.raises(InvalidInput):

@@ -36,7 +36,7 @@ def extract() -> dict[str, list[str]]:
 
 
 def missing(language: str = "sv") -> dict[str, list[str]]:
-    from app.i18n import merged_catalog
+    from app.core.i18n import merged_catalog
 
     catalog = merged_catalog(language)
     result = {}

@@ -7,7 +7,7 @@
 Python's standard library only: copy this one file anywhere and run it. Exit 0 printing
 "OK: N events, head hash H", or exit 1 naming the first line that does not fit, and why.
 
-The recipe (the same as app/services/audit.py): each line is one event, oldest first. The
+The recipe (the same as app/audit/trail.py): each line is one event, oldest first. The
 event's hash is SHA-256 over
     prev_hash (ASCII) + "\\n" + canonical JSON of the event's hashed fields
 where the hashed fields are every key of the line except "hash", and canonical JSON means

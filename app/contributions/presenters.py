@@ -8,19 +8,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from workflows import CONTRIBUTION_WORKFLOW
 
-from app.clock import now
+from app.core.clock import STOCKHOLM
+from app.core.clock import now
 from app.extensions import db
-from app.i18n import N_
+from app.core.messages import N_
 from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
-from app.services.diff import Segment, has_changes, word_diff
+from app.core.diff import Segment, has_changes, word_diff
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 BULLET_PREFIXES = ("- ", "• ", "\uf0fc ")  # "-", "•", and Word's Wingdings check mark
 
 

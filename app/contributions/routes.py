@@ -1,13 +1,13 @@
 """The contribution pages: read, edit a section, act on the workflow, history.
 
 Thin views: parse the form, call one service inside `operation(current_user)`, flash what
-happened, redirect. Reads check access with services.reading and open no write transaction.
+happened, redirect. Reads check access with policy.py and open no write transaction.
 """
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from app.services.carry_forward import changes_since_last_approved
+from app.documents.carry_forward import changes_since_last_approved
 from app.web.routes import _safe_next
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
@@ -16,17 +16,19 @@ from workflows import CONTRIBUTION_WORKFLOW
 
 from app.contributions import presenters
 from app.extensions import db
-from app.i18n import DEFAULT_LANGUAGE, N_, Msg
+from app.core.i18n import DEFAULT_LANGUAGE
+from app.core.messages import N_, Msg
 from app.models import Contribution, Role, Section, User
-from app.services import contributions
-from app.services.access import deny, roles_for
-from app.services.diff import word_diff
-from app.services.errors import InvalidInput, InvalidTransition, StaleVersion
-from app.services.guards import guard_check_for
-from app.services.reading import (load_contribution, load_section, may_read,
-                                  require_read_access)
-from app.services.text_rules import normalise_text
-from app.services.unit_of_work import operation
+from app.contributions import operations as contributions
+from app.core.access import roles_for
+from app.core.diff import word_diff
+from app.core.errors import DomainError, InvalidInput, StaleVersion
+from app.contributions.policy import CONTRIBUTIONS, may_exclude, require_editor
+from app.contributions.operations import get_contribution as load_contribution
+from app.contributions.operations import get_section as load_section
+from app.contributions.policy import may_read, require_read_access
+from app.core.text_rules import normalise_text
+from app.core.unit_of_work import operation
 
 bp = Blueprint("contributions", __name__, template_folder="templates")
 
@@ -58,18 +60,14 @@ def _page_context(contribution: Contribution) -> dict:
     user = _user()
     lang = _lang()
     roles = roles_for(user, contribution.area_id)
-    check = guard_check_for(user)
-    actions = CONTRIBUTION_WORKFLOW.allowed_triggers(contribution, roles, check)
-    editor = CONTRIBUTION_WORKFLOW.can_edit(contribution, roles, check)
+    actions = CONTRIBUTIONS.allowed_triggers(contribution, user, roles)
+    editor = CONTRIBUTIONS.editor_for(contribution, user, roles)
     sections = contribution.ordered_sections
     general_remarks, section_remarks = presenters.remarks_by_section(contribution, lang)
     # A drafter who may not submit yet is told which sections still lack text.
     empty_sections = []
     if Role.DRAFTER in roles and contribution.state in ("draft", "returned"):
         empty_sections = [s for s in sections if not s.is_filled]
-    consolidation = contribution.period.consolidation
-    may_exclude = (Role.CONSOLIDATOR in roles_for(user, None) and consolidation is not None
-                   and consolidation.state == "open")
     changes = (presenters.changes_since_previous_submission(contribution)
                if contribution.state == "police_review" else None)
     # On a first submission, the reviewer compares with last period's approved text instead
@@ -94,7 +92,7 @@ def _page_context(contribution: Contribution) -> dict:
         "reason_actions": [a for a in actions if a.reason_required],
         "can_edit": editor is not None,
         "empty_sections": empty_sections,
-        "may_exclude": may_exclude,
+        "may_exclude": may_exclude(user, contribution),
         "changes": changes,
         "changes_from_last_period": changes_from_last_period,
         "form": {},
@@ -212,16 +210,11 @@ def _require_editor(section: Section) -> None:
     user = _user()
     contribution = section.contribution
     require_read_access(user, contribution, action="section.edit")
-    roles = roles_for(user, contribution.area_id)
-    if CONTRIBUTION_WORKFLOW.can_edit(contribution, roles, guard_check_for(user)) is None:
-        where = {"action": "section.edit", "object_type": "section", "object_id": section.id}
-        if not any(e.role in roles for e in CONTRIBUTION_WORKFLOW.definition.editors):
-            with operation(user):
-                raise deny(Msg(N_("You do not have a role that may edit this contribution.")),
-                           **where)
-        raise InvalidTransition(
-            Msg(N_("The contribution cannot be edited now: it is in state “{state}”."),
-                state=CONTRIBUTION_WORKFLOW.state(contribution.state).label(_lang())), **where)
+    try:
+        require_editor(user, contribution, section.id)
+    except DomainError as refusal:
+        with operation(user):  # logs the refusal, as the save's would be
+            raise refusal from None
 
 
 def _editor_page(section: Section, text: str, expected_version: int, *,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.i18n import N_
+from app.core.messages import N_
 
 
 def _sees_documents(user) -> bool:
-    from app.services.access import all_roles
+    from app.core.access import all_roles
 
     # Readers see their documents; administrators carry texts forward into new periods.
     return bool(all_roles(user))

@@ -9,12 +9,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli import run_as_command_line
+from app.admin.cli import run_as_command_line
 from app.extensions import db
 from app.models import Area, Contribution, Period
-from app.services import carry_forward as carry
-from app.services import documents_export, documents_import
-from app.services.errors import DomainError
+from app.documents import carry_forward as carry
+from app.documents import export as documents_export, importer as documents_import
+from app.core.errors import DomainError
 
 documents_cli = AppGroup("documents", help="Export, verify and import lägesbild documents.")
 

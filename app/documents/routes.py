@@ -26,12 +26,16 @@ from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 from app.extensions import db
 from app.models import Area, Contribution, Period, Role, TopicScope
-from app.services import carry_forward as carry
-from app.services import cross_references, documents_export, documents_import
-from app.services.access import roles_for
-from app.services.errors import InvalidInput, NotAllowed
-from app.services.guards import guard_check_for
-from app.services.unit_of_work import operation
+from app.documents import carry_forward as carry
+from app.documents import (
+    cross_references,
+    export as documents_export,
+    importer as documents_import,
+)
+from app.core.access import roles_for
+from app.core.errors import InvalidInput, NotAllowed
+from app.contributions.policy import editor_for
+from app.core.unit_of_work import operation
 
 documents = Blueprint("documents", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/documents-static")
@@ -193,8 +197,7 @@ def cross_reference_form(contribution_id: int):
     user = _user()
     contribution = _readable(documents_export.readable_contribution, contribution_id,
                              "section.cross_reference")
-    editor = CONTRIBUTION_WORKFLOW.can_edit(contribution, roles_for(user, contribution.area_id),
-                                            guard_check_for(user))
+    editor = editor_for(user, contribution)
     sections = contribution.ordered_sections
     return render_template(
         "documents/cross_references.html", contribution=contribution, may_edit=editor is not None,

@@ -11,11 +11,7 @@ from app.models.contribution import (
     Section,
     SectionRevision,
 )
-from app.models.organisation import (
-    Organisation,
-    OrganisationKind,
-    area_organisations,
-)
+from app.models.organisation import Organisation, OrganisationKind, area_organisations
 from app.models.period import Period
 from app.models.topic import Topic, TopicScope
 from app.models.user import AREA_ROLES, CITY_ROLES, Membership, Role, User

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.clock import now
+from app.core.clock import now
 from app.database import UTCDateTime
 from app.extensions import db
 

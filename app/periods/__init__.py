@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.i18n import N_
+from app.core.messages import N_
 from app.web.menu import register_menu_item
 
 
@@ -18,7 +18,7 @@ def contribution_state_label(name: str) -> str:
 def register(app: Flask) -> None:
     from app.periods.routes import periods
     from app.periods.text import text_blocks
-    from app.services.overview import may_see_periods
+    from app.periods.overview import may_see_periods
 
     app.register_blueprint(periods)
     app.add_template_filter(text_blocks, "text_blocks")

@@ -1,5 +1,5 @@
 """Period pages: the list, one period's overview, its consolidation (and approval), and the
-workflow page. Thin: read through app.services.overview, change through one service call."""
+workflow page. Thin: read through app.periods.overview, change through one service call."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,12 +8,13 @@ from flask_login import current_user, login_required
 
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
-from app.i18n import N_, Msg
+from app.core.messages import N_, Msg
 from app.periods.diagram import arc_diagram
 from app.extensions import db
-from app.services import consolidations, contributions, overview
-from app.services.errors import InvalidInput, NotFound
-from app.services.unit_of_work import operation
+from app.periods import operations as consolidations, overview
+from app.contributions import operations as contributions
+from app.core.errors import InvalidInput, NotFound
+from app.core.unit_of_work import operation
 from app.web import role_label
 
 periods = Blueprint("periods", __name__, template_folder="templates")

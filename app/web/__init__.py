@@ -10,10 +10,11 @@ from app.extensions import db, login_manager
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 
-from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Msg
+from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from app.core.messages import N_, Msg
 from app.models import User
 from app.web.menu import main_menu, register_menu_item
-from app.services.errors import DomainError
+from app.core.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def register_web(app: Flask) -> None:
 
     @app.template_filter("tr")
     def _translate_message(value):
-        """Shows an app.i18n.Msg in the request's language; other values as they are."""
+        """Shows an app.core.messages.Msg in the request's language; other values as they are."""
         return value.translated() if isinstance(value, Msg) else value
 
     register_menu_item("web.start", N_("My tasks"), 10)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.audit import DERIVED_COLUMNS
-from app.services.audit import canonical_json, format_time, hash_of_record
+from app.audit.trail import canonical_json, format_time, hash_of_record
 
 APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
 EVENTS = AuditEvent.__table__

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.models import AuditEvent, Section
-from app.services.audit import verify_chain
+from app.audit.verify import verify_chain
 from tests.audit.support import APPEND_ONLY_TABLES, ON_EACH_DATABASE, guards_off
 from tests.factories import advance
 
@@ -144,8 +144,8 @@ def test_deleting_a_section_cannot_take_its_revisions_with_it(history, database)
 
 @ON_EACH_DATABASE
 def test_appending_still_works_after_refusals(history, database):
-    from app.services.audit import record_event
-    from app.services.unit_of_work import operation
+    from app.audit.trail import record_event
+    from app.core.unit_of_work import operation
     from tests.factories import SETUP
 
     count = len(_snapshot("audit_events"))

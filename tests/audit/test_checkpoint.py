@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.audit import verify_chain
+from app.audit.verify import verify_chain
 from tests.audit.support import (
     EVENTS,
     ON_EACH_DATABASE,
@@ -134,7 +134,7 @@ def test_missing_checkpoint_file_and_empty_log(runner, app, tmp_path):
 
 
 def test_verify_shows_a_progress_bar_on_large_logs(runner, world, monkeypatch):
-    import app.audit_trail.cli as audit_cli_module
+    import app.audit.cli as audit_cli_module
 
     calls = []
     original = audit_cli_module.click.progressbar
@@ -154,7 +154,8 @@ def test_verify_shows_a_progress_bar_on_large_logs(runner, world, monkeypatch):
 def test_a_checkpoint_vouches_only_for_the_head_the_verification_reached(runner, world,
                                                                          tmp_path, monkeypatch):
     """Events appended between the verification and the writing of the file are left out."""
-    from app.services import audit, audit_export
+    from app.audit import export as audit_export
+    from app.audit import verify as audit
 
     verified = verify_chain()
     real_verify = audit.verify_chain
@@ -164,7 +165,7 @@ def test_a_checkpoint_vouches_only_for_the_head_the_verification_reached(runner,
         fill_sections(world)  # more events, after the check
         return result
 
-    monkeypatch.setattr("app.audit_trail.cli.verify_chain", verify_then_someone_appends)
+    monkeypatch.setattr("app.audit.cli.verify_chain", verify_then_someone_appends)
     path = tmp_path / "checkpoint.json"
     result = invoke(runner, "audit", "checkpoint", "--out", str(path))
     assert result.exit_code == 0, result.output

@@ -19,13 +19,15 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import GENESIS_HASH, AuditEvent, Contribution
-from app.services import contributions
-from app.services.actors import SystemActor
-from app.services.audit import record_event, verify_chain
-from app.services.errors import InvalidTransition, StaleVersion
-from app.services.unit_of_work import operation
+from app.contributions import operations as contributions
+from app.core.actors import SystemActor
+from app.audit.trail import record_event
+from app.audit.verify import verify_chain
+from app.core.errors import InvalidTransition, StaleVersion
+from app.core.unit_of_work import operation
 from tests.audit.support import ON_EACH_DATABASE, rows
 from tests.factories import advance
+from tests import flow
 
 BARRIER_TIMEOUT = 30
 JOIN_TIMEOUT = 120
@@ -111,7 +113,7 @@ def _race_to_approve(app, world, threads: int, reviewers: list[str], *, pass_ver
         kwargs = {"expected_version": seen.version} if pass_version else {}
         wait()
         with operation(actor):
-            contributions.approve(actor, contribution_id, **kwargs)
+            flow.approve(actor, contribution_id, **kwargs)
         return world.users[key]
 
     results = run_together(app, threads, work)

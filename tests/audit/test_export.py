@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import audit_export
-from app.services.audit import verify_chain
-from app.services.audit_query import EventFilter
-from app.services.errors import InvalidInput, NotAllowed
-from app.services.unit_of_work import operation
+from app.audit import export as audit_export
+from app.audit.verify import verify_chain
+from app.audit.query import EventFilter
+from app.core.errors import InvalidInput, NotAllowed
+from app.core.unit_of_work import operation
 from tests.factories import advance, fill_sections
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_export.py"

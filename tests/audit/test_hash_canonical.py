@@ -10,22 +10,21 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from app.clock import frozen_at
+from app.core.clock import frozen_at
 from app.extensions import db
 from app.models import AuditEvent
-from app.services.actors import SystemActor
-from app.services.audit import (
+from app.core.actors import SystemActor
+from app.audit.trail import (
     HASHED_FIELDS,
     canonical_json,
     compute_hash,
     event_payload,
     format_time,
-    iter_events,
     record_event,
     request_info,
-    verify_chain,
 )
-from app.services.unit_of_work import operation
+from app.audit.verify import iter_events, verify_chain
+from app.core.unit_of_work import operation
 from tests.audit.support import EVENTS, ON_EACH_DATABASE
 
 STOCKHOLM_SUMMER = timezone(timedelta(hours=2))

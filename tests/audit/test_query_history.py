@@ -7,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.clock import frozen_at
+from app.core.clock import frozen_at
 from app.extensions import db
 from app.models import AuditEvent, SectionRevision
-from app.services import audit_query, consolidations, contributions
-from app.services.diff import apply
-from app.services.errors import NotAllowed, NotFound
-from app.services.unit_of_work import operation
+from app.audit import history
+from app.periods import operations as consolidations
+from app.contributions import operations as contributions
+from app.core.diff import apply
+from app.core.errors import NotAllowed, NotFound
+from app.core.unit_of_work import operation
 from tests.factories import advance, run
+from tests import flow
 
 T0 = datetime(2030, 1, 2, 8, 0, tzinfo=UTC)
 
@@ -55,9 +58,9 @@ def story(world):
         advance(world, "Söder", "consolidated")
     consolidation_id = world.period().consolidation.id
     with frozen_at(at(9)):
-        run(world, "consolidator", consolidations.submit_for_approval, consolidation_id)
+        run(world, "consolidator", flow.submit_for_approval, consolidation_id)
     with frozen_at(at(10)):
-        run(world, "approver", consolidations.approve, consolidation_id)
+        run(world, "approver", flow.approve_consolidation, consolidation_id)
     return {"first": first, "second": second, "sections": sections}
 
 
@@ -77,7 +80,7 @@ def revision_current_at(section_id: int, moment: datetime) -> SectionRevision | 
 
 def test_history_has_every_event_and_every_revision(world, story):
     contribution_id = world.contribution().id
-    view = as_auditor(world, audit_query.contribution_history, contribution_id)
+    view = as_auditor(world, history.contribution_history, contribution_id)
     stored = db.session.scalars(select(AuditEvent.seq).where(
         AuditEvent.contribution_id == contribution_id,
         AuditEvent.action != "audit.view").order_by(AuditEvent.seq)).all()
@@ -96,7 +99,7 @@ def test_history_has_every_event_and_every_revision(world, story):
 @pytest.mark.parametrize("hours", [0.5, 1.0, 1.05, 3.5, 4, 6.5, 7, 7.5, 11])
 def test_as_of_shows_the_revision_current_at_that_moment(world, story, hours):
     moment = at(hours)
-    view = as_auditor(world, audit_query.contribution_as_of, world.contribution().id, moment)
+    view = as_auditor(world, history.contribution_as_of, world.contribution().id, moment)
     for section, revision in view.sections:
         expected = revision_current_at(section.id, moment)
         if expected is None:
@@ -110,38 +113,38 @@ def test_as_of_shows_the_revision_current_at_that_moment(world, story, hours):
                                          (6.5, "reviewed"), (8.2, "consolidated"),
                                          (11, "approved")])
 def test_as_of_shows_the_state_then(world, story, hours, state):
-    view = as_auditor(world, audit_query.contribution_as_of, world.contribution().id, at(hours))
+    view = as_auditor(world, history.contribution_as_of, world.contribution().id, at(hours))
     assert view.state == state and view.existed
 
 
 def test_as_of_before_the_contribution_existed(world, story):
-    view = as_auditor(world, audit_query.contribution_as_of, world.contribution().id,
+    view = as_auditor(world, history.contribution_as_of, world.contribution().id,
                       datetime(2000, 1, 1, tzinfo=UTC))
     assert not view.existed and view.state is None
     assert all(revision is None for _section, revision in view.sections)
 
 
 def test_compare_any_two_revisions(world, story):
-    view = as_auditor(world, audit_query.compare_revisions, story["first"], 1, 2)
+    view = as_auditor(world, history.compare_revisions, story["first"], 1, 2)
     assert view.changed
     assert apply(view.segments, "before") == "Första utkastet 0."
     assert apply(view.segments, "after") == "Första utkastet 0. Insatserna har gett resultat."
     assert any(s.op == "insert" and "resultat" in s.text for s in view.segments)
-    backwards = as_auditor(world, audit_query.compare_revisions, story["first"], 2, 1)
+    backwards = as_auditor(world, history.compare_revisions, story["first"], 2, 1)
     assert any(s.op == "delete" and "resultat" in s.text for s in backwards.segments)
-    same = as_auditor(world, audit_query.compare_revisions, story["first"], 1, 1)
+    same = as_auditor(world, history.compare_revisions, story["first"], 1, 1)
     assert not same.changed
 
 
 def test_compare_refuses_unknown_revisions_and_sections(world, story):
     with pytest.raises(NotFound):
-        as_auditor(world, audit_query.compare_revisions, story["first"], 1, 9)
+        as_auditor(world, history.compare_revisions, story["first"], 1, 9)
     with pytest.raises(NotFound):
-        as_auditor(world, audit_query.compare_revisions, 99_999, 1, 2)
+        as_auditor(world, history.compare_revisions, 99_999, 1, 2)
 
 
 def test_provenance_names_the_approved_revisions_and_who_did_what(world, story):
-    view = as_auditor(world, audit_query.provenance, world.contribution().id)
+    view = as_auditor(world, history.provenance, world.contribution().id)
     assert view.approved
     assert view.finalized.actor_name == "Approver"
     assert view.consolidation_approved.actor_name == "Approver"
@@ -170,7 +173,7 @@ def test_provenance_names_the_approved_revisions_and_who_did_what(world, story):
 
 def test_provenance_of_a_contribution_not_yet_approved(world):
     advance(world, "Norr", "reviewed")
-    view = as_auditor(world, audit_query.provenance, world.contribution().id)
+    view = as_auditor(world, history.provenance, world.contribution().id)
     assert not view.approved and view.finalized is None
     assert view.reviewed.actor_name == "Reviewer"
     assert not view.changed_after_review
@@ -178,10 +181,10 @@ def test_provenance_of_a_contribution_not_yet_approved(world):
 
 def test_history_pages_are_for_auditors_only_and_logged(world, story):
     contribution_id = world.contribution().id
-    for function, args in ((audit_query.contribution_history, (contribution_id,)),
-                           (audit_query.provenance, (contribution_id,)),
-                           (audit_query.contribution_as_of, (contribution_id, at(5))),
-                           (audit_query.compare_revisions, (story["first"], 1, 2))):
+    for function, args in ((history.contribution_history, (contribution_id,)),
+                           (history.provenance, (contribution_id,)),
+                           (history.contribution_as_of, (contribution_id, at(5))),
+                           (history.compare_revisions, (story["first"], 1, 2))):
         for key in ("admin", "approver", "drafter"):
             with pytest.raises(NotAllowed), operation(world.user(key)):
                 function(world.user(key), *args)

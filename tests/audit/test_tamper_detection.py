@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import GENESIS_HASH
-from app.services.audit import verify_chain
+from app.audit.verify import verify_chain
 from tests.audit.support import (
     EVENTS,
     ON_EACH_DATABASE,

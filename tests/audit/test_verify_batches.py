@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
-from app.services import audit
-from app.services.audit import _check, _digests, iter_events, verify_chain
+from app.audit import verify as audit
+from app.audit.verify import _check, _digests, iter_events, verify_chain
 from tests.audit.support import (
     ON_EACH_DATABASE,
     application_on_empty_database,

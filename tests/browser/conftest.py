@@ -60,7 +60,7 @@ def live_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     from app import create_app
-    from app.demo import load_demo
+    from app.demo.loader import load_demo
     from app.extensions import db
     from app.models import Period, User
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD
+from app.demo.loader import DEMO_PASSWORD
 
 AUDITOR = "revisor"
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_export.py"

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD
+from app.demo.loader import DEMO_PASSWORD
 from tests.browser.conftest import TIMEOUT_MS
 
 DRAFTER = "skribent.rinkeby-kista"

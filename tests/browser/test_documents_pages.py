@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD
+from app.demo.loader import DEMO_PASSWORD
 from tests.documents.support import pdf_pages
 
 COORDINATOR = "samordnare"

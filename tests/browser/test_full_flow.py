@@ -24,7 +24,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD, DEMO_DOMAIN
+from app.demo.loader import DEMO_PASSWORD, DEMO_DOMAIN
+from tests import flow
 
 PERIOD = "juni 2031"
 AREA = "Järva"
@@ -49,12 +50,13 @@ def flow_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     from app import create_app
-    from app.demo import load_demo
+    from app.demo.loader import load_demo
     from app.extensions import db
     from app.models import Contribution, User
-    from app.services import admin, contributions
-    from app.services.actors import SystemActor
-    from app.services.unit_of_work import operation
+    from app.admin import operations as admin
+    from app.contributions import operations as contributions
+    from app.core.actors import SystemActor
+    from app.core.unit_of_work import operation
 
     database = tmp_path_factory.mktemp("flow") / "flow.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
@@ -90,9 +92,9 @@ def flow_server(tmp_path_factory):
                 as_user(drafter, lambda actor: contributions.edit_section(
                     actor, section_id, f"- Arbetet i {area} fortsätter enligt plan.", version))
             if area != AREA:
-                as_user(drafter, lambda actor: contributions.submit(actor, contribution_id))
+                as_user(drafter, lambda actor: flow.submit(actor, contribution_id))
                 as_user(f"polis.{slug}",
-                        lambda actor: contributions.approve(actor, contribution_id))
+                        lambda actor: flow.approve(actor, contribution_id))
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -11,12 +11,14 @@ from pathlib import Path
 from docx import Document
 from sqlalchemy import select
 
-from app.demo_texts import CITY_TOPICS
+from app.demo.texts import CITY_TOPICS
 from app.extensions import db
 from app.models import Topic, TopicScope
-from app.services import admin, consolidations
-from app.services.unit_of_work import operation
+from app.admin import operations as admin
+from app.periods import operations as consolidations
+from app.core.unit_of_work import operation
 from tests.factories import SETUP, World, advance, run
+from tests import flow
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "tests" / "fixtures" / "000_1dce9511288ad7b6.txt"
@@ -39,8 +41,8 @@ def approve_period(world: World) -> None:
     advance(world, "Norr", "consolidated")
     advance(world, "Söder", "consolidated")
     consolidation_id = world.period().consolidation.id
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation_id)
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
 
 
 def use_seed_city_topics() -> None:

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Area, AuditEvent
-from app.services.documents_export import export_contribution
-from app.services.documents_import import MAX_FILE_BYTES, import_document, load_docx, propose
-from app.services.errors import InvalidInput
-from app.services.unit_of_work import operation
+from app.documents.export import export_contribution
+from app.documents.importer import MAX_FILE_BYTES, import_document, load_docx, propose
+from app.core.errors import InvalidInput
+from app.core.unit_of_work import operation
 from tests.factories import SETUP, run
 
 
@@ -77,7 +77,7 @@ def test_a_zip_bomb_is_refused_before_unpacking(world):
 def test_a_docx_whose_parts_sum_past_the_cap_is_refused(world, monkeypatch):
     import os
 
-    from app.services import documents_import
+    from app.documents import importer as documents_import
 
     # Random bytes do not compress, so no ratio alarm: the total of the declared sizes
     # (4 x 16 MB > 60 MB) trips the cap. The upload cap is lifted to reach that check.

@@ -9,18 +9,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Period
-from app.services import admin, contributions
-from app.services.carry_forward import (
+from app.admin import operations as admin
+from app.contributions import operations as contributions
+from app.documents.carry_forward import (
     carry_forward,
     changes_since_last_approved,
     last_approved_contribution,
     previous_approved_text,
 )
-from app.services.cross_references import set_cross_reference
-from app.services.errors import InvalidTransition, NotAllowed
-from app.services.unit_of_work import operation
+from app.documents.cross_references import set_cross_reference
+from app.core.errors import InvalidTransition, NotAllowed
+from app.core.unit_of_work import operation
 from tests.documents.support import approve_period
 from tests.factories import SETUP, run
+from tests import flow
 
 NEXT = "februari 2030"
 
@@ -89,7 +91,7 @@ def test_not_into_a_contribution_past_draft(approved):
     world = approved
     period_id = _open_next_period(with_carry_forward=True)
     norr = _contribution(period_id, world)
-    run(world, "drafter", contributions.submit, norr.id)
+    run(world, "drafter", flow.submit, norr.id)
     with pytest.raises(InvalidTransition, match="only into a draft"):
         run(world, "consolidator", carry_forward, period_id, world.areas["Norr"])
 

@@ -8,16 +8,16 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Topic
-from app.services import contributions
-from app.services.cross_references import (
+from app.contributions import operations as contributions
+from app.documents.cross_references import (
     cross_reference_sentence,
     rendered_text,
     set_cross_reference,
     split_sentence,
 )
-from app.services.documents_export import export_contribution
-from app.services.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
-from app.services.unit_of_work import operation
+from app.documents.export import export_contribution
+from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
+from app.core.unit_of_work import operation
 from tests.documents.support import read_docx
 from tests.factories import SETUP, advance, run
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import contributions
-from app.services.audit import verify_chain
-from app.services.documents_export import (
+from app.contributions import operations as contributions
+from app.audit.verify import verify_chain
+from app.documents.export import (
     CITY_HEADER,
     DRAFT_NOTICE,
     LOCAL_HEADER,
@@ -24,7 +24,7 @@ from app.services.documents_export import (
     export_period,
     fingerprint_of,
 )
-from app.services.errors import NotAllowed
+from app.core.errors import NotAllowed
 from tests.documents.support import approve_period, pdf_pages, read_docx
 from tests.factories import fill_sections, run
 

@@ -7,20 +7,20 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.demo_texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
+from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Period, Topic
-from app.services.audit import verify_chain
-from app.services.cross_references import rendered_text
-from app.services.documents_export import export_contribution
-from app.services.documents_import import (
+from app.audit.verify import verify_chain
+from app.documents.cross_references import rendered_text
+from app.documents.export import export_contribution
+from app.documents.importer import (
     check_mapping,
     import_document,
     parse_mapping_file,
     parse_text,
     propose,
 )
-from app.services.errors import InvalidInput, NotAllowed
+from app.core.errors import InvalidInput, NotAllowed
 from app.models import Area
 from tests.documents.support import (
     add_area,
@@ -30,7 +30,7 @@ from tests.documents.support import (
     use_seed_city_topics,
 )
 from tests.factories import SETUP, fill_sections, run
-from app.services.unit_of_work import operation
+from app.core.unit_of_work import operation
 
 SEED_LOCAL_ORDER = ["Nyrekrytering", "Kriminella konflikter", "Otillåten påverkan",
                     "Otrygga brottsutsatta platser"]
@@ -142,9 +142,9 @@ def test_the_seed_as_proposed_puts_texts_under_the_wrong_topics(jarva):
 def test_round_trip_export_then_import_gives_the_same_texts(world):
     fill_sections(world, "Norr")
     sections = world.sections("Norr")
-    run(world, "drafter", __import__("app.services.contributions", fromlist=["x"]).edit_section,
+    run(world, "drafter", __import__("app.contributions.operations", fromlist=["x"]).edit_section,
         sections[-1].id, "Inledning: åäö.\n- Punkt ett\n- Punkt två, med\ttab", sections[-1].version)
-    from app.services.cross_references import set_cross_reference
+    from app.documents.cross_references import set_cross_reference
     first = world.sections("Norr")[0]
     run(world, "drafter", set_cross_reference, first.id, sections[-1].topic_id, first.version)
     before = {s.topic.heading: rendered_text(s) for s in world.sections("Norr")}

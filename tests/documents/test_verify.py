@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from app.services.documents_export import export_contribution, export_period, verify_document
+from app.documents.export import export_contribution, export_period, verify_document
 from tests.documents.support import approve_period, read_docx
 from tests.factories import fill_sections, run
 

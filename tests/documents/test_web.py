@@ -128,8 +128,8 @@ def test_menu_entry(web, world):
 def test_carry_forward_from_the_overview(web, world, audit_events):
     from datetime import date
 
-    from app.services import admin
-    from app.services.unit_of_work import operation
+    from app.admin import operations as admin
+    from app.core.unit_of_work import operation
     from tests.factories import SETUP
 
     approve_period(world)
@@ -244,7 +244,7 @@ def test_bad_uploads_are_400_with_a_message(web, world, jarva, data, name, messa
 
 
 def test_oversized_uploads_are_refused(web, world, jarva, monkeypatch):
-    from app.services import documents_import
+    from app.documents import importer as documents_import
 
     # A small cap stands in for 10 MB (large request bodies make the test client spool).
     monkeypatch.setattr(documents_import, "MAX_FILE_BYTES", 2 * 1024 * 1024)

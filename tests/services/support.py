@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Consolidation, Contribution, Remark, Section, SectionRevision
-from app.services.audit import verify_chain
+from app.audit.verify import verify_chain
 from tests.factories import data_of, events_since, head_seq, run
 
 

@@ -1,4 +1,4 @@
-"""Service tests for app.services.admin: organisations, areas, topics, users, roles and
+"""Service tests for app.admin.operations: organisations, areas, topics, users, roles and
 periods; validation, who may call them, and the audit event each change writes."""
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import admin, contributions
-from app.services.audit import verify_chain
-from app.services.errors import InvalidInput, NotAllowed
-from app.services.unit_of_work import operation
+from app.admin import operations as admin
+from app.contributions import operations as contributions
+from app.audit.verify import verify_chain
+from app.core.errors import InvalidInput, NotAllowed
+from app.core.unit_of_work import operation
 from tests.factories import CITY_TOPICS, PASSWORD, SETUP, data_of, events_since, head_seq, run
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Service tests for app.services.auth: sign-in and sign-out and their audit events."""
+"""Service tests for app.web.auth: sign-in and sign-out and their audit events."""
 from __future__ import annotations
 
 import pytest
@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import auth
-from app.services.audit import verify_chain
-from app.services.unit_of_work import operation
+from app.web import auth
+from app.audit.verify import verify_chain
+from app.core.unit_of_work import operation
 from tests.factories import PASSWORD, SETUP, data_of, events_since, head_seq
 
 

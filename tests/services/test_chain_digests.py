@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from app.services.audit import chain_digests, hash_of_record
+from app.audit.verify import chain_digests
+from app.audit.trail import hash_of_record
 
 SEPARATOR = 30
 

@@ -1,4 +1,4 @@
-"""Service tests for app.services.consolidations: submitting the period's consolidation for
+"""Service tests for app.periods.operations: submitting the period's consolidation for
 approval, approving it (which approves and locks every consolidated contribution) and
 returning it, with roles, separation of duties and the audit trail."""
 from __future__ import annotations
@@ -8,12 +8,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Consolidation, Section
-from app.services import admin, consolidations, contributions
-from app.services.audit import verify_chain
-from app.services.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
-from app.services.unit_of_work import operation
+from app.admin import operations as admin
+from app.periods import operations as consolidations
+from app.contributions import operations as contributions
+from app.audit.verify import verify_chain
+from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
+from app.core.unit_of_work import operation
 from tests.factories import SETUP, advance, data_of, events_since, head_seq, run
 from tests.services.support import assert_security_event, refused
+from tests import flow
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -40,7 +43,7 @@ def ready_for_approval(world, south: str = "exclude") -> int:
 
 def awaiting_approval(world, south: str = "exclude") -> int:
     consolidation_id = ready_for_approval(world, south)
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation_id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation_id)
     return consolidation_id
 
 
@@ -72,7 +75,7 @@ def test_submit_for_approval_waits_for_every_contribution(world, norr, south, mi
     consolidation_id = consolidation(world).id
 
     error, events = refused(world, "consolidator", InvalidTransition,
-                            consolidations.submit_for_approval, consolidation_id)
+                            flow.submit_for_approval, consolidation_id)
 
     named = error.message.split("Not yet:")[1]
     assert sorted(a.strip() for a in named.split(",")) == missing
@@ -85,7 +88,7 @@ def test_submit_for_approval_needs_at_least_one_consolidated(world):
         run(world, "consolidator", contributions.exclude, world.contribution(area).id,
             "Inget underlag.")
     error, events = refused(world, "consolidator", InvalidTransition,
-                            consolidations.submit_for_approval, consolidation(world).id)
+                            flow.submit_for_approval, consolidation(world).id)
     assert "At least one" in error.message
     assert events == []
 
@@ -96,7 +99,7 @@ def test_submit_for_approval(world, south):
     version = consolidation(world).version
     before = head_seq()
 
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation_id,
+    run(world, "consolidator", flow.submit_for_approval, consolidation_id,
         expected_version=version)
 
     c = consolidation(world)
@@ -117,10 +120,10 @@ def test_submit_for_approval(world, south):
 
 def test_reopened_contribution_blocks_submission_again(world):
     consolidation_id = ready_for_approval(world)
-    run(world, "consolidator", contributions.reopen, world.contribution("Norr").id,
+    run(world, "consolidator", flow.reopen, world.contribution("Norr").id,
         "Polisens siffror har ändrats.")
     error, events = refused(world, "consolidator", InvalidTransition,
-                            consolidations.submit_for_approval, consolidation_id)
+                            flow.submit_for_approval, consolidation_id)
     assert "Norr" in error.message and "Söder" not in error.message.split("Not yet:")[1]
 
 
@@ -135,7 +138,7 @@ def test_approve_finalizes_every_consolidated_contribution(world):
     versions = {area: world.contribution(area).version for area in ("Norr", "Söder")}
     before = head_seq()
 
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
 
     c = consolidation(world)
     assert c.state == "approved"
@@ -168,10 +171,10 @@ def test_approve_leaves_excluded_contributions_as_they_were(world, south_state):
     run(world, "consolidator", contributions.exclude, south_id, "Sent inkommet.")
     south_version = world.contribution("Söder").version
     consolidation_id = consolidation(world).id
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation_id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation_id)
     before = head_seq()
 
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
 
     south = world.contribution("Söder")
     assert (south.state, south.version, south.excluded_reason) == \
@@ -189,7 +192,7 @@ def test_approve_leaves_excluded_contributions_as_they_were(world, south_state):
 ])
 def test_approved_contributions_can_no_longer_be_edited(world, key, expected):
     consolidation_id = awaiting_approval(world)
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
     section = world.sections("Norr")[0]
     section_id, version, text = section.id, section.version, section.text
 
@@ -209,7 +212,7 @@ def test_approved_contributions_can_no_longer_be_edited(world, key, expected):
 ])
 def test_approved_contributions_cannot_move(world, key, trigger, kwargs):
     consolidation_id = awaiting_approval(world)
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
     contribution_id = world.contribution("Norr").id
 
     error, events = refused(world, key, InvalidTransition, contributions.transition,
@@ -222,7 +225,7 @@ def test_approved_contributions_cannot_move(world, key, trigger, kwargs):
 
 def test_approved_contribution_cannot_be_excluded(world):
     consolidation_id = awaiting_approval(world)
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
     error, events = refused(world, "consolidator", InvalidTransition, contributions.exclude,
                             world.contribution("Norr").id, "Efterhand")
     assert "not open" in error.message
@@ -232,11 +235,11 @@ def test_approved_contribution_cannot_be_excluded(world):
 
 def test_approved_consolidation_is_final(world):
     consolidation_id = awaiting_approval(world)
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
     for key, function, args in (
-        ("approver2", consolidations.return_with_remarks, (["Ändra"],)),
-        ("approver2", consolidations.approve, ()),
-        ("consolidator", consolidations.submit_for_approval, ()),
+        ("approver2", flow.return_consolidation, (["Ändra"],)),
+        ("approver2", flow.approve_consolidation, ()),
+        ("consolidator", flow.submit_for_approval, ()),
     ):
         error, events = refused(world, key, InvalidTransition, function, consolidation_id,
                                 *args)
@@ -253,7 +256,7 @@ def test_approved_consolidation_is_final(world):
 def test_return_requires_remarks(world, remarks):
     consolidation_id = awaiting_approval(world)
     error, events = refused(world, "approver", InvalidInput,
-                            consolidations.return_with_remarks, consolidation_id, remarks)
+                            flow.return_consolidation, consolidation_id, remarks)
     assert events == []
     assert consolidation(world).state == "awaiting_approval"
 
@@ -262,7 +265,7 @@ def test_return_reopens_the_consolidation_with_remarks(world):
     consolidation_id = awaiting_approval(world)
     before = head_seq()
 
-    run(world, "approver", consolidations.return_with_remarks, consolidation_id,
+    run(world, "approver", flow.return_consolidation, consolidation_id,
         ["Sammanfattningen saknas.", "  "])
 
     c = consolidation(world)
@@ -277,7 +280,7 @@ def test_return_reopens_the_consolidation_with_remarks(world):
                                           "text": "Sammanfattningen saknas."}]
     # Contributions are untouched, and the consolidator can work again.
     assert world.contribution("Norr").state == "consolidated"
-    run(world, "consolidator", contributions.reopen, world.contribution("Norr").id,
+    run(world, "consolidator", flow.reopen, world.contribution("Norr").id,
         "Sammanfattningen ska skrivas om.")
     assert world.contribution("Norr").state == "returned"
 
@@ -288,7 +291,7 @@ def test_return_refuses_a_personnummer_in_the_remarks(world):
     total = sum((p // 10 + p % 10) for p in (int(ch) * (2 - i % 2) for i, ch in enumerate(nine)))
     number = nine + str((10 - total % 10) % 10)
     error, events = refused(world, "approver", InvalidInput,
-                            consolidations.return_with_remarks, consolidation_id,
+                            flow.return_consolidation, consolidation_id,
                             [f"Gäller {number[:6]}-{number[6:]}"])
     assert number[6:] not in error.message
     assert events == []
@@ -306,13 +309,13 @@ def test_consolidate_reopen_edit_exclude_refused_while_awaiting_approval(world):
     south_id, north_id = world.contribution("Söder").id, world.contribution("Norr").id
     run(world, "consolidator", contributions.exclude, south_id, "Kom in för sent.")
     consolidation_id = consolidation(world).id
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation_id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation_id)
     section = world.sections("Norr")[0]
 
     attempts = [
-        (InvalidTransition, contributions.consolidate, (south_id,), {}),
-        (InvalidTransition, contributions.reopen, (north_id, "Fel siffror"), {}),
-        (InvalidTransition, contributions.reopen, (south_id, "Fel siffror"), {}),
+        (InvalidTransition, flow.consolidate, (south_id,), {}),
+        (InvalidTransition, flow.reopen, (north_id, "Fel siffror"), {}),
+        (InvalidTransition, flow.reopen, (south_id, "Fel siffror"), {}),
         (InvalidTransition, contributions.include, (south_id,), {}),
         (InvalidTransition, contributions.exclude, (north_id, "Ändå inte"), {}),
         (InvalidTransition, contributions.edit_section,
@@ -358,7 +361,7 @@ def test_only_approvers_approve_or_return(world, key, trigger):
 @pytest.mark.parametrize("key", ["approver", "drafter", "reviewer", "auditor", "admin"])
 def test_only_the_consolidator_submits_for_approval(world, key):
     consolidation_id = ready_for_approval(world)
-    error, events = refused(world, key, NotAllowed, consolidations.submit_for_approval,
+    error, events = refused(world, key, NotAllowed, flow.submit_for_approval,
                             consolidation_id)
     assert_security_event(events, "security.permission_denied", world.users[key],
                           "consolidation.submit_for_approval", "consolidation",
@@ -368,7 +371,7 @@ def test_only_the_consolidator_submits_for_approval(world, key):
 
 def test_approve_an_open_consolidation_is_a_wrong_state(world):
     consolidation_id = ready_for_approval(world)
-    error, events = refused(world, "approver", InvalidTransition, consolidations.approve,
+    error, events = refused(world, "approver", InvalidTransition, flow.approve_consolidation,
                             consolidation_id)
     assert_security_event(events, "security.transition_refused", world.users["approver"],
                           "consolidation.approve", "consolidation", consolidation_id)
@@ -378,7 +381,7 @@ def test_approve_an_open_consolidation_is_a_wrong_state(world):
 def test_stale_consolidation_version_is_refused(world):
     consolidation_id = awaiting_approval(world)
     stale = consolidation(world).version - 1
-    error, events = refused(world, "approver", StaleVersion, consolidations.approve,
+    error, events = refused(world, "approver", StaleVersion, flow.approve_consolidation,
                             consolidation_id, expected_version=stale)
     assert error.details["current_version"] == stale + 1
     assert events == []
@@ -397,12 +400,12 @@ def test_nobody_approves_a_consolidation_they_worked_on(world, scenario, trigger
         run(world, "consolidator2", contributions.edit_section, section.id,
             "Samordnarens formulering", section.version)
     run(world, "consolidator2" if scenario == "consolidated" else "consolidator",
-        contributions.consolidate, north_id)
+        flow.consolidate, north_id)
     run(world, "consolidator", contributions.exclude, world.contribution("Söder").id,
         "Inget underlag.")
     consolidation_id = consolidation(world).id
     run(world, "consolidator2" if scenario == "submitted" else "consolidator",
-        consolidations.submit_for_approval, consolidation_id)
+        flow.submit_for_approval, consolidation_id)
     kwargs = {"remarks": ["Nej."]} if trigger == "return" else {}
 
     error, events = refused(world, "consolidator2", NotAllowed, consolidations.transition,
@@ -423,20 +426,20 @@ def test_nobody_approves_a_consolidation_they_worked_on(world, scenario, trigger
 def test_consolidator_with_approver_role_who_took_no_part_may_approve(world):
     grant(world, "consolidator2", "approver")
     consolidation_id = awaiting_approval(world)
-    run(world, "consolidator2", consolidations.approve, consolidation_id)
+    run(world, "consolidator2", flow.approve_consolidation, consolidation_id)
     assert consolidation(world).state == "approved"
     assert world.contribution("Norr").state == "approved"
 
 
 def test_return_then_resubmit_then_approve_full_cycle(world):
     consolidation_id = awaiting_approval(world)
-    run(world, "approver", consolidations.return_with_remarks, consolidation_id,
+    run(world, "approver", flow.return_consolidation, consolidation_id,
         ["Justera rubriken."])
     section = world.sections("Norr")[0]
     run(world, "consolidator", contributions.edit_section, section.id, "Justerad rubrik",
         section.version)
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation_id)
-    run(world, "approver", consolidations.approve, consolidation_id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation_id)
+    run(world, "approver", flow.approve_consolidation, consolidation_id)
 
     assert consolidation(world).state == "approved"
     assert world.contribution("Norr").state == "approved"

@@ -1,4 +1,4 @@
-"""Service tests for app.services.contributions: editing sections and moving a contribution
+"""Service tests for app.contributions.operations: editing sections and moving a contribution
 through its workflow, with the audit trail, area scope, roles, separation of duties, rounds,
 stale versions and the text rules."""
 from __future__ import annotations
@@ -10,16 +10,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Remark, Section, SectionRevision
-from app.services import contributions
-from app.services.audit import verify_chain
-from app.services.contributions import RemarkInput
-from app.services.errors import (
-    InvalidInput,
-    InvalidTransition,
-    NotAllowed,
-    StaleVersion,
-)
-from app.services.unit_of_work import operation
+from app.contributions import operations as contributions
+from app.audit.verify import verify_chain
+from app.contributions.operations import RemarkInput
+from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
+from app.core.unit_of_work import operation
 from tests.factories import (
     SETUP,
     advance,
@@ -30,6 +25,7 @@ from tests.factories import (
     run,
 )
 from tests.services.support import assert_security_event, refused
+from tests import flow
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -217,12 +213,12 @@ def test_personnummer_reaches_neither_database_nor_audit_trail(world):
     advance(world, "Norr", "police_review")
     contribution_id = world.contribution().id
     with pytest.raises(InvalidInput):
-        run(world, "reviewer", contributions.return_with_remarks, contribution_id,
+        run(world, "reviewer", flow.return_with_remarks, contribution_id,
             [RemarkInput(f"Stryk {PNR_DIGITS}", section_id)])
     assert world.contribution().state == "police_review"
-    run(world, "reviewer", contributions.approve, contribution_id)
+    run(world, "reviewer", flow.approve, contribution_id)
     with pytest.raises(InvalidInput):
-        run(world, "consolidator", contributions.reopen, contribution_id,
+        run(world, "consolidator", flow.reopen, contribution_id,
             f"Gäller {PNR_DASHED}")
     with pytest.raises(InvalidInput):
         run(world, "consolidator", contributions.exclude, contribution_id,
@@ -304,7 +300,7 @@ def test_submit_records_submitter_and_review_records_reviewer(world):
     assert contribution.submitted_by_id == world.users["drafter"]
     assert contribution.submitted_at is not None
     assert contribution.reviewed_by_id == world.users["reviewer"]
-    run(world, "consolidator", contributions.consolidate, contribution.id)
+    run(world, "consolidator", flow.consolidate, contribution.id)
     assert world.contribution().consolidated_by_id == world.users["consolidator"]
 
 
@@ -315,7 +311,7 @@ def test_submit_with_an_empty_section_is_refused_and_changes_nothing(world):
     empty_heading = world.sections()[-1].topic.heading
     contribution_id = world.contribution().id
 
-    error, events = refused(world, "drafter", InvalidTransition, contributions.submit,
+    error, events = refused(world, "drafter", InvalidTransition, flow.submit,
                             contribution_id)
 
     assert empty_heading in error.message
@@ -332,7 +328,7 @@ def test_whitespace_only_section_counts_as_empty(world):
     run(world, "drafter", contributions.edit_section, section.id, "  \n\t\n", section.version)
     assert first_section(world).text == ""
     with pytest.raises(InvalidTransition):
-        run(world, "drafter", contributions.submit, world.contribution().id)
+        run(world, "drafter", flow.submit, world.contribution().id)
     assert world.contribution().state == "draft"
 
 
@@ -341,7 +337,7 @@ def test_transition_with_stale_version_is_refused_and_changes_nothing(world):
     contribution = world.contribution()
     stale = contribution.version - 1
 
-    error, events = refused(world, "reviewer", StaleVersion, contributions.approve,
+    error, events = refused(world, "reviewer", StaleVersion, flow.approve,
                             contribution.id, expected_version=stale)
 
     assert error.details == {"expected_version": stale,
@@ -514,7 +510,7 @@ def test_deactivated_user_loses_every_role(world):
     with operation(SETUP):
         world.user("drafter").active = False
     contribution_id = world.contribution().id
-    error, events = refused(world, "drafter", NotAllowed, contributions.submit, contribution_id)
+    error, events = refused(world, "drafter", NotAllowed, flow.submit, contribution_id)
     assert_security_event(events, "security.permission_denied", world.users["drafter"],
                           "contribution.submit", "contribution", contribution_id)
 
@@ -528,20 +524,20 @@ def test_withdraw_only_by_the_submitter(world):
     advance(world, "Norr", "police_review")
     contribution_id = world.contribution().id
 
-    error, events = refused(world, "drafter2", NotAllowed, contributions.withdraw,
+    error, events = refused(world, "drafter2", NotAllowed, flow.withdraw,
                             contribution_id)
     assert_security_event(events, "security.permission_denied", world.users["drafter2"],
                           "contribution.withdraw", "contribution", contribution_id)
     assert world.contribution().state == "police_review"
 
-    run(world, "drafter", contributions.withdraw, contribution_id)
+    run(world, "drafter", flow.withdraw, contribution_id)
     assert world.contribution().state == "draft"
 
 
 def test_any_drafter_of_the_area_may_resubmit(world):
     advance(world, "Norr", "returned")
     contribution_id = world.contribution().id
-    run(world, "drafter2", contributions.resubmit, contribution_id)
+    run(world, "drafter2", flow.resubmit, contribution_id)
     contribution = world.contribution()
     assert contribution.state == "police_review"
     assert contribution.submitted_by_id == world.users["drafter2"]
@@ -568,7 +564,7 @@ def test_reviewer_recorded_as_submitter_cannot_review(world):
         assert "submitted" in data["reason"]
     assert world.contribution().state == "police_review"
 
-    run(world, "reviewer2", contributions.approve, contribution_id)
+    run(world, "reviewer2", flow.approve, contribution_id)
     assert world.contribution().state == "reviewed"
 
 
@@ -580,13 +576,13 @@ def test_reviewer_who_edited_in_this_round_cannot_review(world):
                                    world.user("reviewer"))
     contribution_id = world.contribution().id
 
-    error, events = refused(world, "reviewer", NotAllowed, contributions.approve,
+    error, events = refused(world, "reviewer", NotAllowed, flow.approve,
                             contribution_id)
     data = assert_security_event(events, "security.permission_denied", world.users["reviewer"],
                                  "contribution.approve", "contribution", contribution_id)
     assert "edited" in data["reason"]
 
-    run(world, "reviewer2", contributions.approve, contribution_id)
+    run(world, "reviewer2", flow.approve, contribution_id)
     assert world.contribution().state == "reviewed"
 
 
@@ -596,14 +592,14 @@ def test_an_edit_in_an_earlier_round_does_not_bar_review(world):
         contributions.add_revision(first_section(world), "Gammal formulering", "edit",
                                    world.user("reviewer"))
     contribution_id = world.contribution().id
-    run(world, "reviewer2", contributions.return_with_remarks, contribution_id,
+    run(world, "reviewer2", flow.return_with_remarks, contribution_id,
         [RemarkInput("Ta bort polisens formulering.")])
     section = first_section(world)
     run(world, "drafter", contributions.edit_section, section.id, "Ny formulering",
         section.version)
-    run(world, "drafter", contributions.resubmit, contribution_id)
+    run(world, "drafter", flow.resubmit, contribution_id)
 
-    run(world, "reviewer", contributions.approve, contribution_id)
+    run(world, "reviewer", flow.approve, contribution_id)
 
     contribution = world.contribution()
     assert (contribution.state, contribution.round) == ("reviewed", 2)
@@ -623,7 +619,7 @@ def test_an_edit_in_an_earlier_round_does_not_bar_review(world):
 def test_return_requires_remarks(world, remarks):
     advance(world, "Norr", "police_review")
     contribution_id = world.contribution().id
-    error, events = refused(world, "reviewer", InvalidInput, contributions.return_with_remarks,
+    error, events = refused(world, "reviewer", InvalidInput, flow.return_with_remarks,
                             contribution_id, remarks)
     assert "remark" in error.message
     assert events == []
@@ -639,7 +635,7 @@ def test_return_stores_general_and_per_section_remarks(world):
     s1, s2 = contribution.ordered_sections[:2]
     before = head_seq()
 
-    run(world, "reviewer", contributions.return_with_remarks, contribution_id, [
+    run(world, "reviewer", flow.return_with_remarks, contribution_id, [
         RemarkInput("Helheten behöver kortas."),
         RemarkInput("Ange källan.", section_id=s1.id),
         RemarkInput("  ", section_id=s2.id),  # an empty box: not a remark
@@ -667,7 +663,7 @@ def test_remark_on_a_section_of_another_contribution_is_refused(world):
     foreign_section_id = first_section(world, "Söder").id
     contribution_id = world.contribution().id
 
-    error, events = refused(world, "reviewer", InvalidInput, contributions.return_with_remarks,
+    error, events = refused(world, "reviewer", InvalidInput, flow.return_with_remarks,
                             contribution_id,
                             [RemarkInput("Fel avsnitt", section_id=foreign_section_id)])
 
@@ -687,14 +683,14 @@ def test_a_second_round_after_return(world):
     revision = first_section(world).revisions[-1]
     assert (revision.round, revision.text) == (2, "Kompletterad text")
     before = head_seq()
-    run(world, "drafter", contributions.resubmit, contribution_id)
+    run(world, "drafter", flow.resubmit, contribution_id)
     [event] = events_since(before)
     assert (event.action, event.from_state, event.to_state) == \
         ("contribution.resubmit", "returned", "police_review")
     assert data_of(event)["round"] == 2
 
     # The reviewer who returned round 1 reviews round 2.
-    run(world, "reviewer", contributions.approve, contribution_id)
+    run(world, "reviewer", flow.approve, contribution_id)
     contribution = world.contribution()
     assert (contribution.state, contribution.round) == ("reviewed", 2)
     assert contribution.reviewed_by_id == world.users["reviewer"]
@@ -706,7 +702,7 @@ def test_resubmit_requires_every_section_filled(world):
     advance(world, "Norr", "returned")
     section = first_section(world)
     run(world, "drafter", contributions.edit_section, section.id, "", section.version)
-    error, events = refused(world, "drafter", InvalidTransition, contributions.resubmit,
+    error, events = refused(world, "drafter", InvalidTransition, flow.resubmit,
                             world.contribution().id)
     assert section.topic.heading in error.message
     assert events == []
@@ -741,7 +737,7 @@ def test_consolidator_wording_edit_is_a_consolidation_edit(world, start):
 @pytest.mark.parametrize("reason", [None, "", "   \n "])
 def test_reopen_requires_a_reason(world, reason):
     advance(world, "Norr", "consolidated")
-    error, events = refused(world, "consolidator", InvalidInput, contributions.reopen,
+    error, events = refused(world, "consolidator", InvalidInput, flow.reopen,
                             world.contribution().id, reason)
     assert events == []
     assert world.contribution().state == "consolidated"
@@ -750,7 +746,7 @@ def test_reopen_requires_a_reason(world, reason):
 def test_reopen_starts_a_new_round_for_the_drafters(world):
     advance(world, "Norr", "consolidated")
     contribution_id = world.contribution().id
-    run(world, "consolidator", contributions.reopen, contribution_id, "Uppgifterna är gamla.")
+    run(world, "consolidator", flow.reopen, contribution_id, "Uppgifterna är gamla.")
 
     contribution = world.contribution()
     assert (contribution.state, contribution.round) == ("returned", 2)

@@ -1,6 +1,6 @@
 import pytest
 
-from app.services.diff import Segment, apply, has_changes, word_diff
+from app.core.diff import Segment, apply, has_changes, word_diff
 
 
 def test_identical_texts_have_no_changes():

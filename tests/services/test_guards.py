@@ -1,4 +1,5 @@
-"""The workflow guards as implemented against the database (app.services.guards), called
+"""The workflow guards as implemented against the database (app.contributions.policy and
+app.periods.policy), called
 directly, including situations the role rules make impossible to reach through the services."""
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from workflows import CONSOLIDATION, CONTRIBUTION, KNOWN_GUARDS
 
 from app.extensions import db
 from app.models import Period
-from app.services import admin, contributions, guards
-from app.services.guards import GUARD_IMPLEMENTATIONS, guard_check_for
-from app.services.unit_of_work import operation
+from app.admin import operations as admin
+from app.contributions import operations as contributions
+from app.contributions import policy as contribution_guards
+from app.contributions.policy import CONTRIBUTIONS
+from app.periods import policy as consolidation_guards
+from app.periods.policy import CONSOLIDATIONS
+from app.core.unit_of_work import operation
 from tests.factories import SETUP, advance, fill_sections, run
+from tests import flow
 
 
 def _guards_named_in(definition: dict) -> set[str]:
@@ -23,17 +29,18 @@ def _guards_named_in(definition: dict) -> set[str]:
 
 
 def test_implementations_cover_exactly_the_known_guards():
-    assert set(GUARD_IMPLEMENTATIONS) == set(KNOWN_GUARDS)
+    assert set(CONTRIBUTIONS.guards) | set(CONSOLIDATIONS.guards) == set(KNOWN_GUARDS)
 
 
 def test_every_guard_the_definitions_name_is_implemented():
+    assert _guards_named_in(CONTRIBUTION) == set(CONTRIBUTIONS.guards)
+    assert _guards_named_in(CONSOLIDATION) == set(CONSOLIDATIONS.guards)
     named = _guards_named_in(CONTRIBUTION) | _guards_named_in(CONSOLIDATION)
-    assert named <= set(GUARD_IMPLEMENTATIONS)
     assert named == set(KNOWN_GUARDS)  # and none is declared without being used
 
 
 def test_guard_check_for_dispatches_by_name_with_the_actor(world):
-    check = guard_check_for(world.user("drafter"))
+    check = CONTRIBUTIONS.guard_check(world.user("drafter"))
     contribution = world.contribution()
     assert check("all_sections_filled", contribution).startswith("Every section")
     assert check("consolidation_open", contribution) is None
@@ -49,29 +56,29 @@ def test_guard_check_for_dispatches_by_name_with_the_actor(world):
 def test_all_sections_filled_names_the_empty_ones(world):
     sections = world.sections()
     run(world, "drafter", contributions.edit_section, sections[0].id, "Text", 1)
-    message = guards.all_sections_filled(world.user("drafter"), world.contribution())
+    message = contribution_guards.all_sections_filled(world.user("drafter"), world.contribution())
     headings = [s.topic.heading for s in world.sections()]
     assert headings[0] not in message
     assert all(h in message for h in headings[1:])
     fill_sections(world)
-    assert guards.all_sections_filled(world.user("drafter"), world.contribution()) is None
+    assert contribution_guards.all_sections_filled(world.user("drafter"), world.contribution()) is None
 
 
 def test_is_submitter(world):
     advance(world, "Norr", "police_review")
     contribution = world.contribution()
-    assert guards.is_submitter(world.user("drafter"), contribution) is None
-    assert guards.is_submitter(world.user("drafter2"), contribution) is not None
-    assert guards.is_submitter(SETUP, contribution) is not None
+    assert contribution_guards.is_submitter(world.user("drafter"), contribution) is None
+    assert contribution_guards.is_submitter(world.user("drafter2"), contribution) is not None
+    assert contribution_guards.is_submitter(SETUP, contribution) is not None
 
 
 def test_not_submitter_or_editor_refuses_the_submitter(world):
     advance(world, "Norr", "police_review")
     contribution = world.contribution()
     reviewer = world.user("reviewer")
-    assert guards.not_submitter_or_editor(reviewer, contribution) is None
+    assert contribution_guards.not_submitter_or_editor(reviewer, contribution) is None
     contribution.submitted_by_id = reviewer.id  # not committed: the guard reads the object
-    assert "submitted" in guards.not_submitter_or_editor(reviewer, contribution)
+    assert "submitted" in contribution_guards.not_submitter_or_editor(reviewer, contribution)
     db.session.rollback()
 
 
@@ -83,26 +90,26 @@ def test_not_submitter_or_editor_refuses_an_editor_of_this_round_only(world):
     contribution = world.contribution()
     reviewer, reviewer2 = world.user("reviewer"), world.user("reviewer2")
 
-    assert "edited" in guards.not_submitter_or_editor(reviewer, contribution)
-    assert guards.not_submitter_or_editor(reviewer2, contribution) is None
+    assert "edited" in contribution_guards.not_submitter_or_editor(reviewer, contribution)
+    assert contribution_guards.not_submitter_or_editor(reviewer2, contribution) is None
 
     # In the next round the old edit no longer counts.
     contribution.round += 1
-    assert guards.not_submitter_or_editor(reviewer, contribution) is None
+    assert contribution_guards.not_submitter_or_editor(reviewer, contribution) is None
     db.session.rollback()
 
 
 def test_not_submitter_or_editor_refuses_a_system_actor(world):
     advance(world, "Norr", "police_review")
-    assert guards.not_submitter_or_editor(SETUP, world.contribution()) == \
+    assert contribution_guards.not_submitter_or_editor(SETUP, world.contribution()) == \
         "Only a person may review."
 
 
 def test_consolidation_open(world):
     contribution = world.contribution()
-    assert guards.consolidation_open(world.user("consolidator"), contribution) is None
+    assert contribution_guards.consolidation_open(world.user("consolidator"), contribution) is None
     contribution.period.consolidation.state = "awaiting_approval"
-    assert "not open" in guards.consolidation_open(world.user("consolidator"), contribution)
+    assert "not open" in contribution_guards.consolidation_open(world.user("consolidator"), contribution)
     db.session.rollback()
 
 
@@ -114,16 +121,16 @@ def test_consolidation_open(world):
 def test_all_contributions_settled(world):
     consolidation = world.period().consolidation
     consolidator = world.user("consolidator")
-    message = guards.all_contributions_settled(consolidator, consolidation)
+    message = consolidation_guards.all_contributions_settled(consolidator, consolidation)
     assert message.endswith("Not yet: Norr, Söder")
 
     advance(world, "Norr", "consolidated")
     consolidation = world.period().consolidation
-    assert guards.all_contributions_settled(consolidator, consolidation).endswith(
+    assert consolidation_guards.all_contributions_settled(consolidator, consolidation).endswith(
         "Not yet: Söder")
 
     run(world, "consolidator", contributions.exclude, world.contribution("Söder").id, "Saknas")
-    assert guards.all_contributions_settled(world.user("consolidator"),
+    assert consolidation_guards.all_contributions_settled(world.user("consolidator"),
                                             world.period().consolidation) is None
 
 
@@ -132,17 +139,17 @@ def test_not_consolidator(world):
     section = world.sections()[0]
     run(world, "consolidator2", contributions.edit_section, section.id, "Ny formulering",
         section.version)
-    run(world, "consolidator", contributions.consolidate, world.contribution().id)
+    run(world, "consolidator", flow.consolidate, world.contribution().id)
     consolidation = world.period().consolidation
 
-    assert "consolidated" in guards.not_consolidator(world.user("consolidator"), consolidation)
-    assert "edited wording" in guards.not_consolidator(world.user("consolidator2"),
+    assert "consolidated" in consolidation_guards.not_consolidator(world.user("consolidator"), consolidation)
+    assert "edited wording" in consolidation_guards.not_consolidator(world.user("consolidator2"),
                                                        consolidation)
-    assert guards.not_consolidator(world.user("approver"), consolidation) is None
-    assert guards.not_consolidator(SETUP, consolidation) == "Only a person may approve."
+    assert consolidation_guards.not_consolidator(world.user("approver"), consolidation) is None
+    assert consolidation_guards.not_consolidator(SETUP, consolidation) == "Only a person may approve."
 
     consolidation.submitted_by_id = world.users["approver2"]
-    assert "submitted" in guards.not_consolidator(world.user("approver2"), consolidation)
+    assert "submitted" in consolidation_guards.not_consolidator(world.user("approver2"), consolidation)
     db.session.rollback()
 
 
@@ -156,4 +163,4 @@ def test_not_consolidator_looks_only_at_this_period(world):
                                     approval_deadline=date(2030, 2, 4))
         other_id = other.id
     other_consolidation = db.session.get(Period, other_id).consolidation
-    assert guards.not_consolidator(world.user("consolidator"), other_consolidation) is None
+    assert consolidation_guards.not_consolidator(world.user("consolidator"), other_consolidation) is None

@@ -11,18 +11,14 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import session
 
-from app.i18n import N_, Label, Msg, translate
-from app.services import admin, consolidations, contributions
-from app.services.contributions import RemarkInput
-from app.services.errors import (
-    DomainError,
-    InvalidInput,
-    InvalidTransition,
-    NotAllowed,
-    StaleVersion,
-)
-from app.services.text_rules import MAX_SECTION_CHARS, luhn_ok
-from app.services.unit_of_work import operation
+from app.core.messages import N_, Label, Msg, translate
+from app.admin import operations as admin
+from app.periods import operations as consolidations
+from app.contributions import operations as contributions
+from app.contributions.operations import RemarkInput
+from app.core.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, StaleVersion
+from app.core.text_rules import MAX_SECTION_CHARS, luhn_ok
+from app.core.unit_of_work import operation
 from tests.factories import SETUP, advance, run
 
 SERVICES_PO = Path(__file__).resolve().parents[2] / "app" / "translations" / "sv" / "services.po"

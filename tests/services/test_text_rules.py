@@ -1,4 +1,4 @@
-"""Tests for app.services.text_rules (section text validation)."""
+"""Tests for app.core.text_rules (section text validation)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from app.services.errors import InvalidInput
-from app.services.text_rules import (
+from app.core.errors import InvalidInput
+from app.core.text_rules import (
     MAX_SECTION_CHARS,
     IdentityNumberHit,
     find_identity_numbers,

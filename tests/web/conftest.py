@@ -8,6 +8,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db

@@ -14,7 +14,7 @@ from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import contributions
+from app.contributions import operations as contributions
 from tests.factories import advance, run
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_export.py"
@@ -191,7 +191,7 @@ def _verifications() -> list[dict]:
 
 
 def test_verify_page_shows_the_last_run_and_runs_one_on_request(web, returned):
-    from app.services.audit import verify_chain
+    from app.audit.verify import verify_chain
 
     web.log_in_as("auditor")
     html = web.client.get("/audit/verify").get_data(as_text=True)

@@ -7,9 +7,11 @@ import pytest
 
 from app.extensions import db
 from app.models import Consolidation
-from app.services import consolidations, contributions
+from app.periods import operations as consolidations
+from app.contributions import operations as contributions
 from tests.factories import advance, fill_sections, run
 from tests.web.conftest import input_values
+from tests import flow
 
 
 def path(world, tail: str = "") -> str:
@@ -302,7 +304,7 @@ def test_the_whole_consolidation_round(web, world, other_web, audit_events):
 
 def test_the_coordinator_may_not_approve(web, world):
     both_consolidated(world)
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation(world).id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation(world).id)
     web.log_in_as("consolidator")
 
     response = consolidation_action(web, world, "approve")
@@ -313,7 +315,7 @@ def test_the_coordinator_may_not_approve(web, world):
 
 def test_approving_a_stale_version_is_a_conflict(web, world):
     both_consolidated(world)
-    run(world, "consolidator", consolidations.submit_for_approval, consolidation(world).id)
+    run(world, "consolidator", flow.submit_for_approval, consolidation(world).id)
     web.log_in_as("approver")
     token = web.csrf_token(path(world))
 

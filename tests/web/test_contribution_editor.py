@@ -2,10 +2,12 @@
 keeps what the user typed, and bad input refused with the user's text kept."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.models import SectionRevision
-from app.services import contributions
+from app.contributions import operations as contributions
 from tests.factories import advance, run
 from tests.web.contribution_support import (
     denials,
@@ -104,7 +106,7 @@ def test_saving_refused_without_an_editing_role_and_logged(web, world, key):
         assert [d["attempted"] for d in denials(section.id)] == ["section.edit"]
 
 
-def test_editor_is_a_conflict_when_the_state_does_not_allow_editing(web, world):
+def test_editor_is_a_conflict_when_the_state_does_not_allow_editing(web, world, audit_events):
     advance(world, "Norr", "police_review")
     section = world.sections("Norr")[0]
     web.log_in_as("drafter")
@@ -112,8 +114,12 @@ def test_editor_is_a_conflict_when_the_state_does_not_allow_editing(web, world):
     response = web.client.get(editor_path(section.id))
 
     assert response.status_code == 409
-    assert "Bidraget kan inte redigeras nu: det har status ”Polisgranskning”." in \
+    assert "Du kan inte redigera bidraget när det har status ”Polisgranskning”." in \
         response.get_data(as_text=True)
+    # Refused as the save would be, and logged as the save's refusal is.
+    refused = audit_events("security.transition_refused")
+    assert [json.loads(e.data)["attempted"] for e in refused] == ["section.edit"]
+    assert refused[0].object_id == str(section.id)
 
 
 def test_consolidator_edits_wording_of_a_reviewed_contribution(web, world):

@@ -1,8 +1,8 @@
 """The review diff (what changed since the previous submission) and the history tab."""
 from __future__ import annotations
 
-from app.services import contributions
-from app.services.contributions import RemarkInput
+from app.contributions import operations as contributions
+from app.contributions.operations import RemarkInput
 from tests.factories import advance, run
 from tests.web.contribution_support import page, text_of, use_english
 
@@ -109,7 +109,7 @@ def test_history_shows_the_diff_of_each_edit(web, world):
 def test_history_times_are_stockholm_time(web, world, app):
     from datetime import UTC, datetime
 
-    from app.clock import frozen_at
+    from app.core.clock import frozen_at
 
     section = world.sections("Norr")[0]
     with frozen_at(datetime(2030, 1, 5, 23, 30, tzinfo=UTC)):

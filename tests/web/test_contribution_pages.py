@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import contributions
+from app.contributions import operations as contributions
 from tests.factories import advance, fill_sections, run
 from tests.web.contribution_support import (
     act,
@@ -432,9 +432,9 @@ def test_reviewer_sees_changes_since_last_periods_approved_text(web, world):
     see what the drafter changed against last period's approved text."""
     from datetime import date
 
-    from app.services import admin
-    from app.services.carry_forward import carry_forward
-    from app.services.unit_of_work import operation
+    from app.admin import operations as admin
+    from app.documents.carry_forward import carry_forward
+    from app.core.unit_of_work import operation
     from tests.documents.support import approve_period
     from tests.factories import SETUP
 

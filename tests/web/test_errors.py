@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.services.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
+from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 
 REFERENCE = re.compile(r'Referens: <code class="request-id">([0-9a-f]{16})</code>')
 

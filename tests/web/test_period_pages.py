@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent
-from app.services import admin, contributions
-from app.services.unit_of_work import operation
+from app.admin import operations as admin
+from app.contributions import operations as contributions
+from app.core.unit_of_work import operation
 from tests.factories import PASSWORD, SETUP, advance, run
 
 

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.factories import advance, fill_sections
+from tests import flow
 
 NOTHING_TO_DO = "Du har inget att göra just nu."
 NORR = "Lägesbild januari 2030 — Norr"
@@ -234,7 +235,8 @@ def test_each_task_is_grouped_with_the_deadline_of_its_step(web, world, other_we
 
 
 def test_reviewer_consolidator_and_approver_deadlines(web, world, other_web):
-    from app.services import consolidations, contributions
+    from app.periods import operations as consolidations
+    from app.contributions import operations as contributions
     from tests.factories import run
 
     advance(world, "Norr", "consolidated")
@@ -249,9 +251,9 @@ def test_reviewer_consolidator_and_approver_deadlines(web, world, other_web):
         (NORR, "consolidate", "2030-01-24")}
 
     south = world.contribution("Söder").id
-    run(world, "reviewer_south", contributions.approve, south)
-    run(world, "consolidator", contributions.consolidate, south)
-    run(world, "consolidator", consolidations.submit_for_approval,
+    run(world, "reviewer_south", flow.approve, south)
+    run(world, "consolidator", flow.consolidate, south)
+    run(world, "consolidator", flow.submit_for_approval,
         world.period().consolidation.id)
     web.log_out()
     web.log_in_as("approver")
@@ -279,8 +281,8 @@ def test_groups_come_in_the_order_of_the_work(web, world):
 def test_overdue_is_marked_in_text_once_the_deadline_has_passed(web, world):
     from datetime import date
 
-    from app.services import admin
-    from app.services.unit_of_work import operation
+    from app.admin import operations as admin
+    from app.core.unit_of_work import operation
     from tests.factories import SETUP
 
     with operation(SETUP):
@@ -303,8 +305,8 @@ def test_overdue_is_marked_in_text_once_the_deadline_has_passed(web, world):
 def test_grouping_uses_the_day_in_stockholm():
     from datetime import UTC, datetime
 
-    from app.clock import frozen_at
-    from app.services.tasks import today
+    from app.core.clock import frozen_at
+    from app.web.tasks import today
 
     # 23:30 UTC on 31 December is already New Year's Day in Stockholm.
     with frozen_at(datetime(2029, 12, 31, 23, 30, tzinfo=UTC)):

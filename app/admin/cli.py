@@ -1,0 +1,177 @@
+"""Command line for administrators: flask --app app users|organisations|areas|topics|periods."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.admin import operations as admin
+from app.core.command_line import run_as_command_line
+from app.core.actors import command_line_actor
+from app.audit.trail import request_info
+from app.core.errors import DomainError
+from app.core.unit_of_work import operation
+
+
+def _date(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint=name) \
+            from error
+
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+organisations_cli = AppGroup("organisations", help="Manage organisations.")
+areas_cli = AppGroup("areas", help="Manage areas.")
+topics_cli = AppGroup("topics", help="Manage topics.")
+periods_cli = AppGroup("periods", help="Manage periods.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--organisation", required=True, help="The organisation's name.")
+@click.option("--role", required=True, help="drafter, reviewer, consolidator, approver, "
+                                            "auditor or admin.")
+@click.option("--area", default=None, help="The area, for drafters and reviewers.")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from standard input (never from the command line).")
+def users_create(email, name, organisation, role, area, password_stdin):
+    """Create a user with one role."""
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    def change(actor):
+        user = admin.create_user(actor, email=email, name=name, organisation_name=organisation,
+                                 password=password)
+        admin.grant_role(actor, user, role, area)
+        return user
+
+    user = run_as_command_line(change)
+    click.echo(f"Created user {user.email} ({role}{' – ' + area if area else ''}).")
+
+
+@users_cli.command("grant")
+@click.option("--email", required=True)
+@click.option("--role", required=True)
+@click.option("--area", default=None)
+def users_grant(email, role, area):
+    """Give an existing user one more role."""
+    from app.models import User
+
+    def change(actor):
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise DomainError(f"There is no user with e-mail {email}.")
+        return admin.grant_role(actor, user, role, area)
+
+    run_as_command_line(change)
+    click.echo(f"Granted {role}{' – ' + area if area else ''} to {email}.")
+
+
+@users_cli.command("list")
+def users_list():
+    """List users with their organisation and roles."""
+    from app.models import User
+
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        roles = ", ".join(f"{m.role}{'@' + m.area.name if m.area else ''}"
+                          for m in user.memberships)
+        state = "" if user.active else " [deactivated]"
+        click.echo(f"{user.email}\t{user.name}\t{user.organisation.name}\t{roles}{state}")
+
+
+@organisations_cli.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(["district_office", "police",
+                                                          "city_office"]))
+def organisations_add(name, kind):
+    """Add an organisation."""
+    run_as_command_line(lambda actor: admin.create_organisation(actor, name, kind))
+    click.echo(f"Added organisation {name} ({kind}).")
+
+
+@organisations_cli.command("list")
+def organisations_list():
+    from app.models import Organisation
+
+    for organisation in db.session.scalars(select(Organisation).order_by(Organisation.name)):
+        click.echo(f"{organisation.name}\t{organisation.kind}")
+
+
+@areas_cli.command("add")
+@click.argument("name")
+@click.option("--organisation", "organisations", multiple=True,
+              help="An organisation serving the area (repeatable).")
+def areas_add(name, organisations):
+    """Add an area."""
+    run_as_command_line(lambda actor: admin.create_area(actor, name, list(organisations)))
+    click.echo(f"Added area {name}.")
+
+
+@areas_cli.command("list")
+def areas_list():
+    from app.models import Area
+
+    for area in db.session.scalars(select(Area).order_by(Area.name)):
+        click.echo(f"{area.name}\t" + ", ".join(o.name for o in area.organisations))
+
+
+@topics_cli.command("add")
+@click.argument("title")
+@click.option("--number", type=int, default=None, help="For a city-wide topic.")
+@click.option("--area", default=None, help="For a local topic of this area.")
+def topics_add(title, number, area):
+    """Add a city-wide topic (--number) or a local topic (--area)."""
+    topic = run_as_command_line(lambda actor: admin.create_topic(actor, title, number=number, area_name=area))
+    click.echo(f"Added topic {topic.heading}.")
+
+
+@topics_cli.command("list")
+def topics_list():
+    from app.models import Topic
+
+    topics = sorted(db.session.scalars(select(Topic)), key=lambda t: t.sort_key)
+    for topic in topics:
+        where = topic.area.name if topic.area else "city-wide"
+        click.echo(f"{where}\t{topic.heading}")
+
+
+@periods_cli.command("add")
+@click.argument("name")
+@click.option("--drafting-deadline", required=True)
+@click.option("--review-deadline", required=True)
+@click.option("--consolidation-deadline", required=True)
+@click.option("--approval-deadline", required=True)
+def periods_add(name, drafting_deadline, review_deadline, consolidation_deadline,
+                approval_deadline):
+    """Open a period: a contribution for every area."""
+    deadlines = {
+        "drafting_deadline": _date(drafting_deadline, "--drafting-deadline"),
+        "review_deadline": _date(review_deadline, "--review-deadline"),
+        "consolidation_deadline": _date(consolidation_deadline, "--consolidation-deadline"),
+        "approval_deadline": _date(approval_deadline, "--approval-deadline"),
+    }
+    period = run_as_command_line(lambda actor: admin.create_period(actor, name, **deadlines))
+    click.echo(f"Opened period {period.name} with {len(period.contributions)} contributions.")
+
+
+@periods_cli.command("list")
+def periods_list():
+    from app.models import Period
+
+    for period in db.session.scalars(select(Period).order_by(Period.id)):
+        state = period.consolidation.state if period.consolidation else "-"
+        click.echo(f"{period.name}\t{state}\tdeadlines {period.drafting_deadline} / "
+                   f"{period.review_deadline} / {period.consolidation_deadline} / "
+                   f"{period.approval_deadline}")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (users_cli, organisations_cli, areas_cli, topics_cli, periods_cli):
+        app.cli.add_command(group)

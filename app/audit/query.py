@@ -1,0 +1,262 @@
+"""Reading the audit trail, for auditors: filters and keyset paging of the event log (a
+contribution's history, as-of and provenance are in history.py).
+
+Only auditors may read (administrators too only if they are also auditors). Every read is
+itself recorded as an `audit.view` event in the same transaction. Results are plain data
+(Core rows and dataclasses), never ORM objects, so they stay valid after the commit.
+
+Paging is by key: newest first, `seq < before_seq` (or `seq > after_seq` going back), never
+OFFSET, so every page costs the same however deep it is and however many events are
+appended meanwhile; each filter column has a (column, seq) index.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select, text
+
+from app.extensions import db
+from app.core.messages import N_, Msg
+from app.models import Area, AuditEvent, Contribution, Period, User
+from app.core.actors import Actor
+from app.audit.trail import record_event
+from app.core.errors import InvalidInput
+from app.core.clock import STOCKHOLM
+from app.audit.policy import require_auditor
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+EVENTS = AuditEvent.__table__
+
+
+def record_view(actor: Actor, page: str, **details: Any) -> None:
+    """Check the reader and log the read (`audit.view`), in the caller's transaction."""
+    require_auditor(actor)
+    scope = {k: details.pop(k) for k in ("period_id", "area_id", "contribution_id")
+             if details.get(k) is not None}
+    record_event("audit.view", actor=actor, object_type="audit_trail", object_id=page,
+                 data={"page": page, **{k: v for k, v in details.items() if v is not None}},
+                 **scope)
+
+
+# -- filters --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events: every given criterion must hold. Times are UTC, `until` exclusive."""
+
+    period_id: int | None = None
+    area_id: int | None = None
+    contribution_id: int | None = None
+    actor_id: int | None = None
+    organisation: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list:
+        found = []
+        for name, column in (("period_id", EVENTS.c.period_id), ("area_id", EVENTS.c.area_id),
+                             ("contribution_id", EVENTS.c.contribution_id),
+                             ("actor_id", EVENTS.c.actor_id),
+                             ("organisation", EVENTS.c.actor_organisation),
+                             ("action", EVENTS.c.action)):
+            value = getattr(self, name)
+            if value is not None:
+                found.append(column == value)
+        if self.since is not None:
+            found.append(EVENTS.c.occurred_at >= self.since)
+        if self.until is not None:
+            found.append(EVENTS.c.occurred_at < self.until)
+        return found
+
+    def described(self) -> dict[str, Any]:
+        """The criteria given, as JSON values (for the audit.view / audit.export event)."""
+        out: dict[str, Any] = {}
+        for name in ("period_id", "area_id", "contribution_id", "actor_id", "organisation",
+                     "action"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        for name in ("since", "until"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name).astimezone(UTC).isoformat()
+        return out
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.described()
+
+
+FILTER_FIELDS = ("period", "area", "contribution", "user", "organisation", "action", "from",
+                 "to")
+
+
+def _int_field(args: Mapping[str, str], name: str, label: str) -> int | None:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(Msg(N_("The filter '{field}' must be a number, not '{value}'."),
+                               field=label, value=value[:40])) from None
+    if number < 1:
+        raise InvalidInput(Msg(N_("The filter '{field}' must be a number, not '{value}'."),
+                               field=label, value=value[:40]))
+    return number
+
+
+def parse_local_moment(value: str, *, end_of_day: bool = False,
+                       label: str = "time") -> datetime | None:
+    """A date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM[:SS]) in Swedish local time,
+    as UTC. A bare date means the start of that day, or with end_of_day the start of the next."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").date()
+            if end_of_day:
+                day += timedelta(days=1)
+            local = datetime.combine(day, time(0, 0))
+        else:
+            local = datetime.fromisoformat(value.replace(" ", "T"))
+            if local.tzinfo is not None:
+                return local.astimezone(UTC)
+    except ValueError:
+        raise InvalidInput(Msg(N_("'{value}' is not a date (YYYY-MM-DD) or a date and time "
+                                  "(YYYY-MM-DDTHH:MM) for '{field}'."),
+                               value=value[:40], field=label)) from None
+    return local.replace(tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+def parse_filter(args: Mapping[str, str]) -> EventFilter:
+    """The filter from a query string (or CLI options): bad input raises InvalidInput."""
+    since = parse_local_moment(args.get("from", ""), label="from")
+    until = parse_local_moment(args.get("to", ""), end_of_day=True, label="to")
+    if since and until and since >= until:
+        raise InvalidInput(Msg(N_("The time range ends before it starts.")))
+    return EventFilter(
+        period_id=_int_field(args, "period", "period"),
+        area_id=_int_field(args, "area", "area"),
+        contribution_id=_int_field(args, "contribution", "contribution"),
+        actor_id=_int_field(args, "user", "user"),
+        organisation=(args.get("organisation") or "").strip() or None,
+        action=(args.get("action") or "").strip() or None,
+        since=since, until=until,
+    )
+
+
+# -- the log, paged by key ------------------------------------------------------------------
+
+@dataclass
+class EventPage:
+    events: list[Any]  # Core rows of audit_events, newest first
+    older_before_seq: int | None  # link to older events: ?before_seq=
+    newer_after_seq: int | None  # link to newer events: ?after_seq=
+    head_seq: int | None = None
+
+
+def _exists(conditions: list) -> bool:
+    return bool(db.session.scalar(select(exists().where(and_(*conditions)))))
+
+
+def _rows_in_order(conditions: list, order, limit: int) -> list[Any]:
+    """The first `limit` matching events in `order`: their seqs first, from the filter's
+    (column, seq) index alone, then just those rows. Sorting whole rows instead would make
+    SQLite derive every column of every candidate (a time range can hold thousands)."""
+    seqs = db.session.scalars(select(EVENTS.c.seq).where(*conditions).order_by(order)
+                              .limit(limit)).all()
+    if not seqs:
+        return []
+    found = {row.seq: row for row in db.session.execute(
+        select(EVENTS).where(EVENTS.c.seq.in_(seqs)))}
+    return [found[seq] for seq in seqs]
+
+
+def events_page(event_filter: EventFilter, *, before_seq: int | None = None,
+                after_seq: int | None = None, size: int = PAGE_SIZE) -> EventPage:
+    """One page of matching events, newest first. Pure read; the caller checks access."""
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    base = event_filter.conditions()
+    if after_seq is not None:
+        rows = _rows_in_order(base + [EVENTS.c.seq > after_seq], EVENTS.c.seq.asc(), size + 1)
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        if not rows:  # nothing newer: show the newest page instead
+            return events_page(event_filter, size=size)
+        older = rows[-1].seq if _exists(base + [EVENTS.c.seq < rows[-1].seq]) else None
+        return EventPage(rows, older, rows[0].seq if more_newer else None)
+    conditions = base + ([EVENTS.c.seq < before_seq] if before_seq is not None else [])
+    rows = _rows_in_order(conditions, EVENTS.c.seq.desc(), size + 1)
+    more_older = len(rows) > size
+    rows = rows[:size]
+    newer = None
+    if before_seq is not None:
+        boundary = rows[0].seq if rows else before_seq - 1
+        if _exists(base + [EVENTS.c.seq > boundary]):
+            newer = boundary
+    return EventPage(rows, rows[-1].seq if more_older and rows else None, newer)
+
+
+def distinct_values(column: str) -> list[str]:
+    """Distinct values of an indexed column by a loose index scan (one index probe per value,
+    not a scan of the table), for the filter form's choices."""
+    if column not in ("action", "actor_organisation"):
+        raise ValueError(column)
+    sql = text(f"""
+        WITH RECURSIVE found(value) AS (
+            SELECT MIN({column}) FROM audit_events
+            UNION ALL
+            SELECT (SELECT MIN({column}) FROM audit_events WHERE {column} > found.value)
+            FROM found WHERE found.value IS NOT NULL
+        )
+        SELECT value FROM found WHERE value IS NOT NULL""")
+    return list(db.session.scalars(sql))
+
+
+@dataclass
+class FilterChoices:
+    periods: list[tuple[int, str]]
+    areas: list[tuple[int, str]]
+    contributions: list[tuple[int, str]]
+    users: list[tuple[int, str]]
+    organisations: list[str]
+    actions: list[str]
+
+
+def filter_choices() -> FilterChoices:
+    periods = [(p.id, p.name) for p in db.session.execute(
+        select(Period.id, Period.name).order_by(Period.id.desc()))]
+    areas = [(a.id, a.name) for a in db.session.execute(
+        select(Area.id, Area.name).order_by(Area.name))]
+    contributions = [(row.id, f"{row.period} — {row.area}") for row in db.session.execute(
+        select(Contribution.id, Period.name.label("period"), Area.name.label("area"))
+        .join(Period, Contribution.period_id == Period.id)
+        .join(Area, Contribution.area_id == Area.id)
+        .order_by(Contribution.period_id.desc(), Area.name))]
+    users = [(u.id, f"{u.name} ({u.email})") for u in db.session.execute(
+        select(User.id, User.name, User.email).order_by(User.name))]
+    return FilterChoices(periods, areas, contributions, users,
+                         distinct_values("actor_organisation"), distinct_values("action"))
+
+
+@dataclass
+class LogView:
+    page: EventPage
+    choices: FilterChoices
+    event_filter: EventFilter
+
+
+def browse_log(actor: Actor, event_filter: EventFilter, *, before_seq: int | None = None,
+               after_seq: int | None = None, size: int = PAGE_SIZE) -> LogView:
+    """The audit log page for an auditor: checks, records the read, returns plain data."""
+    require_auditor(actor)
+    page = events_page(event_filter, before_seq=before_seq, after_seq=after_seq, size=size)
+    described = event_filter.described()
+    record_view(actor, "log", filter=described or None, before_seq=before_seq,
+                after_seq=after_seq)
+    return LogView(page, filter_choices(), event_filter)

@@ -1,0 +1,182 @@
+"""Auditors' pages: the event log, a contribution's history, revision comparison, "as of",
+provenance, chain verification and exports. Auditors change nothing: every page is a GET,
+recorded as audit.view; each export is recorded as audit.export, and a verification run (the
+one POST, which only reads the chain) as audit.verify."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
+
+from app.core.messages import N_, Msg
+
+from app.audit import export as audit_export
+from app.audit import history as audit_history
+from app.audit import query as audit_query
+from app.audit.policy import require_auditor
+from app.audit.verify import verify_chain
+from app.core.errors import InvalidInput
+from app.core.unit_of_work import operation
+
+audit = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
+
+
+def _seq_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput(Msg(N_("'{name}' must be a number."), name=name))
+    return int(value)
+
+
+def _filter_args() -> dict[str, str]:
+    return {name: request.args.get(name, "") for name in audit_query.FILTER_FIELDS
+            if request.args.get(name, "").strip()}
+
+
+@audit.get("/")
+@login_required
+def log():
+    event_filter = audit_query.parse_filter(request.args)
+    with operation(current_user):
+        view = audit_query.browse_log(current_user, event_filter,
+                                      before_seq=_seq_arg("before_seq"),
+                                      after_seq=_seq_arg("after_seq"))
+    return render_template("audit/log.html", view=view, args=_filter_args())
+
+
+@audit.get("/export.<export_format>")
+@login_required
+def export(export_format: str):
+    event_filter = audit_query.parse_filter(request.args)
+    with operation(current_user):
+        ticket = audit_export.begin_export(current_user, event_filter, export_format)
+    body = stream_with_context(audit_export.export_chunks(ticket))
+    return Response(body, mimetype=ticket.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{ticket.filename}"'})
+
+
+@audit.get("/contributions/<int:contribution_id>")
+@login_required
+def history(contribution_id: int):
+    with operation(current_user):
+        view = audit_history.contribution_history(current_user, contribution_id)
+    return render_template("audit/history.html", view=view)
+
+
+@audit.get("/sections/<int:section_id>/compare")
+@login_required
+def compare(section_id: int):
+    numbers = []
+    for name in ("from", "to"):
+        value = request.args.get(name, "").strip()
+        if not value.isdigit():
+            raise InvalidInput(Msg(N_("Choose two revisions to compare.")))
+        numbers.append(int(value))
+    with operation(current_user):
+        view = audit_history.compare_revisions(current_user, section_id, *numbers)
+    return render_template("audit/compare.html", view=view)
+
+
+@audit.get("/contributions/<int:contribution_id>/as-of")
+@login_required
+def as_of(contribution_id: int):
+    value = request.args.get("at", "").strip()
+    moment = audit_query.parse_local_moment(value, label="at") if value else None
+    if moment is None:
+        moment = datetime.now(UTC)
+    with operation(current_user):
+        view = audit_history.contribution_as_of(current_user, contribution_id, moment)
+    return render_template("audit/as_of.html", view=view, at=value)
+
+
+@audit.get("/contributions/<int:contribution_id>/provenance")
+@login_required
+def provenance(contribution_id: int):
+    with operation(current_user):
+        view = audit_history.provenance(current_user, contribution_id)
+    return render_template("audit/provenance.html", view=view)
+
+
+@audit.get("/verify")
+@login_required
+def verify():
+    """The last verification run and its result; visiting does not recompute the chain."""
+    with operation(current_user):
+        audit_export.record_verification_view(current_user)
+    return render_template("audit/verify.html", last=audit_export.last_verification())
+
+
+@audit.post("/verify")
+@login_required
+def run_verification():
+    """Recompute the chain now and log the result (audit.verify): an auditor's read, like every
+    page here, that appends to the trail and changes nothing else."""
+    with operation(current_user):
+        require_auditor(current_user, audit_export.VERIFY_ACTION)
+    # Outside the write transaction: a long read must not hold up everyone's changes.
+    result = verify_chain()
+    with operation(current_user):
+        audit_export.record_verification(current_user, result)
+    return redirect(url_for("audit.verify"), code=303)
+
+
+@audit.app_template_global("audit_url")
+def audit_url(endpoint: str, args: dict, **extra) -> str:
+    """A URL keeping the current filters, plus `extra` (None removes a key)."""
+    merged = {**args, **extra}
+    return url_for(endpoint, **{k: v for k, v in merged.items() if v not in (None, "")})
+
+
+CAUSE_LABELS = {
+    "edit": N_("Drafter's edit"),
+    "consolidation_edit": N_("Coordinator's edit"),
+    "import": N_("Import"),
+    "carry_forward": N_("Carried forward"),
+}
+
+
+@audit.app_template_global("audit_cause_label")
+def cause_label(cause: str) -> str:
+    return gettext(CAUSE_LABELS[cause]) if cause in CAUSE_LABELS else cause
+
+
+@audit.app_template_global("audit_state_label")
+def state_label(name: str) -> str:
+    language = str(get_locale() or "sv")
+    for workflow in (CONTRIBUTION_WORKFLOW, CONSOLIDATION_WORKFLOW):
+        try:
+            return workflow.state(name).label(language)
+        except KeyError:
+            continue
+    return name
+
+
+@audit.app_template_global("audit_event_details")
+def event_details(event) -> dict:
+    """An event's data, with the why (reason, remarks) pulled out to show at once."""
+    try:
+        data = json.loads(event.data or "{}")
+    except ValueError:
+        data = {"unreadable": event.data}
+    remarks = data.get("remarks") if isinstance(data, dict) else None
+    return {
+        "data": data,
+        "pretty": json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
+        "reason": data.get("reason") if isinstance(data, dict) else None,
+        "remarks": [r.get("text") for r in remarks if isinstance(r, dict) and r.get("text")]
+        if isinstance(remarks, list) else [],
+    }

@@ -1,0 +1,77 @@
+"""Languages: Swedish by default, English available.
+
+Message ids are English (the code's language). Swedish translations live in PO fragments,
+one per feature, under app/translations/sv/*.po, so features can be translated side by side.
+At start-up the fragments are merged and compiled into the instance folder (a few ms), which
+keeps compiled catalogs out of git and needs no build step.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request, session
+
+from app.core.clock import STOCKHOLM
+
+LANGUAGES = {"sv": "Svenska", "en": "English"}
+DEFAULT_LANGUAGE = "sv"
+SOURCE_DIR = Path(__file__).resolve().parents[1] / "translations"
+DOMAIN = "messages"
+
+
+def merged_catalog(language: str) -> Catalog:
+    """Every fragment of one language as one catalog; a msgid in two fragments must agree."""
+    merged = Catalog(locale=language, domain=DOMAIN)
+    for fragment in sorted((SOURCE_DIR / language).glob("*.po")):
+        with fragment.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        for message in catalog:
+            if not message.id:
+                continue
+            existing = merged.get(message.id, message.context)
+            if existing is not None and existing.string != message.string:
+                raise ValueError(
+                    f"{fragment.name}: '{message.id}' is translated differently elsewhere")
+            merged[message.id] = message
+    return merged
+
+
+def compile_catalogs(target: Path) -> Path:
+    """Compile the fragments into target/<lang>/LC_MESSAGES/messages.mo, when they changed."""
+    for language in LANGUAGES:
+        if language == "en":
+            continue  # the message ids are English
+        fragments = sorted((SOURCE_DIR / language).glob("*.po"))
+        digest = hashlib.sha256()
+        for fragment in fragments:
+            digest.update(fragment.name.encode() + b"\0" + fragment.read_bytes())
+        out_dir = target / language / "LC_MESSAGES"
+        stamp = out_dir / f"{DOMAIN}.sha256"
+        mo_file = out_dir / f"{DOMAIN}.mo"
+        if mo_file.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+            continue
+        out_dir.mkdir(parents=True, exist_ok=True)
+        temporary = mo_file.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            write_mo(handle, merged_catalog(language))
+        temporary.replace(mo_file)  # atomic: parallel workers never read half a file
+        stamp.write_text(digest.hexdigest())
+    return target
+
+
+def select_locale() -> str:
+    chosen = session.get("lang") if request else None
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def init_i18n(app: Flask) -> None:
+    from app.extensions import babel
+
+    target = compile_catalogs(Path(app.instance_path) / "translations")
+    babel.init_app(app, default_locale=DEFAULT_LANGUAGE, default_timezone=STOCKHOLM.key,
+                   default_translation_directories=str(target), locale_selector=select_locale)

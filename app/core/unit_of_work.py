@@ -1,0 +1,81 @@
+"""One write transaction per operation: commit on success; on refusal roll back the change
+and keep a security event of the attempt (in its own small transaction).
+
+Write operations are serialised: on SQLite by BEGIN IMMEDIATE, on PostgreSQL by taking the
+audit chain's advisory lock first. Taking it first (not only when the audit event is
+appended) means no operation ever holds row locks while waiting for the chain, so two
+operations cannot deadlock; and an operation always reads the state its predecessor committed.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.database import write_intent
+from app.extensions import db
+from app.core.messages import N_, Msg
+from app.core.actors import Actor
+from app.audit.trail import lock_chain_head, record_event, scope_of
+from app.core.errors import InvalidTransition, NotAllowed, StaleVersion
+
+
+@contextmanager
+def operation(actor: Actor | None) -> Iterator[None]:
+    session = db.session
+    # End any read transaction so the write transaction starts with the write lock (SQLite).
+    session.rollback()
+    with write_intent():
+        try:
+            lock_chain_head()
+            yield
+            session.commit()
+        except StaleDataError as error:
+            session.rollback()
+            raise StaleVersion(
+                Msg(N_("Someone else changed this at the same time. Reload and try again."))
+            ) from error
+        except (NotAllowed, InvalidTransition) as refusal:
+            session.rollback()
+            if isinstance(refusal, NotAllowed) or refusal.details.get("log_refusal"):
+                _record_refusal(actor, refusal)
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _record_refusal(actor: Actor | None, refusal: NotAllowed | InvalidTransition) -> None:
+    details = refusal.details
+    action = (
+        "security.permission_denied" if isinstance(refusal, NotAllowed)
+        else "security.transition_refused"
+    )
+    record_event(
+        action,
+        actor=actor,
+        object_type=details.get("object_type"),
+        object_id=details.get("object_id"),
+        data={"attempted": details.get("action"), "reason": refusal.message},
+        **_scope(details.get("object_type"), details.get("object_id")),
+    )
+    db.session.commit()
+
+
+def _scope(object_type: str | None, object_id) -> dict:
+    """Period, area and contribution of the refused attempt's object, for the audit filters."""
+    from app.models import Consolidation, Contribution, Section
+
+    if object_id is None:
+        return {}
+    if object_type == "contribution":
+        contribution = db.session.get(Contribution, int(object_id))
+        return scope_of(contribution) if contribution else {}
+    if object_type == "section":
+        section = db.session.get(Section, int(object_id))
+        return scope_of(section.contribution) if section else {}
+    if object_type == "consolidation":
+        consolidation = db.session.get(Consolidation, int(object_id))
+        return {"period_id": consolidation.period_id} if consolidation else {}
+    return {}

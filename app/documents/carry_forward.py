@@ -1,0 +1,154 @@
+"""Carry-forward: a freshly opened period's sections start from the area's last approved texts.
+
+Only empty sections of draft contributions are filled (nothing anyone wrote is overwritten);
+each filled section gets a revision with cause "carry_forward", and each contribution one
+audit event. Reviewers see what changed since last period with `previous_approved_text` and
+`changes_since_last_approved`.
+
+Period creation (admin.create_period) and carry-forward are separate operations that a caller
+may run in the same unit of work: `with operation(actor): p = create_period(...);
+carry_forward(actor, p.id)`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.core.messages import N_, Msg
+from app.models import Contribution, Period, Role, Section, User
+from app.core.access import area_ids_for, deny, roles_for
+from app.core.actors import Actor, SystemActor
+from app.audit.trail import record_event, scope_of
+from app.contributions.operations import add_revision, text_fingerprint
+from app.core.diff import Segment, word_diff
+from app.core.errors import InvalidTransition, NotFound
+
+
+def last_approved_contribution(area_id: int, period: Period) -> Contribution | None:
+    """The area's most recent approved contribution from a period before `period` (by the
+    periods' approval deadlines, then creation order)."""
+    return db.session.scalar(
+        select(Contribution).join(Period, Contribution.period_id == Period.id).where(
+            Contribution.area_id == area_id,
+            Contribution.state == "approved",
+            Contribution.period_id != period.id,
+            Period.approval_deadline <= period.approval_deadline,
+        ).order_by(Period.approval_deadline.desc(), Period.id.desc()).limit(1))
+
+
+def previous_approved_section(section: Section) -> Section | None:
+    """The same topic's section in the area's last approved contribution before this one."""
+    contribution = section.contribution
+    previous = last_approved_contribution(contribution.area_id, contribution.period)
+    if previous is None:
+        return None
+    return next((s for s in previous.sections if s.topic_id == section.topic_id), None)
+
+
+def previous_approved_text(section: Section) -> str | None:
+    """Last period's approved text for this section's topic (None: there is none), for the
+    reviewer's diff against the current text."""
+    previous = previous_approved_section(section)
+    return previous.text if previous is not None else None
+
+
+def changes_since_last_approved(section: Section) -> list[Segment] | None:
+    """Word diff from last period's approved text to the current text (None: no previous)."""
+    before = previous_approved_text(section)
+    return None if before is None else word_diff(before, section.text)
+
+
+@dataclass
+class CarryForwardResult:
+    period: str
+    filled: dict[str, int] = field(default_factory=dict)    # area -> sections filled
+    skipped: dict[str, str] = field(default_factory=dict)   # area -> why (English)
+
+    @property
+    def total(self) -> int:
+        return sum(self.filled.values())
+
+
+def allowed_area_ids(actor: Actor) -> set[int] | None:
+    """None: every area. Administrators (who open periods) and the coordinator act for every
+    area; a drafter for their own areas; anyone else for none."""
+    if isinstance(actor, SystemActor):
+        return None
+    city = roles_for(actor, None)
+    if Role.ADMIN in city or Role.CONSOLIDATOR in city:
+        return None
+    if isinstance(actor, User):
+        areas = area_ids_for(actor, Role.DRAFTER)
+        return areas if areas is None else set(areas)
+    return set()
+
+
+def carry_forward(actor: Actor, period_id: int, area_id: int | None = None) -> CarryForwardResult:
+    """Fill the empty sections of the period's draft contributions (all areas the actor may
+    act for, or one area) from each area's last approved texts."""
+    period = db.session.get(Period, period_id)
+    if period is None:
+        raise NotFound(Msg(N_("There is no period {id}."), id=period_id))
+    allowed = allowed_area_ids(actor)
+    where = {"action": "contribution.carry_forward", "object_type": "period",
+             "object_id": period.id}
+    if allowed is not None and not allowed:
+        raise deny(Msg(N_("You do not have a role that may start texts from last period's.")),
+                   **where)
+    if area_id is not None and allowed is not None and area_id not in allowed:
+        raise deny(Msg(N_("You may not act for this area.")), **where)
+    result = CarryForwardResult(period.name)
+    contributions = [c for c in period.contributions
+                     if (area_id is None or c.area_id == area_id)
+                     and (allowed is None or c.area_id in allowed)]
+    if area_id is not None and not contributions:
+        raise NotFound(Msg(N_("The period has no contribution for this area.")))
+    author = actor if isinstance(actor, User) else None
+    for contribution in sorted(contributions, key=lambda c: c.area.name):
+        area = contribution.area.name
+        if contribution.state != "draft":
+            if area_id is not None:
+                raise InvalidTransition(
+                    Msg(N_("Texts can be carried forward only into a draft contribution.")),
+                    action="contribution.carry_forward", object_type="contribution",
+                    object_id=contribution.id)
+            result.skipped[area] = "not a draft"
+            continue
+        previous = last_approved_contribution(contribution.area_id, period)
+        if previous is None:
+            result.skipped[area] = "no approved lägesbild before this period"
+            continue
+        previous_by_topic = {s.topic_id: s for s in previous.sections}
+        local_topic_ids = {s.topic_id for s in contribution.sections}
+        carried = []
+        for section in contribution.ordered_sections:
+            source = previous_by_topic.get(section.topic_id)
+            if source is None or section.text.strip() or section.handled_in_topic_id:
+                continue  # only empty sections: nothing anyone wrote is replaced
+            link = source.handled_in_topic_id \
+                if source.handled_in_topic_id in local_topic_ids else None
+            if not source.text.strip() and link is None:
+                continue
+            if link is not None:
+                section.handled_in_topic_id = link
+            revision = add_revision(section, source.text, "carry_forward", author) \
+                if source.text.strip() else None
+            carried.append({"section_id": section.id, "topic": section.topic.heading,
+                            "from_section_id": source.id,
+                            "revision_id": revision.id if revision else None,
+                            "handled_in_topic_id": link,
+                            "text_sha256": text_fingerprint(source.text)})
+        if not carried:
+            result.skipped[area] = "no empty section to fill"
+            continue
+        db.session.flush()
+        record_event(
+            "contribution.carry_forward", actor=actor, object_type="contribution",
+            object_id=contribution.id, **scope_of(contribution),
+            data={"area": area, "period": period.name,
+                  "from_contribution_id": previous.id, "from_period": previous.period.name,
+                  "sections": carried})
+        result.filled[area] = len(carried)
+    return result

@@ -1,0 +1,730 @@
+"""Import an existing lägesbild (a text file like the seed document, or a DOCX laid out like
+our export) as the approved history of one area and period.
+
+Three steps, so that a person confirms which text belongs to which topic before anything is
+stored (old documents get that wrong; the seed's local comments slid one row):
+
+1. `read_upload(data, filename)` checks the file (size, format, DOCX zip bombs, XML entity
+   tricks) and parses it into a `Layout`: title, numbered city-wide rows, local rows.
+2. `propose(layout, area)` turns it into text blocks with a proposed target topic each.
+3. `import_document(actor, data, filename, area_name, period_name, mapping)` stores it, the
+   mapping being the person's corrected choice (block id -> target key).
+
+A mapping file (`flask documents import --mapping FILE`) is JSON:
+
+    {"format": "lagesbild-import-mapping/1",
+     "source_sha256": "<optional: the file's SHA-256, checked when present>",
+     "blocks": {"city-1": "city:1", "local-2": "local:Nyrekrytering", ...}}
+
+Block ids are those the proposal prints; a target is "city:<number>" for a city-wide topic or
+"local:<title>" for one of the area's local topics or a local topic the document names (which
+the import creates). Every block must be placed; several blocks may go to one topic (their
+texts are joined in document order); topics that get no block stay empty.
+"""
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.core.clock import now
+from app.extensions import db
+from app.core.messages import N_, Msg
+from app.models import (
+    Area,
+    Consolidation,
+    Contribution,
+    Period,
+    Role,
+    Section,
+    Topic,
+    TopicScope,
+    User,
+)
+from app.core.access import deny, roles_for
+from app.core.actors import Actor, SystemActor
+from app.audit.trail import record_event, scope_of
+from app.contributions.operations import add_revision, text_fingerprint
+from app.documents.cross_references import split_sentence
+from app.documents.export import SectionContent
+from app.core.errors import InvalidInput
+from app.core.text_rules import validate_section_text
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# A DOCX is a zip: cap what it may unpack to before anything parses it (zip bombs).
+MAX_ZIP_MEMBERS = 500
+MAX_MEMBER_BYTES = 25 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+MAPPING_FORMAT = "lagesbild-import-mapping/1"
+
+BULLET_CHARS = "\uf0fc\uf0b7\uf0a7\uf076\uf0d8•▪◦●■‣⁃"
+NO_BREAK_SPACES = {0x00A0: " ", 0x202F: " ", 0x2007: " "}
+CITY_HEADER_START = "stadsövergripande prioriterade områden"
+LOCAL_HEADER_START = "lokalt prioriterade områden"
+MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+             "september", "oktober", "november", "december"]
+# Typical first words of a city-wide comment, to split "title comment" rows whose title
+# the system does not know.
+_COMMENT_OPENERS = re.compile(r"\s(Arbetet|Se |Inga |Ingen |Det |Frågan |Området )")
+
+
+def _refuse(template: str, **params) -> InvalidInput:
+    return InvalidInput(Msg(template, **params))
+
+
+# --------------------------------------------------------------------------------------------
+# Layout: what a document holds
+# --------------------------------------------------------------------------------------------
+
+# A row read from a document has the shape of a section the export writes.
+Row = SectionContent
+
+
+@dataclass
+class LayoutChapter:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def sections(self) -> list[tuple[str, str]]:
+        return [(r.heading, r.text) for r in self.rows]
+
+
+@dataclass
+class Layout:
+    title: str
+    chapters: list[LayoutChapter]
+    footer: str = ""
+    format: str = "docx"
+
+
+# --------------------------------------------------------------------------------------------
+# Checking the file
+# --------------------------------------------------------------------------------------------
+
+def _check_xml_part(name: str, raw: bytes) -> None:
+    probe = raw
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        probe = raw.decode("utf-16", errors="ignore").encode("utf-8")
+    upper = probe.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise _refuse(N_("The DOCX file is refused: its part {part} declares a DOCTYPE or XML "
+                         "entities, which Word never writes."), part=name)
+
+
+def load_docx(data: bytes):
+    """Open a DOCX safely: size caps on the zip's declared sizes before anything is unpacked,
+    no DOCTYPE or entity declarations in any XML part, then python-docx (lxml without entity
+    resolution)."""
+    if not data:
+        raise _refuse(N_("The file is empty."))
+    if len(data) > MAX_FILE_BYTES:
+        raise _refuse(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise _refuse(N_("The file is not a readable DOCX file (it is not a valid zip "
+                         "archive).")) from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _refuse(N_("The DOCX file is refused: it holds too many parts ({count})."),
+                      count=len(members))
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.flag_bits & 0x1:
+            raise _refuse(N_("The DOCX file is encrypted or password protected."))
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > MAX_MEMBER_BYTES or total > MAX_UNCOMPRESSED_BYTES or (
+                member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO):
+            raise _refuse(N_("The DOCX file is refused: it would unpack to far more than its "
+                             "size (a zip bomb?)."))
+    names = {m.filename for m in members}
+    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+        raise _refuse(N_("The file is a zip archive but not a DOCX document."))
+    try:
+        for member in members:
+            if member.filename.endswith((".xml", ".rels")):
+                _check_xml_part(member.filename, archive.read(member))
+    except InvalidInput:
+        raise
+    except Exception:  # CRC errors, truncated members, unsupported compression
+        raise _refuse(N_("The DOCX file is damaged and cannot be read.")) from None
+    from docx import Document
+
+    try:
+        return Document(io.BytesIO(data))
+    except Exception:  # python-docx/lxml raise many kinds for malformed parts
+        raise _refuse(N_("The DOCX file is damaged and cannot be read.")) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a DOCX laid out like the export
+# --------------------------------------------------------------------------------------------
+
+def _clean_line(text: str) -> str:
+    return " ".join(text.translate(NO_BREAK_SPACES).split())
+
+
+def _unique_cells(row) -> list:
+    cells, seen = [], set()
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            cells.append(cell)
+    return cells
+
+
+def _is_bullet(paragraph) -> bool:
+    style = paragraph.style.name if paragraph.style is not None else ""
+    if style.startswith("List Bullet"):
+        return True
+    p_pr = paragraph._p.pPr
+    return p_pr is not None and p_pr.numPr is not None
+
+
+def _cell_text(cell, exact: bool) -> str:
+    """A comment cell as text: bullet paragraphs as "- " lines. `exact` keeps every character
+    (to verify our own exports); otherwise the text is normalised for import."""
+    lines = []
+    for paragraph in cell.paragraphs:
+        text = paragraph.text
+        bullet = _is_bullet(paragraph)
+        if not exact:
+            # Keep the writer's spacing (tabs included); only no-break spaces and the ends go.
+            text = text.translate(NO_BREAK_SPACES).strip()
+            if text and text[0] in BULLET_CHARS:
+                bullet, text = True, text[1:].strip()
+            if not text:
+                continue
+        lines.append(f"- {text}" if bullet else text)
+    return "\n".join(lines)
+
+
+def _table_kind(table) -> str | None:
+    if not table.rows:
+        return None
+    header = " ".join(c.text for c in _unique_cells(table.rows[0])).casefold()
+    if CITY_HEADER_START in header:
+        return "city"
+    if LOCAL_HEADER_START in header:
+        return "local"
+    return None
+
+
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*\.?\s*(.*)$", re.DOTALL)
+
+
+def _table_rows(table, kind: str, exact: bool) -> list[Row]:
+    rows = []
+    for row in table.rows[1:]:
+        cells = _unique_cells(row)
+        if not cells:
+            continue
+        if kind == "local":
+            title = cells[0].text if exact else _clean_line(cells[0].text)
+            text = _cell_text(cells[-1], exact) if len(cells) > 1 else ""
+            if title or text:
+                rows.append(Row(TopicScope.LOCAL, None, title, text))
+            continue
+        if len(cells) >= 3:
+            number_text, title = cells[0].text, cells[1].text
+        else:
+            match = _NUMBERED.match(cells[0].text)
+            number_text, title = (match.group(1), match.group(2)) if match else ("", cells[0].text)
+        if not exact:
+            title = _clean_line(title)
+        digits = re.search(r"\d+", number_text)
+        text = _cell_text(cells[-1], exact) if len(cells) > 1 else ""
+        if digits is None and not title and not text:
+            continue
+        rows.append(Row(TopicScope.CITY, int(digits.group()) if digits else None, title, text))
+    return rows
+
+
+def read_docx_layout(document, exact: bool = True) -> Layout:
+    """The title, chapters (one per area; a period's document has several) and footer."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    title = None
+    chapters: list[LayoutChapter] = []
+    current = None
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = Paragraph(child, document)
+            text = paragraph.text.strip()
+            style = paragraph.style.name if paragraph.style is not None else ""
+            if not text.casefold().startswith("lägesbild"):
+                continue
+            if title is None:
+                title = text
+            elif style.startswith("Heading"):
+                current = LayoutChapter(text)
+                chapters.append(current)
+        elif tag == "tbl":
+            table = Table(child, document)
+            kind = _table_kind(table)
+            if kind is None:
+                continue
+            if current is None:
+                current = LayoutChapter(title or "")
+                chapters.append(current)
+            current.rows.extend(_table_rows(table, kind, exact))
+    footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
+    return Layout(title or "", chapters, footer, "docx")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a text file like the seed
+# --------------------------------------------------------------------------------------------
+
+def _split_city_title(content: str, number: int, known_titles: dict[int, str]) -> tuple[str, str]:
+    known = known_titles.get(number)
+    if known:
+        words = known.split()
+        pattern = r"^\s*" + r"\s+".join(re.escape(w) for w in words) + r"(?:\s+|$)"
+        match = re.match(pattern, content, re.IGNORECASE)
+        if match:
+            return content[:match.end()].strip(), content[match.end():].strip()
+    opener = _COMMENT_OPENERS.search(content)
+    if opener:
+        return content[:opener.start()].strip(), content[opener.start():].strip()
+    return "", content.strip()
+
+
+def _known_title_at_start(line: str, known_folded: list[str]) -> str | None:
+    """A known local topic's title opening a row: capitalised as a title, alone on the line
+    or followed by a capitalised comment ("otillåten påverkan gentemot ..." is a wrapped
+    continuation, not a row)."""
+    if not line[:1].isupper():
+        return None
+    folded = line.casefold()
+    for title in known_folded:
+        if folded == title:
+            return title
+        rest = line[len(title):]
+        if folded.startswith(title + " ") and rest.strip()[:1].isupper():
+            return title
+    return None
+
+
+def parse_text(text: str, known_city: dict[int, str] | None = None,
+               known_local: list[str] | None = None) -> Layout:
+    """Parse plain text extracted from a lägesbild (the seed's defects included): numbers split
+    over lines ("10" / "."), U+F0FC bullets, hard-wrapped lines, no-break spaces."""
+    known_city = known_city or {}
+    known_local_folded = sorted((t.casefold() for t in known_local or []), key=len, reverse=True)
+    lines = [_clean_line(line) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines or not lines[0].casefold().startswith("lägesbild"):
+        raise _refuse(N_("The file does not look like a lägesbild: its first line should be the "
+                         "title \"Lägesbild <period> <area>\"."))
+    title = lines[0]
+    city_start = next((i for i, line in enumerate(lines)
+                       if line.casefold().startswith(CITY_HEADER_START)), None)
+    local_start = next((i for i, line in enumerate(lines)
+                        if line.casefold().startswith(LOCAL_HEADER_START)), None)
+    if city_start is None and local_start is None:
+        raise _refuse(N_("The file does not look like a lägesbild: it has neither the table of "
+                         "city-wide topics nor the table of local topics."))
+    chapter = LayoutChapter(title)
+    if city_start is not None:
+        end = local_start if local_start is not None and local_start > city_start else len(lines)
+        expected, current = 1, None
+        city_rows: list[tuple[int, list[str]]] = []
+        for line in lines[city_start + 1:end]:
+            match = re.match(r"^(\d{1,2})\s*(\.?)\s*(.*)$", line)
+            if match and int(match.group(1)) == expected:
+                current = (expected, [match.group(3)] if match.group(3) else [])
+                city_rows.append(current)
+                expected += 1
+            elif current is not None:
+                if line == "." and not current[1]:
+                    continue  # the "." of a number split over lines
+                current[1].append(line)
+        for number, parts in city_rows:
+            title_part, comment = _split_city_title(" ".join(parts), number, known_city)
+            chapter.rows.append(Row(TopicScope.CITY, number, title_part, comment))
+    if local_start is not None:
+        items: list[str] = []
+        row_title = None
+
+        def close_row():
+            if row_title is not None:
+                chapter.rows.append(Row(TopicScope.LOCAL, None, row_title, "\n".join(items)))
+
+        for line in lines[local_start + 1:]:
+            bullet_at = next((i for i, ch in enumerate(line) if ch in BULLET_CHARS), None)
+            known = _known_title_at_start(line, known_local_folded)
+            if bullet_at is not None and bullet_at > 0:
+                close_row()
+                row_title, items = line[:bullet_at].strip(), []
+                line = line[bullet_at:]
+            elif bullet_at is None and known is not None:
+                close_row()
+                row_title, items = line[:len(known)].strip(), []
+                line = line[len(known):].strip()
+                if not line:
+                    continue
+            if row_title is None:
+                continue  # text before the first row: nothing to attach it to
+            if line[0] in BULLET_CHARS:
+                items.append("- " + line[1:].strip())
+            elif items:
+                items[-1] = f"{items[-1]} {line}"
+            else:
+                items.append(line)
+        close_row()
+    return Layout(title, [chapter], "", "text")
+
+
+# --------------------------------------------------------------------------------------------
+# The upload
+# --------------------------------------------------------------------------------------------
+
+def _decode_text(data: bytes) -> str:
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _refuse(N_("The file is neither a DOCX document nor a text file."))
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _refuse(N_("The text file is not UTF-8 encoded. Save it as UTF-8 text (or as "
+                         "DOCX) and try again.")) from None
+
+
+def read_upload(data: bytes, known_city: dict[int, str] | None = None,
+                known_local: list[str] | None = None) -> Layout:
+    """Check the file and parse it, whichever format it is."""
+    if not data:
+        raise _refuse(N_("The file is empty."))
+    if len(data) > MAX_FILE_BYTES:
+        raise _refuse(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
+    if data.startswith(b"%PDF"):
+        raise _refuse(N_("PDF files cannot be imported. Save the document as DOCX or as text "
+                         "and try again."))
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _refuse(N_("The old Word format (.doc) cannot be imported. Save the document as "
+                         "DOCX and try again."))
+    if data.startswith(b"PK"):
+        layout = read_docx_layout(load_docx(data), exact=False)
+        if not layout.chapters:
+            raise _refuse(N_("The DOCX document has neither the table of city-wide topics nor "
+                             "the table of local topics."))
+        return layout
+    return parse_text(_decode_text(data), known_city, known_local)
+
+
+# --------------------------------------------------------------------------------------------
+# The proposal
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Block:
+    id: str
+    scope: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    scope: str
+    exists: bool
+
+
+@dataclass
+class Proposal:
+    title: str
+    format: str
+    source_sha256: str
+    blocks: list[Block]
+    targets: list[Target]
+    proposed: dict[str, str | None]
+    new_topics: list[str]
+    warnings: list[Msg] = field(default_factory=list)
+
+    def mapping_document(self) -> dict:
+        return {"format": MAPPING_FORMAT, "source_sha256": self.source_sha256,
+                "blocks": dict(self.proposed)}
+
+
+def city_topics() -> list[Topic]:
+    return list(db.session.scalars(select(Topic).where(Topic.scope == TopicScope.CITY,
+                                                       Topic.active).order_by(Topic.number)))
+
+
+def _validated(block_label: str, text: str) -> str:
+    try:
+        return validate_section_text(text)
+    except InvalidInput as error:
+        details = error.details
+        if "kind" in details:
+            raise _refuse(N_("The text for '{block}' contains what looks like a personal "
+                             "identity number (line {line}, column {column} of that text). "
+                             "Remove it from the file: such numbers must not be stored."),
+                          block=block_label, line=details["line"],
+                          column=details["column"]) from None
+        raise _refuse(N_("The text for '{block}' cannot be stored: {problem}"),
+                      block=block_label, problem=error.message) from None
+
+
+def propose(data: bytes, area: Area) -> Proposal:
+    """Read the file and propose a topic for each of its text blocks."""
+    cities = city_topics()
+    local_topics = [t for t in area.local_topics if t.active]
+    layout = read_upload(data, {t.number: t.title for t in cities},
+                         [t.title for t in local_topics])
+    if len(layout.chapters) != 1:
+        raise _refuse(N_("The file holds {count} areas' chapters; import one area's lägesbild "
+                         "at a time."), count=len(layout.chapters))
+    rows = layout.chapters[0].rows
+    blocks, proposed, warnings = [], {}, []
+    targets = [Target(f"city:{t.number}", t.heading, TopicScope.CITY, True) for t in cities]
+    targets += [Target(f"local:{t.title}", t.title, TopicScope.LOCAL, True) for t in local_topics]
+    by_folded = {t.title.casefold(): f"local:{t.title}" for t in local_topics}
+    new_topics = []
+    for row in rows:
+        if row.scope == TopicScope.LOCAL and row.title:
+            folded = row.title.casefold()
+            if folded not in by_folded:
+                title = row.title[:300]
+                new_topics.append(title)
+                by_folded[folded] = f"local:{title}"
+                targets.append(Target(f"local:{title}", title, TopicScope.LOCAL, False))
+    numbers = {t.number for t in cities}
+    city_count = local_count = 0
+    for row in rows:
+        if row.scope == TopicScope.CITY:
+            city_count += 1
+            block_id = f"city-{city_count}"
+            label = row.heading if row.number is not None else (row.title or block_id)
+            target = f"city:{row.number}" if row.number in numbers else None
+            known = next((t for t in cities if t.number == row.number), None)
+            if known is not None and row.title and " ".join(row.title.split()).casefold() \
+                    != known.title.casefold():
+                warnings.append(Msg(N_("Row {label}: the document's title differs from the "
+                                       "system's topic '{topic}'. Check the mapping."),
+                                    label=label, topic=known.heading))
+        else:
+            local_count += 1
+            block_id = f"local-{local_count}"
+            label = row.title or block_id
+            target = by_folded.get(row.title.casefold()) if row.title else None
+        if target is None:
+            warnings.append(Msg(N_("No topic was found for '{label}': choose one."),
+                                label=label))
+        blocks.append(Block(block_id, row.scope, label, _validated(label, row.text)))
+        proposed[block_id] = target
+    if not blocks:
+        raise _refuse(N_("The file has no texts to import."))
+    return Proposal(layout.title, layout.format, hashlib.sha256(data).hexdigest(), blocks,
+                    targets, proposed, new_topics, warnings)
+
+
+def parse_mapping_file(raw: bytes | str) -> dict[str, str | None]:
+    """Read a mapping file (format in the module's docstring)."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _refuse(N_("The mapping file is not valid JSON.")) from None
+    if not isinstance(document, dict) or not isinstance(document.get("blocks"), dict):
+        raise _refuse(N_("The mapping file must be a JSON object with a \"blocks\" object "
+                         "(block id -> target topic)."))
+    if document.get("format", MAPPING_FORMAT) != MAPPING_FORMAT:
+        raise _refuse(N_("Unknown mapping format '{format}'."), format=document.get("format"))
+    mapping = {}
+    for key, value in document["blocks"].items():
+        if value is not None and not isinstance(value, str):
+            raise _refuse(N_("The target of block '{block}' must be a text like \"city:3\" or "
+                             "\"local:<title>\"."), block=key)
+        mapping[str(key)] = value
+    if document.get("source_sha256") is not None:
+        mapping["__source_sha256__"] = str(document["source_sha256"])
+    return mapping
+
+
+def check_mapping(proposal: Proposal, mapping: dict[str, str | None]) -> dict[str, str]:
+    """Every block placed, on a known topic; nothing else."""
+    expected_sha = mapping.get("__source_sha256__")
+    if expected_sha is not None and expected_sha != proposal.source_sha256:
+        raise _refuse(N_("The mapping was made for another file (its source_sha256 differs)."))
+    mapping = {k: v for k, v in mapping.items() if k != "__source_sha256__"}
+    block_ids = [b.id for b in proposal.blocks]
+    unknown_blocks = sorted(set(mapping) - set(block_ids))
+    if unknown_blocks:
+        raise _refuse(N_("The mapping names text blocks the file does not have: {blocks}."),
+                      blocks=", ".join(unknown_blocks))
+    labels = {b.id: b.label for b in proposal.blocks}
+    unplaced = [labels[b] for b in block_ids if not mapping.get(b)]
+    if unplaced:
+        raise _refuse(N_("Every text must be placed under a topic. Not placed: {blocks}."),
+                      blocks="; ".join(unplaced))
+    keys = {t.key for t in proposal.targets}
+    unknown = sorted({v for v in mapping.values() if v not in keys})
+    if unknown:
+        raise _refuse(N_("The mapping names topics that do not exist: {topics}."),
+                      topics=", ".join(unknown))
+    return {b: mapping[b] for b in block_ids}
+
+
+# --------------------------------------------------------------------------------------------
+# Storing it
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportResult:
+    contribution: Contribution
+    created_period: bool
+    created_topics: list[str]
+
+
+def require_importer(actor: Actor) -> None:
+    """Old documents become approved history: only the city's coordinator (or an operator at
+    the command line) may import them."""
+    if isinstance(actor, SystemActor):
+        return
+    if Role.CONSOLIDATOR not in roles_for(actor, None):
+        raise deny(Msg(N_("Only the coordinator may import documents.")),
+                   action="document.import")
+
+
+def find_area(name: str) -> Area:
+    area = db.session.scalar(select(Area).where(Area.name == " ".join((name or "").split())))
+    if area is None:
+        known = ", ".join(db.session.scalars(select(Area.name).order_by(Area.name)))
+        raise _refuse(N_("Unknown area '{name}'. Known: {known}."), name=name,
+                      known=known or "-")
+    return area
+
+
+def _past_deadline(name: str) -> date:
+    """A past period's deadlines: the end of the month its name gives ("december 2022")."""
+    match = re.fullmatch(r"\s*(\w+)\s+(\d{4})\s*", name.casefold())
+    if match and match.group(1) in MONTHS_SV:
+        year, month = int(match.group(2)), MONTHS_SV.index(match.group(1)) + 1
+        return date(year, month, calendar.monthrange(year, month)[1])
+    return now().date()
+
+
+def _period_for_import(actor: Actor, name: str) -> tuple[Period, bool]:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise _refuse(N_("Give the period's name (at most 100 characters)."))
+    period = db.session.scalar(select(Period).where(Period.name == name))
+    if period is not None:
+        if period.consolidation is None or period.consolidation.state != "approved":
+            raise _refuse(N_("The period '{name}' is still in progress: documents can be "
+                             "imported only into past (approved) periods."), name=name)
+        return period, False
+    deadline = _past_deadline(name)
+    moment = now()
+    period = Period(name=name, drafting_deadline=deadline, review_deadline=deadline,
+                    consolidation_deadline=deadline, approval_deadline=deadline,
+                    created_at=moment)
+    db.session.add(period)
+    db.session.flush()
+    actor_id = actor.id if isinstance(actor, User) else None
+    db.session.add(Consolidation(period_id=period.id, state="approved", approved_at=moment,
+                                 approved_by_id=actor_id, submitted_at=moment,
+                                 submitted_by_id=actor_id))
+    db.session.flush()
+    record_event("period.create", actor=actor, object_type="period", object_id=period.id,
+                 period_id=period.id,
+                 data={"name": name, "source": "import", "past": True,
+                       "deadlines": [deadline.isoformat()] * 4, "areas": []})
+    return period, True
+
+
+def _create_local_topic(actor: Actor, area: Area, title: str) -> Topic:
+    position = (db.session.scalar(
+        select(func.max(Topic.position)).where(Topic.area_id == area.id)) or 0) + 1
+    topic = Topic(scope=TopicScope.LOCAL, area_id=area.id, title=title, position=position)
+    db.session.add(topic)
+    db.session.flush()
+    record_event("topic.create", actor=actor, object_type="topic", object_id=topic.id,
+                 data={"title": title, "scope": "local", "number": None, "area": area.name,
+                       "source": "import"})
+    return topic
+
+
+def _contribution_for_import(area: Area, period: Period) -> tuple[Contribution, str | None]:
+    contribution = db.session.scalar(select(Contribution).where(
+        Contribution.area_id == area.id, Contribution.period_id == period.id))
+    if contribution is None:
+        contribution = Contribution(area_id=area.id, period_id=period.id, state="draft")
+        db.session.add(contribution)
+        db.session.flush()
+        return contribution, None
+    if contribution.state == "approved" or any(s.text.strip() for s in contribution.sections):
+        raise _refuse(N_("{area} already has a lägesbild for {period}: nothing was imported."),
+                      area=area.name, period=period.name)
+    return contribution, contribution.state
+
+
+def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
+                    period_name: str, mapping: dict[str, str | None]) -> ImportResult:
+    """Store the document as the approved lägesbild of the area and period."""
+    require_importer(actor)
+    area = find_area(area_name)
+    proposal = propose(data, area)
+    placed = check_mapping(proposal, mapping)
+    period, created_period = _period_for_import(actor, period_name)
+    created_topics = [_create_local_topic(actor, area, title).title
+                      for title in proposal.new_topics]
+    db.session.refresh(area)
+    contribution, previous_state = _contribution_for_import(area, period)
+    topics = city_topics() + [t for t in area.local_topics if t.active]
+    present = {s.topic_id for s in contribution.sections}
+    for topic in topics:
+        if topic.id not in present:
+            db.session.add(Section(contribution_id=contribution.id, topic_id=topic.id))
+    db.session.flush()
+    db.session.refresh(contribution)
+    by_key = {(f"city:{t.number}" if t.scope == TopicScope.CITY else f"local:{t.title}"): t
+              for t in topics}
+    texts: dict[int, list[str]] = {}
+    for block in proposal.blocks:
+        texts.setdefault(by_key[placed[block.id]].id, []).append(block.text)
+    local_by_folded = {s.topic.title.casefold(): s.topic for s in contribution.sections
+                       if s.topic.scope == TopicScope.LOCAL}
+    author = actor if isinstance(actor, User) else None
+    stored = {}
+    for section in contribution.ordered_sections:
+        text = _validated(section.topic.heading, "\n".join(texts.get(section.topic_id, [])))
+        if section.topic.scope == TopicScope.CITY:
+            # "Arbetet hanteras inom ramen för det lokalt prioriterade området X, se nedan."
+            # becomes a link to X, so it stays right when X is renamed.
+            referenced, rest = split_sentence(text)
+            target = local_by_folded.get(referenced.casefold()) if referenced else None
+            if target is not None:
+                section.handled_in_topic_id = target.id
+                text = rest.strip("\n")
+        revision = add_revision(section, text, "import", author)
+        stored[section.topic.heading] = {"revision_id": revision.id,
+                                         "text_sha256": text_fingerprint(text),
+                                         "handled_in_topic_id": section.handled_in_topic_id}
+    contribution.state = "approved"
+    db.session.flush()
+    record_event(
+        "document.import", actor=actor, object_type="contribution", object_id=contribution.id,
+        from_state=previous_state, to_state="approved", **scope_of(contribution),
+        data={"source_sha256": proposal.source_sha256, "filename": (filename or "")[:200],
+              "format": proposal.format, "title": proposal.title, "area": area.name,
+              "period": period.name, "created_period": created_period,
+              "created_topics": created_topics, "mapping": placed, "sections": stored},
+    )
+    return ImportResult(contribution, created_period, created_topics)

@@ -1,0 +1,40 @@
+"""Sign-in and sign-out, with their security events."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import User
+from app.audit.trail import record_event
+
+# Compared against when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _loggable_email(email: str, user: User | None) -> str:
+    # People type passwords into the e-mail field; never keep those in a permanent log.
+    if user is not None or ("@" in email and "." in email.split("@")[-1]
+                            and len(email) <= 100):
+        return email
+    return "(not an e-mail address)"
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Logs success or failure."""
+    email = (email or "").strip().lower()[:254]
+    user = db.session.scalar(select(User).where(User.email == email))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not valid or not user.active:
+        reason = ("unknown e-mail" if user is None else
+                  "wrong password" if not valid else "account deactivated")
+        record_event("auth.login_failed", actor=user, object_type="user",
+                     object_id=user.id if user else None,
+                     data={"email": _loggable_email(email, user), "reason": reason})
+        return None
+    record_event("auth.login_succeeded", actor=user, object_type="user", object_id=user.id)
+    return user
+
+
+def record_logout(user: User) -> None:
+    record_event("auth.logout", actor=user, object_type="user", object_id=user.id)
