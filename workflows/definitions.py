@@ -119,6 +119,24 @@ CONTRIBUTION: Final[dict[str, Any]] = {
             "label_en": "Finalise",
             "done_sv": "Fastställd",
             "done_en": "Approved",
+            "when_sv": "När periodens sammanställning fastställs.",
+            "when_en": "When the period's consolidation is approved.",
+        },
+        {
+            # Fired only by the system, when a coordinator imports an old lägesbild that was
+            # approved outside the system into a period's empty draft.
+            "trigger": "import_approved",
+            "source": ["draft"],
+            "dest": "approved",
+            "internal": True,
+            "label_sv": "Importera som fastställd",
+            "label_en": "Import as approved",
+            "done_sv": "Importerad som fastställd",
+            "done_en": "Imported as approved",
+            "when_sv": "När en samordnare importerar en äldre lägesbild som fastställts utanför "
+                       "systemet.",
+            "when_en": "When a coordinator imports an older lägesbild approved outside the "
+                       "system.",
         },
     ],
 }

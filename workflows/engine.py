@@ -139,9 +139,15 @@ class Transition:
     label_en: str
     done_sv: str | None = None
     done_en: str | None = None
+    # When the system fires it (internal transitions), for the workflow page.
+    when_sv: str | None = None
+    when_en: str | None = None
 
     def label(self, lang: str = "sv") -> str:
         return self.label_en if lang == "en" else self.label_sv
+
+    def when(self, lang: str = "sv") -> str | None:
+        return self.when_en if lang == "en" else self.when_sv
 
     def done(self, lang: str = "sv") -> str:
         """Past tense for history lists; falls back to the button label."""
@@ -195,6 +201,8 @@ _TRANSITION_KEYS: Final = frozenset(
         "label_en",
         "done_sv",
         "done_en",
+        "when_sv",
+        "when_en",
     }
 )
 _EDITOR_KEYS: Final = frozenset({"states", "cause", "guards"})
@@ -390,6 +398,8 @@ def load_definition(
                 label_en=_required_text(raw, "label_en", where),
                 done_sv=_text(raw, "done_sv", where, required=False),
                 done_en=_text(raw, "done_en", where, required=False),
+                when_sv=_text(raw, "when_sv", where, required=False),
+                when_en=_text(raw, "when_en", where, required=False),
             )
         )
 

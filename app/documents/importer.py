@@ -54,6 +54,7 @@ from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
 from app.documents.cross_references import split_sentence
 from app.documents.export import SectionContent
+from app.contributions.policy import CONTRIBUTIONS
 from app.core.errors import InvalidInput
 from app.core.text_rules import validate_section_text
 
@@ -669,7 +670,7 @@ def _contribution_for_import(area: Area, period: Period) -> tuple[Contribution, 
         db.session.add(contribution)
         db.session.flush()
         return contribution, None
-    if contribution.state == "approved" or any(s.text.strip() for s in contribution.sections):
+    if contribution.state != "draft" or any(s.text.strip() for s in contribution.sections):
         raise _refuse(N_("{area} already has a lägesbild for {period}: nothing was imported."),
                       area=area.name, period=period.name)
     return contribution, contribution.state
@@ -717,11 +718,13 @@ def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
         stored[section.topic.heading] = {"revision_id": revision.id,
                                          "text_sha256": text_fingerprint(text),
                                          "handled_in_topic_id": section.handled_in_topic_id}
-    contribution.state = "approved"
+    # The definition's internal transition (in the diagram), not a state written here.
+    fired = CONTRIBUTIONS.fire(contribution, "import_approved", actor, (), now(),
+                               object_type="contribution", internal=True)
     db.session.flush()
     record_event(
         "document.import", actor=actor, object_type="contribution", object_id=contribution.id,
-        from_state=previous_state, to_state="approved", **scope_of(contribution),
+        from_state=previous_state, to_state=fired.to_state, **scope_of(contribution),
         data={"source_sha256": proposal.source_sha256, "filename": (filename or "")[:200],
               "format": proposal.format, "title": proposal.title, "area": area.name,
               "period": period.name, "created_period": created_period,

@@ -58,6 +58,10 @@ def test_the_text_alternative_lists_who_may_do_what(web, world):
                 for t in transitions}
     assert expected <= contribution
     assert ("system", "finalize") in set(rows)
+    # The importer's state change is a declared transition too, with when the system fires it.
+    assert ("system", "import_approved") in set(rows)
+    assert "När periodens sammanställning fastställs." in html
+    assert "När en samordnare importerar en äldre lägesbild som fastställts utanför" in html
     assert ("approver", "approve") in set(rows) and ("consolidator", "submit_for_approval") in set(rows)
     assert "Alla avsnitt måste vara ifyllda." in html
     assert "Skriv minst en anmärkning." in html and "Ange ett skäl." in html
@@ -78,4 +82,6 @@ def test_in_english(web, world):
     assert "<h1>Workflow</h1>" in html and "Who may do what" in html
     assert ">Police review</text>" in html and "Submit to police" in html
     assert "(Reviewer (police))" in html and "(the system)" in html
+    assert "When the period's consolidation is approved." in html
+    assert "Import as approved" in html
     assert "Every section must be filled in." in html

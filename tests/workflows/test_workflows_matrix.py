@@ -44,6 +44,7 @@ CONTRIBUTION_TABLE: dict[str, Expected] = {
     "consolidate": exp("reviewed", "consolidated", "consolidator"),
     "reopen": exp("reviewed consolidated", "returned", "consolidator"),
     "finalize": exp("consolidated", "approved"),  # internal
+    "import_approved": exp("draft", "approved"),  # internal: an old lägesbild imported
 }
 
 CONSOLIDATION_STATES = ("open", "awaiting_approval", "approved")
