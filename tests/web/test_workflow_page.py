@@ -82,6 +82,6 @@ def test_in_english(web, world):
     assert "<h1>Workflow</h1>" in html and "Who may do what" in html
     assert ">Police review</text>" in html and "Submit to police" in html
     assert "(Reviewer (police))" in html and "(the system)" in html
-    assert "When the period's consolidation is approved." in html
+    assert "When the period&#39;s consolidation is approved." in html
     assert "Import as approved" in html
     assert "Every section must be filled in." in html
