@@ -7,22 +7,16 @@ so a broken definition stops the application from starting rather than failing a
 from __future__ import annotations
 
 from .definitions import CONSOLIDATION, CONTRIBUTION
-from .engine import (
-    DefinitionError,
-    Editor,
-    GuardCheck,
+from .engine import GuardCheck, Workflow
+from .loading import DefinitionError, Editor, State, Transition, WorkflowDefinition, load_definition
+from .refusals import (
     GuardFailed,
     NotFromState,
     ReasonRequired,
     RemarksRequired,
     RoleNotPermitted,
-    State,
-    Transition,
     UnknownTrigger,
-    Workflow,
-    WorkflowDefinition,
     WorkflowRefusal,
-    load_definition,
 )
 from .guards import KNOWN_GUARDS, PERMISSION, PRECONDITION, GuardSpec
 from .roles import ROLES

@@ -29,6 +29,7 @@ from app.core.access import require_admin
 from app.core.actors import Actor
 from app.audit.trail import record_event
 from app.core.errors import InvalidInput
+from workflows.roles import ROLE_NAMES
 
 # Which organisation kind may hold which role.
 ROLE_ORGANISATION_KINDS = {
@@ -43,19 +44,12 @@ MIN_PASSWORD_LENGTH = 10
 
 # Roles as message parameters: the code name in English (what the CLI takes), the Swedish
 # role name when shown in Swedish.
-ROLE_NAMES = {
-    Role.DRAFTER: Label("drafter", sv="skribent"),
-    Role.REVIEWER: Label("reviewer", sv="granskare"),
-    Role.CONSOLIDATOR: Label("consolidator", sv="samordnare"),
-    Role.APPROVER: Label("approver", sv="fastställare"),
-    Role.AUDITOR: Label("auditor", sv="revisor"),
-    Role.ADMIN: Label("admin", sv="administratör"),
-}
+ROLE_LABELS = {role: Label(role, sv=names.noun_sv) for role, names in ROLE_NAMES.items()}
 _NONE = Label("none", sv="inga")
 
 
 def _role_name(role: str) -> Label:
-    return ROLE_NAMES.get(Role(role), Label(role, sv=role))
+    return ROLE_LABELS.get(Role(role), Label(role, sv=role))
 
 
 def _clean_name(value: str | None, what: Label, limit: int = 200) -> str:

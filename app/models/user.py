@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -8,23 +7,15 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from workflows.roles import AREA_ROLES, CITY_ROLES, Role  # noqa: F401 (re-exported)
+
 from app.core.clock import now
 from app.database import UTCDateTime
 from app.extensions import db
 
 
-class Role(enum.StrEnum):
-    DRAFTER = "drafter"
-    REVIEWER = "reviewer"
-    CONSOLIDATOR = "consolidator"
-    APPROVER = "approver"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-# Roles that act on one area's contribution; the others work city-wide.
-AREA_ROLES = frozenset({Role.DRAFTER, Role.REVIEWER})
-CITY_ROLES = frozenset(Role) - AREA_ROLES
+def _sql_list(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
 
 
 class User(UserMixin, db.Model):
@@ -67,12 +58,13 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('drafter', 'reviewer', 'consolidator', 'approver', 'auditor', 'admin')",
+            f"role IN ({_sql_list(Role)})",
             name="role_known",
         ),
         # The city office's roles are never scoped to one area.
         CheckConstraint(
-            "role IN ('drafter', 'reviewer') OR area_id IS NULL", name="city_roles_city_wide"
+            f"role IN ({_sql_list(sorted(AREA_ROLES, key=list(Role).index))}) OR area_id IS NULL",
+            name="city_roles_city_wide"
         ),
         UniqueConstraint("user_id", "role", "area_id", name="uq_memberships_user_role_area"),
     )

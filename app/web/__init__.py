@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.core.messages import N_, Msg
 from app.models import User
+from workflows.roles import ROLE_NAMES
 from app.web.menu import main_menu, register_menu_item
 from app.core.errors import DomainError
 
@@ -69,18 +70,10 @@ def register_web(app: Flask) -> None:
         return _error_page(500, None)
 
 
-ROLE_LABELS = {
-    "drafter": N_("Drafter"),
-    "reviewer": N_("Reviewer (police)"),
-    "consolidator": N_("Coordinator"),
-    "approver": N_("Approver"),
-    "auditor": N_("Auditor"),
-    "admin": N_("Administrator"),
-}
-
-
 def role_label(role: str) -> str:
-    return gettext(ROLE_LABELS.get(role, role))
+    """A role's title in the request's language (workflows.roles names every role)."""
+    names = ROLE_NAMES.get(role)
+    return names.title(str(get_locale() or DEFAULT_LANGUAGE)) if names else role
 
 
 def role_summary(user: User) -> str:

@@ -327,30 +327,6 @@ def test_triggers_by_role() -> None:
     assert by_role["approver"] == ["approve", "return"]
 
 
-@pytest.mark.parametrize("workflow", [CONTRIB, CONSOL])
-def test_mermaid_contains_every_state_and_transition(workflow: Any) -> None:
-    text = workflow.mermaid()
-    assert text.startswith("stateDiagram-v2\n")
-    for state in workflow.definition.states:
-        assert f'state "{state.label_sv}" as {state.name}' in text
-    for t in workflow.definition.transitions:
-        for source in t.sources:
-            assert f"{source} --> {t.dest} : {t.label_sv}" in text
-        for role in t.roles:
-            assert role in text
-    assert f"[*] --> {workflow.definition.initial}" in text
-    for final in workflow.definition.final:
-        assert f"{final} --> [*]" in text
-    english = workflow.mermaid("en")
-    for t in workflow.definition.transitions:
-        assert t.label_en in english
-
-
-def test_mermaid_labels_internal_transitions_as_the_system() -> None:
-    assert "consolidated --> approved : Fastställ (systemet)" in CONTRIB.mermaid()
-    assert "(Samordnare)" in CONTRIB.mermaid(role_labels={"consolidator": "Samordnare"})
-
-
 def test_every_transition_has_labels_and_past_tense() -> None:
     for workflow in (CONTRIB, CONSOL):
         for t in workflow.definition.transitions:
