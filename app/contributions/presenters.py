@@ -1,4 +1,4 @@
-"""Read-only page data for the contribution pages: text blocks, remarks per section, the
+"""Read-only page data for the contribution pages: remarks per section, the
 deadline of the current step, what changed since the last submission, and the history.
 
 Nothing here changes data; templates escape every value (no user text becomes HTML).
@@ -19,40 +19,6 @@ from app.extensions import db
 from app.core.messages import N_
 from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
 from app.core.diff import Segment, has_changes, word_diff
-
-BULLET_PREFIXES = ("- ", "• ", "\uf0fc ")  # "-", "•", and Word's Wingdings check mark
-
-
-# -- text: paragraphs and bullet lists ---------------------------------------------------------
-
-@dataclass
-class Block:
-    kind: str  # "list" or "paragraph"
-    lines: list[str] = field(default_factory=list)
-
-
-def text_blocks(text: str) -> list[Block]:
-    """Plain text as blocks: runs of bullet lines become one list, other lines paragraphs
-    (consecutive lines of a paragraph are kept together, blank lines separate)."""
-    blocks: list[Block] = []
-    for raw in (text or "").split("\n"):
-        line = raw.strip()
-        if not line:
-            blocks.append(Block("break"))
-            continue
-        bullet = next((p for p in BULLET_PREFIXES if line.startswith(p)), None)
-        if bullet is not None or line in ("-", "•"):
-            item = line[len(bullet):].strip() if bullet else ""
-            if blocks and blocks[-1].kind == "list":
-                blocks[-1].lines.append(item)
-            else:
-                blocks.append(Block("list", [item]))
-        elif blocks and blocks[-1].kind == "paragraph":
-            blocks[-1].lines.append(line)
-        else:
-            blocks.append(Block("paragraph", [line]))
-    return [b for b in blocks if b.kind != "break"]
-
 
 # -- deadlines -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from app.contributions.policy import CONTRIBUTIONS, may_exclude, require_editor
 from app.contributions.operations import get_contribution as load_contribution
 from app.contributions.operations import get_section as load_section
 from app.contributions.policy import may_read, require_read_access
+from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
 from app.core.unit_of_work import operation
 
@@ -81,7 +82,7 @@ def _page_context(contribution: Contribution) -> dict:
         "contribution": contribution,
         "state": CONTRIBUTION_WORKFLOW.state(contribution.state),
         "sections": sections,
-        "blocks": {s.id: presenters.text_blocks(s.text) for s in sections},
+        "blocks": {s.id: text_blocks(s.text) for s in sections},
         "general_remarks": general_remarks,
         "section_remarks": section_remarks,
         "deadlines": presenters.deadlines(contribution),
@@ -253,7 +254,7 @@ def save_section(section_id: int):
             "contributions/conflict.html", section=section, contribution=section.contribution,
             # Compared as it would be saved: the browser sends CRLF line breaks.
             text=text, diff=word_diff(section.text, normalise_text(text)),
-            current_blocks=presenters.text_blocks(section.text),
+            current_blocks=text_blocks(section.text),
             saved_by=db.session.get(User, section.updated_by_id) if section.updated_by_id else None,
             next=_next_target(),
         ), 409

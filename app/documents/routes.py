@@ -44,25 +44,6 @@ DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def text_blocks(text: str) -> list[tuple[str, object]]:
-    """A section's text for HTML: runs of "- " lines as one list, other lines as paragraphs."""
-    blocks: list[tuple[str, object]] = []
-    for line in (text or "").split("\n"):
-        if line.startswith("- "):
-            if blocks and blocks[-1][0] == "ul":
-                blocks[-1][1].append(line[2:])
-            else:
-                blocks.append(("ul", [line[2:]]))
-        elif line.strip():
-            blocks.append(("p", line))
-    return blocks
-
-
-@documents.app_context_processor
-def _document_helpers():
-    return {"document_text_blocks": text_blocks}
-
-
 def _user():
     return current_user._get_current_object()
 

@@ -17,11 +17,9 @@ def contribution_state_label(name: str) -> str:
 
 def register(app: Flask) -> None:
     from app.periods.routes import periods
-    from app.periods.text import text_blocks
     from app.periods.overview import may_see_periods
 
     app.register_blueprint(periods)
-    app.add_template_filter(text_blocks, "text_blocks")
 
     @app.context_processor
     def _period_helpers():

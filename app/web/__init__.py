@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.core.messages import N_, Msg
+from app.core.text_blocks import text_blocks
 from app.models import User
 from workflows.roles import ROLE_NAMES
 from app.web.menu import main_menu, register_menu_item
@@ -53,6 +54,9 @@ def register_web(app: Flask) -> None:
             "languages": LANGUAGES,
             "main_menu": lambda: main_menu(current_user),
         }
+
+    # Every page shows a section's text through this one rule (lists and paragraphs).
+    app.add_template_filter(text_blocks, "text_blocks")
 
     @app.template_filter("tr")
     def _translate_message(value):
