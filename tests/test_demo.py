@@ -7,7 +7,6 @@ by hand, not imported from app/demo_texts.py, so the test checks the demo agains
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path

@@ -12,10 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.admin import operations as admin
 from app.core.command_line import run_as_command_line
-from app.core.actors import command_line_actor
-from app.audit.trail import request_info
 from app.core.errors import DomainError
-from app.core.unit_of_work import operation
 
 
 def _date(value: str, name: str) -> date:

@@ -87,6 +87,11 @@ def may_read(actor: Actor, contribution: Contribution) -> bool:
     return bool(roles_for(actor, contribution.area_id) & READER_ROLES)
 
 
+def may_read_every_area(actor: Actor) -> bool:
+    """A city-wide reader: the coordinator, the approver, auditors."""
+    return bool(roles_for(actor, None) & READER_ROLES)
+
+
 def require_read_access(actor: Actor, contribution: Contribution, *,
                         action: str = "contribution.view") -> None:
     """Raise NotAllowed (logged as a security event) unless the actor may read it."""

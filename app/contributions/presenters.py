@@ -6,7 +6,7 @@ Nothing here changes data; templates escape every value (no user text becomes HT
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select

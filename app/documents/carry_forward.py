@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.core.messages import N_, Msg
-from app.models import Contribution, Period, Role, Section, User
-from app.core.access import area_ids_for, deny, roles_for
-from app.core.actors import Actor, SystemActor
+from app.models import Contribution, Period, Section, User
+from app.core.access import deny
+from app.core.actors import Actor
 from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
 from app.core.diff import Segment, word_diff
 from app.core.errors import InvalidTransition, NotFound
+from app.documents.policy import allowed_area_ids
 
 
 def last_approved_contribution(area_id: int, period: Period) -> Contribution | None:
@@ -69,20 +70,6 @@ class CarryForwardResult:
     @property
     def total(self) -> int:
         return sum(self.filled.values())
-
-
-def allowed_area_ids(actor: Actor) -> set[int] | None:
-    """None: every area. Administrators (who open periods) and the coordinator act for every
-    area; a drafter for their own areas; anyone else for none."""
-    if isinstance(actor, SystemActor):
-        return None
-    city = roles_for(actor, None)
-    if Role.ADMIN in city or Role.CONSOLIDATOR in city:
-        return None
-    if isinstance(actor, User):
-        areas = area_ids_for(actor, Role.DRAFTER)
-        return areas if areas is None else set(areas)
-    return set()
 
 
 def carry_forward(actor: Actor, period_id: int, area_id: int | None = None) -> CarryForwardResult:

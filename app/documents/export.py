@@ -24,14 +24,12 @@ from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 from app.core.clock import STOCKHOLM
 from app.core.clock import now
 from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import GENESIS_HASH, AuditEvent, Contribution, Period, Role, TopicScope
-from app.core.access import deny, roles_for
-from app.core.actors import Actor, SystemActor
+from app.models import GENESIS_HASH, AuditEvent, Contribution, Period, TopicScope
+from app.core.actors import Actor
 from app.audit.trail import canonical_json, record_event, scope_of
 from app.documents.cross_references import rendered_text
 from app.core.diff import Segment, word_diff
-from app.core.errors import NotFound
+from app.documents.policy import readable_contribution, readable_period
 
 CITY_HEADER = ("Nr", "Stadsövergripande prioriterade områden", "Kommentarer")
 LOCAL_HEADER = ("Lokalt prioriterade områden", "Kommentar")
@@ -149,44 +147,6 @@ def audit_head() -> tuple[int, str]:
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     return (head.seq, head.hash) if head else (0, GENESIS_HASH)
-
-
-# --------------------------------------------------------------------------------------------
-# Who may read
-# --------------------------------------------------------------------------------------------
-
-def reading_roles(actor: Actor, area_id: int | None) -> set[str]:
-    """Roles that let the actor read this area's contribution (area_id None: the whole
-    period). Administrators manage structure, not content: their role alone reads nothing."""
-    return roles_for(actor, area_id) - {Role.ADMIN}
-
-
-def may_read_contribution(actor: Actor, contribution: Contribution) -> bool:
-    return isinstance(actor, SystemActor) or bool(reading_roles(actor, contribution.area_id))
-
-
-def may_read_period(actor: Actor) -> bool:
-    return isinstance(actor, SystemActor) or bool(reading_roles(actor, None))
-
-
-def readable_contribution(actor: Actor, contribution_id: int, action: str) -> Contribution:
-    contribution = db.session.get(Contribution, contribution_id)
-    if contribution is None:
-        raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
-    if not may_read_contribution(actor, contribution):
-        raise deny(Msg(N_("You do not have a role that may read this contribution.")),
-                   action=action, object_type="contribution", object_id=contribution.id)
-    return contribution
-
-
-def readable_period(actor: Actor, period_id: int, action: str) -> Period:
-    period = db.session.get(Period, period_id)
-    if period is None:
-        raise NotFound(Msg(N_("There is no period {id}."), id=period_id))
-    if not may_read_period(actor):
-        raise deny(Msg(N_("Only the city office's roles may read the whole period.")),
-                   action=action, object_type="period", object_id=period.id)
-    return period
 
 
 # --------------------------------------------------------------------------------------------

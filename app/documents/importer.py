@@ -42,19 +42,18 @@ from app.models import (
     Consolidation,
     Contribution,
     Period,
-    Role,
     Section,
     Topic,
     TopicScope,
     User,
 )
-from app.core.access import deny, roles_for
-from app.core.actors import Actor, SystemActor
+from app.core.actors import Actor
 from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
 from app.documents.cross_references import split_sentence
 from app.documents.export import SectionContent
 from app.contributions.policy import CONTRIBUTIONS
+from app.documents.policy import require_importer
 from app.core.errors import InvalidInput
 from app.core.text_rules import validate_section_text
 
@@ -591,16 +590,6 @@ class ImportResult:
     contribution: Contribution
     created_period: bool
     created_topics: list[str]
-
-
-def require_importer(actor: Actor) -> None:
-    """Old documents become approved history: only the city's coordinator (or an operator at
-    the command line) may import them."""
-    if isinstance(actor, SystemActor):
-        return
-    if Role.CONSOLIDATOR not in roles_for(actor, None):
-        raise deny(Msg(N_("Only the coordinator may import documents.")),
-                   action="document.import")
 
 
 def find_area(name: str) -> Area:

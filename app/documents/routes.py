@@ -25,14 +25,14 @@ from sqlalchemy import select
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 from app.extensions import db
-from app.models import Area, Contribution, Period, Role, TopicScope
+from app.models import Area, Contribution, Period, TopicScope
+from app.documents import policy
 from app.documents import carry_forward as carry
 from app.documents import (
     cross_references,
     export as documents_export,
     importer as documents_import,
 )
-from app.core.access import roles_for
 from app.core.errors import InvalidInput, NotAllowed
 from app.contributions.policy import editor_for
 from app.core.unit_of_work import operation
@@ -78,12 +78,12 @@ def index():
     user = _user()
     periods = db.session.scalars(select(Period).order_by(Period.approval_deadline.desc(),
                                                          Period.id.desc())).all()
-    city_reader = documents_export.may_read_period(user)
+    city_reader = policy.may_read_period(user)
     rows = []
     for period in periods:
         readable = [c for c in sorted(period.contributions, key=lambda c: c.area.name)
-                    if documents_export.may_read_contribution(user, c)]
-        may_carry = carry.allowed_area_ids(user)
+                    if policy.may_read_contribution(user, c)]
+        may_carry = policy.allowed_area_ids(user)
         carry_areas = [c for c in period.contributions if c.state == "draft"
                        and (may_carry is None or c.area_id in may_carry)]
         if readable or city_reader or carry_areas:
@@ -91,7 +91,7 @@ def index():
                          "may_carry": bool(carry_areas)})
     return render_template(
         "documents/index.html", rows=rows, city_reader=city_reader,
-        may_import=Role.CONSOLIDATOR in roles_for(user, None),
+        may_import=policy.may_import(user),
         state_label=lambda c: _state_label(c, _language()),
         consolidation_label=lambda p: CONSOLIDATION_WORKFLOW.state(
             p.consolidation.state if p.consolidation else "open").label(_language()))
@@ -104,7 +104,7 @@ def index():
 @documents.get("/contributions/<int:contribution_id>/print")
 @login_required
 def print_contribution(contribution_id: int):
-    contribution = _readable(documents_export.readable_contribution, contribution_id,
+    contribution = _readable(policy.readable_contribution, contribution_id,
                              "document.print")
     content = documents_export.contribution_content(contribution)
     return render_template("documents/print.html", content=content,
@@ -115,7 +115,7 @@ def print_contribution(contribution_id: int):
 @documents.get("/periods/<int:period_id>/print")
 @login_required
 def print_period(period_id: int):
-    period = _readable(documents_export.readable_period, period_id, "document.print")
+    period = _readable(policy.readable_period, period_id, "document.print")
     content = documents_export.period_content(period)
     return render_template("documents/print.html", content=content,
                            export_url=url_for(".export_period", period_id=period.id))
@@ -176,7 +176,7 @@ def carry_forward(period_id: int):
 @login_required
 def cross_reference_form(contribution_id: int):
     user = _user()
-    contribution = _readable(documents_export.readable_contribution, contribution_id,
+    contribution = _readable(policy.readable_contribution, contribution_id,
                              "section.cross_reference")
     editor = editor_for(user, contribution)
     sections = contribution.ordered_sections
@@ -209,9 +209,9 @@ def set_cross_reference(section_id: int):
 
 def _require_importer():
     user = _user()
-    if Role.CONSOLIDATOR not in roles_for(user, None):
-        with operation(user):
-            documents_import.require_importer(user)
+    if not policy.may_import(user):
+        with operation(user):  # logs the refusal
+            policy.require_importer(user)
     return user
 
 

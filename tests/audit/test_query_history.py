@@ -11,7 +11,6 @@ from app.core.clock import frozen_at
 from app.extensions import db
 from app.models import AuditEvent, SectionRevision
 from app.audit import history
-from app.periods import operations as consolidations
 from app.contributions import operations as contributions
 from app.core.diff import apply
 from app.core.errors import NotAllowed, NotFound

@@ -15,7 +15,6 @@ from app.demo.texts import CITY_TOPICS
 from app.extensions import db
 from app.models import Topic, TopicScope
 from app.admin import operations as admin
-from app.periods import operations as consolidations
 from app.core.unit_of_work import operation
 from tests.factories import SETUP, World, advance, run
 from tests import flow

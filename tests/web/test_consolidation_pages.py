@@ -7,7 +7,6 @@ import pytest
 
 from app.extensions import db
 from app.models import Consolidation
-from app.periods import operations as consolidations
 from app.contributions import operations as contributions
 from tests.factories import advance, fill_sections, run
 from tests.web.conftest import input_values

@@ -235,8 +235,6 @@ def test_each_task_is_grouped_with_the_deadline_of_its_step(web, world, other_we
 
 
 def test_reviewer_consolidator_and_approver_deadlines(web, world, other_web):
-    from app.periods import operations as consolidations
-    from app.contributions import operations as contributions
     from tests.factories import run
 
     advance(world, "Norr", "consolidated")

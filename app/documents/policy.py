@@ -1,0 +1,67 @@
+"""Who may do what with documents: read (export, print) one area's lägesbild or the whole
+period's, import old documents, and carry last period's texts forward. Reading follows the
+contributions' one rule (contributions.policy); an operator at the command line may read and
+import everything."""
+from __future__ import annotations
+
+from app.contributions.policy import may_read, may_read_every_area
+from app.core.access import area_ids_for, deny, roles_for
+from app.core.actors import Actor, SystemActor
+from app.core.errors import NotFound
+from app.core.messages import N_, Msg
+from app.extensions import db
+from app.models import Contribution, Period, Role, User
+
+
+def may_read_contribution(actor: Actor, contribution: Contribution) -> bool:
+    return isinstance(actor, SystemActor) or may_read(actor, contribution)
+
+
+def may_read_period(actor: Actor) -> bool:
+    return isinstance(actor, SystemActor) or may_read_every_area(actor)
+
+
+def readable_contribution(actor: Actor, contribution_id: int, action: str) -> Contribution:
+    contribution = db.session.get(Contribution, contribution_id)
+    if contribution is None:
+        raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
+    if not may_read_contribution(actor, contribution):
+        raise deny(Msg(N_("You do not have a role that may read this contribution.")),
+                   action=action, object_type="contribution", object_id=contribution.id)
+    return contribution
+
+
+def readable_period(actor: Actor, period_id: int, action: str) -> Period:
+    period = db.session.get(Period, period_id)
+    if period is None:
+        raise NotFound(Msg(N_("There is no period {id}."), id=period_id))
+    if not may_read_period(actor):
+        raise deny(Msg(N_("Only the city office's roles may read the whole period.")),
+                   action=action, object_type="period", object_id=period.id)
+    return period
+
+
+def may_import(actor: Actor) -> bool:
+    return isinstance(actor, SystemActor) or Role.CONSOLIDATOR in roles_for(actor, None)
+
+
+def require_importer(actor: Actor) -> None:
+    """Old documents become approved history: only the city's coordinator (or an operator at
+    the command line) may import them."""
+    if not may_import(actor):
+        raise deny(Msg(N_("Only the coordinator may import documents.")),
+                   action="document.import")
+
+
+def allowed_area_ids(actor: Actor) -> set[int] | None:
+    """None: every area. Administrators (who open periods) and the coordinator act for every
+    area; a drafter for their own areas; anyone else for none."""
+    if isinstance(actor, SystemActor):
+        return None
+    city = roles_for(actor, None)
+    if Role.ADMIN in city or Role.CONSOLIDATOR in city:
+        return None
+    if isinstance(actor, User):
+        areas = area_ids_for(actor, Role.DRAFTER)
+        return areas if areas is None else set(areas)
+    return set()
