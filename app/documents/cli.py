@@ -13,7 +13,9 @@ from app.admin.cli import run_as_command_line
 from app.extensions import db
 from app.models import Area, Contribution, Period
 from app.documents import carry_forward as carry
-from app.documents import export as documents_export, importer as documents_import
+from app.documents import export as documents_export
+from app.documents import importer as documents_import
+from app.documents import verify as document_verify
 from app.core.errors import DomainError
 
 documents_cli = AppGroup("documents", help="Export, verify and import lägesbild documents.")
@@ -73,14 +75,14 @@ def verify(file):
     Exit status 0 only for a match."""
     data = _read(file)
     try:
-        report = documents_export.verify_document(data)
+        report = document_verify.verify_document(data)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(("MATCH: " if report.matches else "NO MATCH: ") + report.summary)
     for line in report.details:
         click.echo(line)
     if report.differences:
-        click.echo(documents_export.render_differences(report.differences))
+        click.echo(document_verify.render_differences(report.differences))
     if not report.matches:
         sys.exit(1)
 

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,24 +49,26 @@ from app.core.actors import Actor
 from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
 from app.documents.cross_references import split_sentence
-from app.documents.export import SectionContent
+from app.documents.docx_format import (
+    BULLET_CHARS,
+    CITY_HEADER_START,
+    LOCAL_HEADER_START,
+    MAX_FILE_BYTES,
+    Layout,
+    LayoutChapter,
+    Row,
+    clean_line,
+    load_docx,
+    read_docx_layout,
+    refusal,
+)
 from app.contributions.policy import CONTRIBUTIONS
 from app.documents.policy import require_importer
 from app.core.errors import InvalidInput
 from app.core.text_rules import validate_section_text
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# A DOCX is a zip: cap what it may unpack to before anything parses it (zip bombs).
-MAX_ZIP_MEMBERS = 500
-MAX_MEMBER_BYTES = 25 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
 MAPPING_FORMAT = "lagesbild-import-mapping/1"
 
-BULLET_CHARS = "\uf0fc\uf0b7\uf0a7\uf076\uf0d8•▪◦●■‣⁃"
-NO_BREAK_SPACES = {0x00A0: " ", 0x202F: " ", 0x2007: " "}
-CITY_HEADER_START = "stadsövergripande prioriterade områden"
-LOCAL_HEADER_START = "lokalt prioriterade områden"
 MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
              "september", "oktober", "november", "december"]
 # Typical first words of a city-wide comment, to split "title comment" rows whose title
@@ -76,212 +76,19 @@ MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "aug
 _COMMENT_OPENERS = re.compile(r"\s(Arbetet|Se |Inga |Ingen |Det |Frågan |Området )")
 
 
-def _refuse(template: str, **params) -> InvalidInput:
-    return InvalidInput(Msg(template, **params))
-
-
 # --------------------------------------------------------------------------------------------
 # Layout: what a document holds
 # --------------------------------------------------------------------------------------------
-
-# A row read from a document has the shape of a section the export writes.
-Row = SectionContent
-
-
-@dataclass
-class LayoutChapter:
-    title: str
-    rows: list[Row] = field(default_factory=list)
-
-    @property
-    def sections(self) -> list[tuple[str, str]]:
-        return [(r.heading, r.text) for r in self.rows]
-
-
-@dataclass
-class Layout:
-    title: str
-    chapters: list[LayoutChapter]
-    footer: str = ""
-    format: str = "docx"
 
 
 # --------------------------------------------------------------------------------------------
 # Checking the file
 # --------------------------------------------------------------------------------------------
 
-def _check_xml_part(name: str, raw: bytes) -> None:
-    probe = raw
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        probe = raw.decode("utf-16", errors="ignore").encode("utf-8")
-    upper = probe.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise _refuse(N_("The DOCX file is refused: its part {part} declares a DOCTYPE or XML "
-                         "entities, which Word never writes."), part=name)
-
-
-def load_docx(data: bytes):
-    """Open a DOCX safely: size caps on the zip's declared sizes before anything is unpacked,
-    no DOCTYPE or entity declarations in any XML part, then python-docx (lxml without entity
-    resolution)."""
-    if not data:
-        raise _refuse(N_("The file is empty."))
-    if len(data) > MAX_FILE_BYTES:
-        raise _refuse(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise _refuse(N_("The file is not a readable DOCX file (it is not a valid zip "
-                         "archive).")) from None
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise _refuse(N_("The DOCX file is refused: it holds too many parts ({count})."),
-                      count=len(members))
-    total = 0
-    for member in members:
-        total += member.file_size
-        if member.flag_bits & 0x1:
-            raise _refuse(N_("The DOCX file is encrypted or password protected."))
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > MAX_MEMBER_BYTES or total > MAX_UNCOMPRESSED_BYTES or (
-                member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO):
-            raise _refuse(N_("The DOCX file is refused: it would unpack to far more than its "
-                             "size (a zip bomb?)."))
-    names = {m.filename for m in members}
-    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-        raise _refuse(N_("The file is a zip archive but not a DOCX document."))
-    try:
-        for member in members:
-            if member.filename.endswith((".xml", ".rels")):
-                _check_xml_part(member.filename, archive.read(member))
-    except InvalidInput:
-        raise
-    except Exception:  # CRC errors, truncated members, unsupported compression
-        raise _refuse(N_("The DOCX file is damaged and cannot be read.")) from None
-    from docx import Document
-
-    try:
-        return Document(io.BytesIO(data))
-    except Exception:  # python-docx/lxml raise many kinds for malformed parts
-        raise _refuse(N_("The DOCX file is damaged and cannot be read.")) from None
-
 
 # --------------------------------------------------------------------------------------------
 # Reading a DOCX laid out like the export
 # --------------------------------------------------------------------------------------------
-
-def _clean_line(text: str) -> str:
-    return " ".join(text.translate(NO_BREAK_SPACES).split())
-
-
-def _unique_cells(row) -> list:
-    cells, seen = [], set()
-    for cell in row.cells:
-        if id(cell._tc) not in seen:
-            seen.add(id(cell._tc))
-            cells.append(cell)
-    return cells
-
-
-def _is_bullet(paragraph) -> bool:
-    style = paragraph.style.name if paragraph.style is not None else ""
-    if style.startswith("List Bullet"):
-        return True
-    p_pr = paragraph._p.pPr
-    return p_pr is not None and p_pr.numPr is not None
-
-
-def _cell_text(cell, exact: bool) -> str:
-    """A comment cell as text: bullet paragraphs as "- " lines. `exact` keeps every character
-    (to verify our own exports); otherwise the text is normalised for import."""
-    lines = []
-    for paragraph in cell.paragraphs:
-        text = paragraph.text
-        bullet = _is_bullet(paragraph)
-        if not exact:
-            # Keep the writer's spacing (tabs included); only no-break spaces and the ends go.
-            text = text.translate(NO_BREAK_SPACES).strip()
-            if text and text[0] in BULLET_CHARS:
-                bullet, text = True, text[1:].strip()
-            if not text:
-                continue
-        lines.append(f"- {text}" if bullet else text)
-    return "\n".join(lines)
-
-
-def _table_kind(table) -> str | None:
-    if not table.rows:
-        return None
-    header = " ".join(c.text for c in _unique_cells(table.rows[0])).casefold()
-    if CITY_HEADER_START in header:
-        return "city"
-    if LOCAL_HEADER_START in header:
-        return "local"
-    return None
-
-
-_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*\.?\s*(.*)$", re.DOTALL)
-
-
-def _table_rows(table, kind: str, exact: bool) -> list[Row]:
-    rows = []
-    for row in table.rows[1:]:
-        cells = _unique_cells(row)
-        if not cells:
-            continue
-        if kind == "local":
-            title = cells[0].text if exact else _clean_line(cells[0].text)
-            text = _cell_text(cells[-1], exact) if len(cells) > 1 else ""
-            if title or text:
-                rows.append(Row(TopicScope.LOCAL, None, title, text))
-            continue
-        if len(cells) >= 3:
-            number_text, title = cells[0].text, cells[1].text
-        else:
-            match = _NUMBERED.match(cells[0].text)
-            number_text, title = (match.group(1), match.group(2)) if match else ("", cells[0].text)
-        if not exact:
-            title = _clean_line(title)
-        digits = re.search(r"\d+", number_text)
-        text = _cell_text(cells[-1], exact) if len(cells) > 1 else ""
-        if digits is None and not title and not text:
-            continue
-        rows.append(Row(TopicScope.CITY, int(digits.group()) if digits else None, title, text))
-    return rows
-
-
-def read_docx_layout(document, exact: bool = True) -> Layout:
-    """The title, chapters (one per area; a period's document has several) and footer."""
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    title = None
-    chapters: list[LayoutChapter] = []
-    current = None
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            paragraph = Paragraph(child, document)
-            text = paragraph.text.strip()
-            style = paragraph.style.name if paragraph.style is not None else ""
-            if not text.casefold().startswith("lägesbild"):
-                continue
-            if title is None:
-                title = text
-            elif style.startswith("Heading"):
-                current = LayoutChapter(text)
-                chapters.append(current)
-        elif tag == "tbl":
-            table = Table(child, document)
-            kind = _table_kind(table)
-            if kind is None:
-                continue
-            if current is None:
-                current = LayoutChapter(title or "")
-                chapters.append(current)
-            current.rows.extend(_table_rows(table, kind, exact))
-    footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
-    return Layout(title or "", chapters, footer, "docx")
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,10 +131,10 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
     over lines ("10" / "."), U+F0FC bullets, hard-wrapped lines, no-break spaces."""
     known_city = known_city or {}
     known_local_folded = sorted((t.casefold() for t in known_local or []), key=len, reverse=True)
-    lines = [_clean_line(line) for line in text.splitlines()]
+    lines = [clean_line(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines or not lines[0].casefold().startswith("lägesbild"):
-        raise _refuse(N_("The file does not look like a lägesbild: its first line should be the "
+        raise refusal(N_("The file does not look like a lägesbild: its first line should be the "
                          "title \"Lägesbild <period> <area>\"."))
     title = lines[0]
     city_start = next((i for i, line in enumerate(lines)
@@ -335,7 +142,7 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
     local_start = next((i for i, line in enumerate(lines)
                         if line.casefold().startswith(LOCAL_HEADER_START)), None)
     if city_start is None and local_start is None:
-        raise _refuse(N_("The file does not look like a lägesbild: it has neither the table of "
+        raise refusal(N_("The file does not look like a lägesbild: it has neither the table of "
                          "city-wide topics nor the table of local topics."))
     chapter = LayoutChapter(title)
     if city_start is not None:
@@ -394,13 +201,13 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
 
 def _decode_text(data: bytes) -> str:
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _refuse(N_("The file is neither a DOCX document nor a text file."))
+        raise refusal(N_("The file is neither a DOCX document nor a text file."))
     try:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return data.decode("utf-16")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _refuse(N_("The text file is not UTF-8 encoded. Save it as UTF-8 text (or as "
+        raise refusal(N_("The text file is not UTF-8 encoded. Save it as UTF-8 text (or as "
                          "DOCX) and try again.")) from None
 
 
@@ -408,19 +215,19 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
                 known_local: list[str] | None = None) -> Layout:
     """Check the file and parse it, whichever format it is."""
     if not data:
-        raise _refuse(N_("The file is empty."))
+        raise refusal(N_("The file is empty."))
     if len(data) > MAX_FILE_BYTES:
-        raise _refuse(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
+        raise refusal(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
     if data.startswith(b"%PDF"):
-        raise _refuse(N_("PDF files cannot be imported. Save the document as DOCX or as text "
+        raise refusal(N_("PDF files cannot be imported. Save the document as DOCX or as text "
                          "and try again."))
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _refuse(N_("The old Word format (.doc) cannot be imported. Save the document as "
+        raise refusal(N_("The old Word format (.doc) cannot be imported. Save the document as "
                          "DOCX and try again."))
     if data.startswith(b"PK"):
         layout = read_docx_layout(load_docx(data), exact=False)
         if not layout.chapters:
-            raise _refuse(N_("The DOCX document has neither the table of city-wide topics nor "
+            raise refusal(N_("The DOCX document has neither the table of city-wide topics nor "
                              "the table of local topics."))
         return layout
     return parse_text(_decode_text(data), known_city, known_local)
@@ -473,12 +280,12 @@ def _validated(block_label: str, text: str) -> str:
     except InvalidInput as error:
         details = error.details
         if "kind" in details:
-            raise _refuse(N_("The text for '{block}' contains what looks like a personal "
+            raise refusal(N_("The text for '{block}' contains what looks like a personal "
                              "identity number (line {line}, column {column} of that text). "
                              "Remove it from the file: such numbers must not be stored."),
                           block=block_label, line=details["line"],
                           column=details["column"]) from None
-        raise _refuse(N_("The text for '{block}' cannot be stored: {problem}"),
+        raise refusal(N_("The text for '{block}' cannot be stored: {problem}"),
                       block=block_label, problem=error.message) from None
 
 
@@ -489,7 +296,7 @@ def propose(data: bytes, area: Area) -> Proposal:
     layout = read_upload(data, {t.number: t.title for t in cities},
                          [t.title for t in local_topics])
     if len(layout.chapters) != 1:
-        raise _refuse(N_("The file holds {count} areas' chapters; import one area's lägesbild "
+        raise refusal(N_("The file holds {count} areas' chapters; import one area's lägesbild "
                          "at a time."), count=len(layout.chapters))
     rows = layout.chapters[0].rows
     blocks, proposed, warnings = [], {}, []
@@ -530,7 +337,7 @@ def propose(data: bytes, area: Area) -> Proposal:
         blocks.append(Block(block_id, row.scope, label, _validated(label, row.text)))
         proposed[block_id] = target
     if not blocks:
-        raise _refuse(N_("The file has no texts to import."))
+        raise refusal(N_("The file has no texts to import."))
     return Proposal(layout.title, layout.format, hashlib.sha256(data).hexdigest(), blocks,
                     targets, proposed, new_topics, warnings)
 
@@ -540,16 +347,16 @@ def parse_mapping_file(raw: bytes | str) -> dict[str, str | None]:
     try:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise _refuse(N_("The mapping file is not valid JSON.")) from None
+        raise refusal(N_("The mapping file is not valid JSON.")) from None
     if not isinstance(document, dict) or not isinstance(document.get("blocks"), dict):
-        raise _refuse(N_("The mapping file must be a JSON object with a \"blocks\" object "
+        raise refusal(N_("The mapping file must be a JSON object with a \"blocks\" object "
                          "(block id -> target topic)."))
     if document.get("format", MAPPING_FORMAT) != MAPPING_FORMAT:
-        raise _refuse(N_("Unknown mapping format '{format}'."), format=document.get("format"))
+        raise refusal(N_("Unknown mapping format '{format}'."), format=document.get("format"))
     mapping = {}
     for key, value in document["blocks"].items():
         if value is not None and not isinstance(value, str):
-            raise _refuse(N_("The target of block '{block}' must be a text like \"city:3\" or "
+            raise refusal(N_("The target of block '{block}' must be a text like \"city:3\" or "
                              "\"local:<title>\"."), block=key)
         mapping[str(key)] = value
     if document.get("source_sha256") is not None:
@@ -561,22 +368,22 @@ def check_mapping(proposal: Proposal, mapping: dict[str, str | None]) -> dict[st
     """Every block placed, on a known topic; nothing else."""
     expected_sha = mapping.get("__source_sha256__")
     if expected_sha is not None and expected_sha != proposal.source_sha256:
-        raise _refuse(N_("The mapping was made for another file (its source_sha256 differs)."))
+        raise refusal(N_("The mapping was made for another file (its source_sha256 differs)."))
     mapping = {k: v for k, v in mapping.items() if k != "__source_sha256__"}
     block_ids = [b.id for b in proposal.blocks]
     unknown_blocks = sorted(set(mapping) - set(block_ids))
     if unknown_blocks:
-        raise _refuse(N_("The mapping names text blocks the file does not have: {blocks}."),
+        raise refusal(N_("The mapping names text blocks the file does not have: {blocks}."),
                       blocks=", ".join(unknown_blocks))
     labels = {b.id: b.label for b in proposal.blocks}
     unplaced = [labels[b] for b in block_ids if not mapping.get(b)]
     if unplaced:
-        raise _refuse(N_("Every text must be placed under a topic. Not placed: {blocks}."),
+        raise refusal(N_("Every text must be placed under a topic. Not placed: {blocks}."),
                       blocks="; ".join(unplaced))
     keys = {t.key for t in proposal.targets}
     unknown = sorted({v for v in mapping.values() if v not in keys})
     if unknown:
-        raise _refuse(N_("The mapping names topics that do not exist: {topics}."),
+        raise refusal(N_("The mapping names topics that do not exist: {topics}."),
                       topics=", ".join(unknown))
     return {b: mapping[b] for b in block_ids}
 
@@ -596,7 +403,7 @@ def find_area(name: str) -> Area:
     area = db.session.scalar(select(Area).where(Area.name == " ".join((name or "").split())))
     if area is None:
         known = ", ".join(db.session.scalars(select(Area.name).order_by(Area.name)))
-        raise _refuse(N_("Unknown area '{name}'. Known: {known}."), name=name,
+        raise refusal(N_("Unknown area '{name}'. Known: {known}."), name=name,
                       known=known or "-")
     return area
 
@@ -613,11 +420,11 @@ def _past_deadline(name: str) -> date:
 def _period_for_import(actor: Actor, name: str) -> tuple[Period, bool]:
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
-        raise _refuse(N_("Give the period's name (at most 100 characters)."))
+        raise refusal(N_("Give the period's name (at most 100 characters)."))
     period = db.session.scalar(select(Period).where(Period.name == name))
     if period is not None:
         if period.consolidation is None or period.consolidation.state != "approved":
-            raise _refuse(N_("The period '{name}' is still in progress: documents can be "
+            raise refusal(N_("The period '{name}' is still in progress: documents can be "
                              "imported only into past (approved) periods."), name=name)
         return period, False
     deadline = _past_deadline(name)
@@ -660,7 +467,7 @@ def _contribution_for_import(area: Area, period: Period) -> tuple[Contribution, 
         db.session.flush()
         return contribution, None
     if contribution.state != "draft" or any(s.text.strip() for s in contribution.sections):
-        raise _refuse(N_("{area} already has a lägesbild for {period}: nothing was imported."),
+        raise refusal(N_("{area} already has a lägesbild for {period}: nothing was imported."),
                       area=area.name, period=period.name)
     return contribution, contribution.state
 

@@ -27,6 +27,7 @@ from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
 from app.documents import policy
+from app.documents.docx_format import MAX_FILE_BYTES
 from app.documents import carry_forward as carry
 from app.documents import (
     cross_references,
@@ -258,9 +259,9 @@ def import_form():
 def import_preview():
     _require_importer()
     # Before the form is parsed: an oversized body is refused unread.
-    if (request.content_length or 0) > documents_import.MAX_FILE_BYTES + 1024 * 1024:
+    if (request.content_length or 0) > MAX_FILE_BYTES + 1024 * 1024:
         return _upload_form(gettext("The file is larger than %(limit)s MB.",
-                                    limit=documents_import.MAX_FILE_BYTES // 2**20), 400)
+                                    limit=MAX_FILE_BYTES // 2**20), 400)
     area_id = request.form.get("area_id", type=int)
     period_name = " ".join(request.form.get("period", "").split())
     values = {"area_id": area_id, "period": period_name}
@@ -273,7 +274,7 @@ def import_preview():
                             **values)
     if upload is None or not upload.filename:
         return _upload_form(gettext("Choose a file to import."), 400, **values)
-    data = upload.stream.read(documents_import.MAX_FILE_BYTES + 1)
+    data = upload.stream.read(MAX_FILE_BYTES + 1)
     try:
         proposal = documents_import.propose(data, area)
     except InvalidInput as error:

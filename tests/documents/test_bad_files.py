@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Area, AuditEvent
 from app.documents.export import export_contribution
-from app.documents.importer import MAX_FILE_BYTES, import_document, load_docx, propose
+from app.documents.docx_format import MAX_FILE_BYTES, load_docx
+from app.documents.importer import import_document, propose
 from app.core.errors import InvalidInput
 from app.core.unit_of_work import operation
 from tests.factories import SETUP, run
@@ -77,13 +78,13 @@ def test_a_zip_bomb_is_refused_before_unpacking(world):
 def test_a_docx_whose_parts_sum_past_the_cap_is_refused(world, monkeypatch):
     import os
 
-    from app.documents import importer as documents_import
+    from app.documents import docx_format
 
     # Random bytes do not compress, so no ratio alarm: the total of the declared sizes
     # (4 x 16 MB > 60 MB) trips the cap. The upload cap is lifted to reach that check.
     data = _docx_with(world, extra={f"word/media/p{i}.bin": os.urandom(16 * 1024 * 1024)
                                     for i in range(4)})
-    monkeypatch.setattr(documents_import, "MAX_FILE_BYTES", len(data) + 1)
+    monkeypatch.setattr(docx_format, "MAX_FILE_BYTES", len(data) + 1)
     with pytest.raises(InvalidInput, match="would unpack to far more"):
         load_docx(data)
 

@@ -13,10 +13,8 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.contributions import operations as contributions
 from app.audit.verify import verify_chain
+from app.documents.docx_format import CITY_HEADER, DRAFT_NOTICE, LOCAL_HEADER
 from app.documents.export import (
-    CITY_HEADER,
-    DRAFT_NOTICE,
-    LOCAL_HEADER,
     audit_head,
     content_hash,
     contribution_content,

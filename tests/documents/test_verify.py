@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from app.documents.export import export_contribution, export_period, verify_document
+from app.documents.export import export_contribution, export_period
+from app.documents.verify import verify_document
 from tests.documents.support import approve_period, read_docx
 from tests.factories import fill_sections, run
 
