@@ -16,7 +16,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
 
+from flask_babel import get_locale, gettext
+
 from app.core.clock import STOCKHOLM
+from app.core.messages import install_translator
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 DEFAULT_LANGUAGE = "sv"
@@ -64,6 +67,15 @@ def compile_catalogs(target: Path) -> Path:
     return target
 
 
+def request_language() -> str:
+    """The request's language; English where there is no request or app."""
+    try:
+        locale = get_locale()
+    except KeyError:  # Flask-Babel not set up on this app
+        locale = None
+    return locale.language if locale is not None else "en"
+
+
 def select_locale() -> str:
     chosen = session.get("lang") if request else None
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
@@ -75,3 +87,4 @@ def init_i18n(app: Flask) -> None:
     target = compile_catalogs(Path(app.instance_path) / "translations")
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, default_timezone=STOCKHOLM.key,
                    default_translation_directories=str(target), locale_selector=select_locale)
+    install_translator(gettext, request_language)

@@ -3,6 +3,7 @@ translated, with their parameters shown in the reader's language too."""
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 
 from babel.numbers import format_decimal
 
@@ -33,9 +34,7 @@ class Msg(str):
         return message
 
     def translated(self) -> str:
-        from flask_babel import gettext
-
-        return translate(self.template, self.params, gettext)
+        return translate(self.template, self.params, _translator.gettext)
 
 
 class Label(str):
@@ -56,15 +55,25 @@ class Label(str):
         return self.sv if language == "sv" else self.en
 
 
-def current_language() -> str:
-    """The request's language; English where there is no request or app (messages are English)."""
-    from flask_babel import get_locale
+class _Translator:
+    """Where messages find the reader's language: the web layer installs the request's
+    (app.core.i18n); until then, and outside a request, messages read in English."""
 
-    try:
-        locale = get_locale()
-    except KeyError:  # Flask-Babel not set up on this app
-        locale = None
-    return locale.language if locale is not None else "en"
+    gettext: Callable[[str], str] = staticmethod(lambda message: message)
+    language: Callable[[], str] = staticmethod(lambda: "en")
+
+
+_translator = _Translator()
+
+
+def install_translator(gettext: Callable[[str], str], language: Callable[[], str]) -> None:
+    _translator.gettext = gettext
+    _translator.language = language
+
+
+def current_language() -> str:
+    """The reader's language: the request's, or English (messages are English)."""
+    return _translator.language()
 
 
 class _LocalisedFormatter(string.Formatter):
