@@ -27,6 +27,7 @@ demo: install
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install $(AXE)
+	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:

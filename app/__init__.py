@@ -9,10 +9,9 @@ import uuid
 from flask import Flask, g, request
 
 from app.config import settings_from_environment
+from app.core.i18n import init_i18n
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
-from app.core.i18n import init_i18n
-
 
 # Feature packages, each with register(app): blueprints, menu entries, CLI commands.
 FEATURES: tuple[str, ...] = (
@@ -58,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _install_request_context(app: Flask) -> None:
     """Every request gets an id (in the log, the audit trail and error pages)."""
-    from app.audit.trail import _request_info, RequestInfo
+    from app.audit.trail import RequestInfo, _request_info
 
     @app.before_request
     def _begin_request():

@@ -124,7 +124,7 @@ def hashlib_seconds(path: Path, batch_size: int = 20_000) -> tuple[float, int]:
                                   (last, batch_size)).fetchall()
         if not rows:
             break
-        encoded = [f"{prev_hash}\n{canonical}".encode("utf-8") for _s, prev_hash, canonical in rows]
+        encoded = [f"{prev_hash}\n{canonical}".encode() for _s, prev_hash, canonical in rows]
         total += sum(len(item) for item in encoded)
         began = time.perf_counter()
         for item in encoded:
@@ -180,8 +180,8 @@ def copy_to_postgres(path: Path, server_url: str, name: str) -> str:
 
 def verify_run(database: Path | str, trace: bool = False) -> tuple[float, int, int]:
     """(seconds, events verified, peak traced bytes) of one verify_chain() over the database."""
-    from app.extensions import db
     from app.audit.verify import verify_chain
+    from app.extensions import db
 
     app = make_app(database)
     with app.app_context():
@@ -214,9 +214,9 @@ def page_latency(database: Path | str, count: int,
     filtered log."""
     from sqlalchemy import func, select
 
+    from app.audit.query import EventFilter, events_page
     from app.extensions import db
     from app.models import AuditEvent
-    from app.audit.query import EventFilter, events_page
 
     app = make_app(database)
     medians = {}
@@ -299,7 +299,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as folder:
         files = {"small": (Path(folder) / "small.sqlite", args.small),
                  "large": (Path(folder) / "large.sqlite", args.events)}
-        for name, (path, count) in files.items():
+        for path, count in files.values():
             began = time.perf_counter()
             build(path, count)
             print(f"built {count:,} events in {time.perf_counter() - began:.1f} s "

@@ -1,19 +1,18 @@
 """A small, complete organisation for tests, built through the admin services."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
-import json
-
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import AuditEvent, Contribution, Period, Section, User
 from app.admin import operations as admin
 from app.contributions import operations as contributions
 from app.core.actors import SystemActor
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent, Contribution, Period, Section, User
 
 SETUP = SystemActor(name="test set-up")
 PASSWORD = "correct horse battery"

@@ -231,5 +231,5 @@ def test_an_upward_import_an_entry_point_import_and_a_cycle_are_caught(tmp_path)
 def test_workflows_import_nothing_of_the_app(tmp_path):
     root = _tree(tmp_path, {"workflows/engine.py": "import sqlalchemy\nfrom app import models\n"})
     pure = [v for v in violations(root) if v.endswith("(workflows/ is pure)")]
-    assert [v.split(": ")[1].split(" (")[0] for v in pure] == ["workflows.engine imports sqlalchemy",
-                                                                 "workflows.engine imports app"]
+    assert [v.split(": ")[1].split(" (")[0] for v in pure] == [
+        "workflows.engine imports sqlalchemy", "workflows.engine imports app"]

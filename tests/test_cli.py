@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from app.audit.verify import verify_chain
 from app.extensions import db
 from app.models import Area, AuditEvent, Membership, Organisation, Period, Topic, User
-from app.audit.verify import verify_chain
 
 CITY = "Stadsledningskontoret"
 OFFICE = "Norra stadsdelsförvaltningen"
@@ -109,7 +109,8 @@ def test_users_create_needs_password_stdin(runner, structure):
     (dict(password=""), "Error: The password must be at least 10 characters."),
     (dict(role="boss"), "Error: Unknown role 'boss'. Known: drafter, reviewer, consolidator, "
                         "approver, auditor, admin."),
-    (dict(role="drafter", organisation=OFFICE), "Error: The role 'drafter' needs an area (--area)."),
+    (dict(role="drafter", organisation=OFFICE),
+     "Error: The role 'drafter' needs an area (--area)."),
     (dict(role="drafter", organisation=OFFICE, area="Söder"),
      "Error: Unknown area 'Söder'. Known: Norr."),
     (dict(role="reviewer", organisation=OFFICE, area="Norr"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.audit.verify import verify_chain
 from app.demo.loader import DEMO_PASSWORD, DemoRefused, load_demo
 from app.extensions import db
 from app.models import (
@@ -29,7 +30,6 @@ from app.models import (
     TopicScope,
     User,
 )
-from app.audit.verify import verify_chain
 
 NOW = datetime(2024, 5, 15, 10, 0, tzinfo=UTC)
 CURRENT = "juni 2024"  # the month after NOW

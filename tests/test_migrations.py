@@ -45,7 +45,8 @@ def _guards() -> set[str]:
         if connection.dialect.name == "postgresql":
             return set(connection.scalars(text(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
-                "AND tgrelid::regclass::text = ANY(:tables)"), {"tables": list(APPEND_ONLY_TABLES)}))
+                "AND tgrelid::regclass::text = ANY(:tables)"),
+                {"tables": list(APPEND_ONLY_TABLES)}))
         return set(connection.scalars(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
 
@@ -143,7 +144,6 @@ def _old_style_events(count: int, altered: int | None = None) -> list[dict]:
     """Events as the first schema stored them (hashed fields as plain columns), hashed with
     the recipe; event `altered` is changed after it was hashed."""
     from datetime import UTC, datetime, timedelta
-
     from types import SimpleNamespace
 
     from app.audit.trail import compute_hash, event_payload

@@ -1,5 +1,5 @@
-from app.contributions import operations as contributions
 from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
 from tests.factories import advance, run
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .definitions import CONSOLIDATION, CONTRIBUTION
 from .engine import GuardCheck, Workflow
+from .guards import KNOWN_GUARDS, PERMISSION, PRECONDITION, GuardSpec
 from .loading import DefinitionError, Editor, State, Transition, WorkflowDefinition, load_definition
 from .refusals import (
     GuardFailed,
@@ -18,7 +19,6 @@ from .refusals import (
     UnknownTrigger,
     WorkflowRefusal,
 )
-from .guards import KNOWN_GUARDS, PERMISSION, PRECONDITION, GuardSpec
 from .roles import ROLES
 
 CONTRIBUTION_WORKFLOW: Workflow = Workflow(load_definition(CONTRIBUTION))

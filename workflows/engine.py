@@ -15,8 +15,8 @@ from typing import Any
 from transitions import Machine
 from transitions import State as _MachineState
 
-from .loading import Editor, State, Transition, WorkflowDefinition
 from .guards import GuardSpec
+from .loading import Editor, State, Transition, WorkflowDefinition
 from .refusals import (
     GuardFailed,
     NotFromState,

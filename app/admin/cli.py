@@ -9,10 +9,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.extensions import db
 from app.admin import operations as admin
 from app.core.command_line import run_as_command_line
 from app.core.errors import DomainError
+from app.extensions import db
 
 
 def _date(value: str, name: str) -> date:
@@ -125,7 +125,8 @@ def areas_list():
 @click.option("--area", default=None, help="For a local topic of this area.")
 def topics_add(title, number, area):
     """Add a city-wide topic (--number) or a local topic (--area)."""
-    topic = run_as_command_line(lambda actor: admin.create_topic(actor, title, number=number, area_name=area))
+    topic = run_as_command_line(
+        lambda actor: admin.create_topic(actor, title, number=number, area_name=area))
     click.echo(f"Added topic {topic.heading}.")
 
 

@@ -6,9 +6,13 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from app.audit.trail import record_event
+from app.core.access import require_admin
+from app.core.actors import Actor
 from app.core.clock import now
-from app.extensions import db
+from app.core.errors import InvalidInput
 from app.core.messages import N_, Label, Msg
+from app.extensions import db
 from app.models import (
     AREA_ROLES,
     CITY_ROLES,
@@ -25,10 +29,6 @@ from app.models import (
     TopicScope,
     User,
 )
-from app.core.access import require_admin
-from app.core.actors import Actor
-from app.audit.trail import record_event
-from app.core.errors import InvalidInput
 from workflows.roles import ROLE_NAMES
 
 # Which organisation kind may hold which role.

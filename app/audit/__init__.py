@@ -14,8 +14,8 @@ from app.core.messages import N_
 
 def register(app: Flask) -> None:
     from app.audit.cli import audit_cli
-    from app.audit.routes import audit
     from app.audit.policy import is_auditor
+    from app.audit.routes import audit
     from app.web.menu import register_menu_item
 
     app.register_blueprint(audit)

@@ -5,18 +5,18 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from flask.cli import AppGroup
-from app.extensions import db
-from app.models import AuditEvent, User
 from app.audit import export as audit_export
-from app.core.actors import command_line_actor
+from app.audit.query import parse_filter
 from app.audit.trail import request_info
 from app.audit.verify import verify_chain
-from app.audit.query import parse_filter
+from app.core.actors import command_line_actor
 from app.core.errors import DomainError
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent, User
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 

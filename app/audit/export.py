@@ -24,18 +24,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import AuditEvent
-from app.core.actors import Actor, SystemActor
+from app.audit.policy import is_auditor, require_auditor
+from app.audit.query import EventFilter
 from app.audit.trail import HASHED_FIELDS, format_time, record_event
 from app.audit.verify import VerifyResult, verify_chain
-from app.core.clock import STOCKHOLM
-from app.audit.query import EventFilter
-from app.audit.policy import is_auditor, require_auditor
 from app.core.access import deny
+from app.core.actors import Actor, SystemActor
+from app.core.clock import STOCKHOLM, now
 from app.core.errors import InvalidInput
+from app.core.messages import N_, Msg
+from app.extensions import db
+from app.models import AuditEvent
 
 EVENTS = AuditEvent.__table__
 FORMATS = ("jsonl", "csv")

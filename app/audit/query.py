@@ -18,14 +18,14 @@ from typing import Any
 
 from sqlalchemy import and_, exists, select, text
 
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Area, AuditEvent, Contribution, Period, User
-from app.core.actors import Actor
-from app.audit.trail import record_event
-from app.core.errors import InvalidInput
-from app.core.clock import STOCKHOLM
 from app.audit.policy import require_auditor
+from app.audit.trail import record_event
+from app.core.actors import Actor
+from app.core.clock import STOCKHOLM
+from app.core.errors import InvalidInput
+from app.core.messages import N_, Msg
+from app.extensions import db
+from app.models import Area, AuditEvent, Contribution, Period, User
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

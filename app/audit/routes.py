@@ -18,9 +18,6 @@ from flask import (
 )
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
-
-from app.core.messages import N_, Msg
 
 from app.audit import export as audit_export
 from app.audit import history as audit_history
@@ -28,7 +25,9 @@ from app.audit import query as audit_query
 from app.audit.policy import require_auditor
 from app.audit.verify import verify_chain
 from app.core.errors import InvalidInput
+from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 audit = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
 

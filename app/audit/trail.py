@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from app.core.actors import SystemActor
 from app.core.clock import now
 from app.extensions import db
 from app.models import GENESIS_HASH, AuditEvent, User
-from app.core.actors import SystemActor
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the chain head.
 _CHAIN_LOCK_KEY = 0x4C616765736269
@@ -40,7 +40,9 @@ class RequestInfo:
     client_address: str | None = None
 
 
-_request_info: ContextVar[RequestInfo] = ContextVar("audit_request_info", default=RequestInfo())
+# RequestInfo is frozen, so one shared default is safe.
+_request_info: ContextVar[RequestInfo] = ContextVar("audit_request_info",
+                                                   default=RequestInfo())  # noqa: B039
 
 
 @contextmanager
@@ -74,14 +76,14 @@ def event_payload(event: Any) -> dict[str, Any]:
 
 def hash_of_record(prev_hash: str, canonical: str) -> str:
     """The recipe: SHA-256 of the previous hash, a newline, and the canonical JSON (UTF-8)."""
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
 def compute_hash(payload: dict[str, Any]) -> str:
     return hash_of_record(payload["prev_hash"], canonical_json(payload))
 
 
-def _organisation_name(actor: "User | SystemActor | None") -> str | None:
+def _organisation_name(actor: User | SystemActor | None) -> str | None:
     if isinstance(actor, User):
         return actor.organisation.name
     if isinstance(actor, SystemActor):
@@ -98,7 +100,7 @@ def lock_chain_head() -> None:
 def record_event(
     action: str,
     *,
-    actor: "User | SystemActor | None" = None,
+    actor: User | SystemActor | None = None,
     object_type: str | None = None,
     object_id: int | str | None = None,
     from_state: str | None = None,

@@ -202,7 +202,7 @@ def _verify_fast(progress: Callable[[int], None] | None) -> VerifyResult | _Chec
                 progress(checked.count)
     finally:
         stop.set()
-        for thread, waiting in zip(threads, queues):
+        for thread, waiting in zip(threads, queues, strict=False):
             while thread.is_alive():  # unblock a reader waiting to put, then let it finish
                 try:
                     waiting.get_nowait()

@@ -12,18 +12,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Contribution, Remark, Section, SectionRevision, User
+from app.audit.trail import record_event, scope_of
+from app.contributions.policy import CONTRIBUTIONS, require_editor, require_exclude
 from app.core.access import roles_for
 from app.core.actors import Actor
-from app.audit.trail import record_event, scope_of
+from app.core.clock import now
 from app.core.errors import InvalidInput, InvalidTransition, NotFound
+from app.core.messages import N_, Msg
 from app.core.text_rules import validate_section_text
 from app.core.transitions import check_version, require_trigger_role
-from app.contributions.policy import CONTRIBUTIONS, require_editor, require_exclude
+from app.extensions import db
+from app.models import Contribution, Remark, Section, SectionRevision, User
 
 
 @dataclass(frozen=True)

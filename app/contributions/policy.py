@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 
-from workflows import CONTRIBUTION_WORKFLOW, Editor
-
 from app.contributions.effects import EFFECTS
 from app.core.access import deny, roles_for
 from app.core.actors import Actor
@@ -23,7 +21,7 @@ from app.core.transitions import BoundWorkflow, check_version, state_label
 from app.core.unit_of_work import operation
 from app.extensions import db
 from app.models import Contribution, Role, Section, SectionRevision, User
-
+from workflows import CONTRIBUTION_WORKFLOW, Editor
 
 # -- the workflow's guards -------------------------------------------------------------------
 

@@ -11,14 +11,12 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from workflows import CONTRIBUTION_WORKFLOW
-
-from app.core.clock import STOCKHOLM
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_
-from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
+from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
+from app.core.messages import N_
+from app.extensions import db
+from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
+from workflows import CONTRIBUTION_WORKFLOW
 
 # -- deadlines -----------------------------------------------------------------------------
 

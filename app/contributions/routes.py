@@ -6,30 +6,33 @@ happened, redirect. Reads check access with policy.py and open no write transact
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-
-from app.documents.carry_forward import changes_since_last_approved
-from app.web.routes import _safe_next
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
-from workflows import CONTRIBUTION_WORKFLOW
-
-from app.contributions import presenters
-from app.extensions import db
-from app.core.i18n import DEFAULT_LANGUAGE
-from app.core.messages import N_, Msg
-from app.models import Contribution, Role, Section, User
 from app.contributions import operations as contributions
+from app.contributions import presenters
+from app.contributions.operations import get_contribution as load_contribution
+from app.contributions.operations import get_section as load_section
+from app.contributions.policy import (
+    CONTRIBUTIONS,
+    may_exclude,
+    may_read,
+    require_editor,
+    require_read_access,
+)
 from app.core.access import roles_for
 from app.core.diff import word_diff
 from app.core.errors import DomainError, InvalidInput, StaleVersion
-from app.contributions.policy import CONTRIBUTIONS, may_exclude, require_editor
-from app.contributions.operations import get_contribution as load_contribution
-from app.contributions.operations import get_section as load_section
-from app.contributions.policy import may_read, require_read_access
+from app.core.i18n import DEFAULT_LANGUAGE
+from app.core.messages import N_, Msg
 from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
 from app.core.unit_of_work import operation
+from app.documents.carry_forward import changes_since_last_approved
+from app.extensions import db
+from app.models import Contribution, Role, Section, User
+from app.web.routes import _safe_next
+from workflows import CONTRIBUTION_WORKFLOW
 
 bp = Blueprint("contributions", __name__, template_folder="templates")
 

@@ -1,10 +1,10 @@
 """Role and area scope: which roles a user holds for one area (or city-wide)."""
 from __future__ import annotations
 
-from app.core.messages import N_, Msg
-from app.models import Membership, Role, User
 from app.core.actors import Actor, SystemActor
 from app.core.errors import NotAllowed
+from app.core.messages import N_, Msg
+from app.models import Membership, Role, User
 
 
 def roles_for(actor: Actor, area_id: int | None) -> set[str]:

@@ -15,7 +15,6 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
-
 from flask_babel import get_locale, gettext
 
 from app.core.clock import STOCKHOLM

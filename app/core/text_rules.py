@@ -31,8 +31,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from app.core.messages import N_, Msg
 from app.core.errors import InvalidInput
+from app.core.messages import N_, Msg
 
 __all__ = [
     "MAX_SECTION_CHARS",

@@ -12,26 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.core.access import deny
+from app.core.actors import Actor
+from app.core.errors import DomainError, InvalidInput, InvalidTransition, StaleVersion
+from app.core.messages import N_, Label, Msg
 from workflows import (
+    DefinitionError,
+    Editor,
+    GuardCheck,
     GuardFailed,
     NotFromState,
     ReasonRequired,
     RemarksRequired,
     RoleNotPermitted,
-    UnknownTrigger,
-    DefinitionError,
-    Editor,
-    GuardCheck,
     Transition,
+    UnknownTrigger,
     Workflow,
     WorkflowRefusal,
 )
-
-from app.core.messages import N_, Label, Msg
-from app.core.access import deny
-from app.core.actors import Actor
-from app.core.errors import DomainError, InvalidInput, InvalidTransition, StaleVersion
-
 
 # What refusals call the objects: English as the messages always said, Swedish in the
 # definite form the Swedish messages put them in ("bidraget har status ...").
@@ -147,7 +145,8 @@ class BoundWorkflow:
 
         return check
 
-    def allowed_triggers(self, subject: Any, actor: Actor, roles: Iterable[str]) -> list[Transition]:
+    def allowed_triggers(self, subject: Any, actor: Actor,
+                         roles: Iterable[str]) -> list[Transition]:
         """What this actor may fire now: the page draws its buttons from this."""
         return self.workflow.allowed_triggers(subject, roles, self.guard_check(actor))
 

@@ -13,12 +13,12 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.audit.trail import lock_chain_head, record_event, scope_of
+from app.core.actors import Actor
+from app.core.errors import InvalidTransition, NotAllowed, StaleVersion
+from app.core.messages import N_, Msg
 from app.database import write_intent
 from app.extensions import db
-from app.core.messages import N_, Msg
-from app.core.actors import Actor
-from app.audit.trail import lock_chain_head, record_event, scope_of
-from app.core.errors import InvalidTransition, NotAllowed, StaleVersion
 
 
 @contextmanager

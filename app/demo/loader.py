@@ -10,7 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, inspect, select, text
 
+from app.admin import operations as admin
+from app.audit.trail import request_info
+from app.contributions import operations as contributions
+from app.contributions.operations import RemarkInput
+from app.core.actors import SystemActor
 from app.core.clock import frozen_at
+from app.core.unit_of_work import operation
 from app.demo.texts import (
     CITY_TOPICS,
     LINE_ORGANISATION,
@@ -23,13 +29,7 @@ from app.demo.texts import (
 )
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Organisation, Period, Section, User
-from app.admin import operations as admin
 from app.periods import operations as consolidations
-from app.contributions import operations as contributions
-from app.core.actors import SystemActor
-from app.audit.trail import request_info
-from app.contributions.operations import RemarkInput
-from app.core.unit_of_work import operation
 
 DEMO_PASSWORD = "lagesbild-demo"
 DEMO_DOMAIN = "demo.lagesbild.se"

@@ -100,7 +100,8 @@ OTHER_AREAS = {
         "police": "Polisen – lokalpolisområde Södermalm",
         "local": {
             "Narkotikahandel i offentlig miljö": [
-                "Gemensam kartläggning av platser för öppen narkotikahandel kring Medborgarplatsen.",
+                "Gemensam kartläggning av platser för öppen narkotikahandel kring "
+                "Medborgarplatsen.",
                 "Fältassistenter och polis genomför samordnade insatser fredagar och lördagar.",
             ],
             "Trygghet i nattlivet": [

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Contribution, Period, Section, User
-from app.core.access import deny
-from app.core.actors import Actor
 from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
+from app.core.access import deny
+from app.core.actors import Actor
 from app.core.diff import Segment, word_diff
 from app.core.errors import InvalidTransition, NotFound
+from app.core.messages import N_, Msg
 from app.documents.policy import allowed_area_ids
+from app.extensions import db
+from app.models import Contribution, Period, Section, User
 
 
 def last_approved_contribution(area_id: int, period: Period) -> Contribution | None:

@@ -10,13 +10,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.admin.cli import run_as_command_line
-from app.extensions import db
-from app.models import Area, Contribution, Period
+from app.core.errors import DomainError
 from app.documents import carry_forward as carry
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
 from app.documents import verify as document_verify
-from app.core.errors import DomainError
+from app.extensions import db
+from app.models import Area, Contribution, Period
 
 documents_cli = AppGroup("documents", help="Export, verify and import lägesbild documents.")
 
@@ -53,7 +53,8 @@ def export(period, area, out):
     """Export a lägesbild as DOCX (writes an audit event with its fingerprint)."""
     target_period = _period(period)
     if area is None:
-        exported = run_as_command_line(lambda actor: documents_export.export_period(actor, target_period.id))
+        exported = run_as_command_line(
+            lambda actor: documents_export.export_period(actor, target_period.id))
     else:
         target_area = _area(area)
         contribution = db.session.scalar(select(Contribution).where(
@@ -173,7 +174,8 @@ def carry_forward_command(period, area):
     """Start the period's empty draft sections from each area's last approved texts."""
     target_period = _period(period)
     area_id = _area(area).id if area else None
-    result = run_as_command_line(lambda actor: carry.carry_forward(actor, target_period.id, area_id))
+    result = run_as_command_line(
+        lambda actor: carry.carry_forward(actor, target_period.id, area_id))
     for name, count in result.filled.items():
         click.echo(f"{name}: {count} sections start from the last approved texts.")
     for name, why in result.skipped.items():

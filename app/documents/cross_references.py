@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import re
 
-
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Section, Topic, TopicScope
-from app.core.actors import Actor
 from app.audit.trail import record_event, scope_of
-from app.core.errors import InvalidInput, NotFound
 from app.contributions.policy import require_editor
+from app.core.actors import Actor
+from app.core.clock import now
+from app.core.errors import InvalidInput, NotFound
+from app.core.messages import N_, Msg
 from app.core.transitions import check_version
+from app.extensions import db
+from app.models import Section, Topic, TopicScope
 
 SENTENCE_PREFIX = "Arbetet hanteras inom ramen för det lokalt prioriterade området "
 SENTENCE_SUFFIX = ", se nedan."
 _SENTENCE = re.compile(
-    r"^Arbetet hanteras inom ramen för det lokalt prioriterade området\s+(?P<title>.+?),\s*se nedan\.$",
+    r"^Arbetet hanteras inom ramen för det lokalt prioriterade området\s+(?P<title>.+?),"
+    r"\s*se nedan\.$",
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -16,7 +16,6 @@ from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.models import TopicScope
 
-
 CITY_HEADER = ("Nr", "Stadsövergripande prioriterade områden", "Kommentarer")
 LOCAL_HEADER = ("Lokalt prioriterade områden", "Kommentar")
 SUMMARY_HEADER = ("Område", "Status")
@@ -92,7 +91,7 @@ def _header_row(table, labels) -> None:
     from docx.oxml.ns import qn
 
     row = table.rows[0]
-    for cell, label in zip(row.cells, labels):
+    for cell, label in zip(row.cells, labels, strict=False):
         cell.paragraphs[0].add_run(label).bold = True
     # Repeat the header row on every page the table spans.
     properties = row._tr.get_or_add_trPr()
@@ -104,10 +103,10 @@ def _header_row(table, labels) -> None:
 def _column_widths(table, widths) -> None:
     # Word reads the cells' widths, LibreOffice the table grid's: set both.
     table.autofit = False
-    for column, width in zip(table.columns, widths):
+    for column, width in zip(table.columns, widths, strict=False):
         column.width = width
     for row in table.rows:
-        for cell, width in zip(row.cells, widths):
+        for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
 
 
@@ -164,10 +163,10 @@ def _add_page_numbers(paragraph, size) -> None:
     from docx.oxml.ns import qn
 
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for text, field in (("Sida ", "PAGE"), (" av ", "NUMPAGES")):
+    for text, field_code in (("Sida ", "PAGE"), (" av ", "NUMPAGES")):
         paragraph.add_run(text).font.size = size
         simple_field = OxmlElement("w:fldSimple")
-        simple_field.set(qn("w:instr"), f" {field} ")
+        simple_field.set(qn("w:instr"), f" {field_code} ")
         placeholder = paragraph.add_run("1")
         placeholder.font.size = size
         simple_field.append(placeholder._r)  # the field's shown result, moved inside it

@@ -18,16 +18,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
-
-from app.core.clock import now
-from app.extensions import db
-from app.models import GENESIS_HASH, AuditEvent, Contribution, Period
-from app.core.actors import Actor
 from app.audit.trail import canonical_json, record_event, scope_of
+from app.core.actors import Actor
+from app.core.clock import now
 from app.documents.cross_references import rendered_text
 from app.documents.docx_format import Chapter, DocumentContent, SectionContent, render_docx
 from app.documents.policy import readable_contribution, readable_period
+from app.extensions import db
+from app.models import GENESIS_HASH, AuditEvent, Contribution, Period
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 FINGERPRINT_RE = re.compile(r"\b([0-9a-f]{64})\b")
 

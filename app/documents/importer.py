@@ -32,22 +32,14 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import (
-    Area,
-    Consolidation,
-    Contribution,
-    Period,
-    Section,
-    Topic,
-    TopicScope,
-    User,
-)
-from app.core.actors import Actor
 from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
+from app.contributions.policy import CONTRIBUTIONS
+from app.core.actors import Actor
+from app.core.clock import now
+from app.core.errors import InvalidInput
+from app.core.messages import N_, Msg
+from app.core.text_rules import validate_section_text
 from app.documents.cross_references import split_sentence
 from app.documents.docx_format import (
     BULLET_CHARS,
@@ -62,10 +54,18 @@ from app.documents.docx_format import (
     read_docx_layout,
     refusal,
 )
-from app.contributions.policy import CONTRIBUTIONS
 from app.documents.policy import require_importer
-from app.core.errors import InvalidInput
-from app.core.text_rules import validate_section_text
+from app.extensions import db
+from app.models import (
+    Area,
+    Consolidation,
+    Contribution,
+    Period,
+    Section,
+    Topic,
+    TopicScope,
+    User,
+)
 
 MAPPING_FORMAT = "lagesbild-import-mapping/1"
 

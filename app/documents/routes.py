@@ -22,21 +22,24 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
-
-from app.extensions import db
-from app.models import Area, Contribution, Period, TopicScope
-from app.documents import policy
-from app.documents.docx_format import MAX_FILE_BYTES
+from app.contributions.policy import editor_for
+from app.core.errors import InvalidInput, NotAllowed
+from app.core.unit_of_work import operation
 from app.documents import carry_forward as carry
 from app.documents import (
     cross_references,
+    policy,
+)
+from app.documents import (
     export as documents_export,
+)
+from app.documents import (
     importer as documents_import,
 )
-from app.core.errors import InvalidInput, NotAllowed
-from app.contributions.policy import editor_for
-from app.core.unit_of_work import operation
+from app.documents.docx_format import MAX_FILE_BYTES
+from app.extensions import db
+from app.models import Area, Contribution, Period, TopicScope
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 documents = Blueprint("documents", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/documents-static")

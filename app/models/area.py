@@ -16,10 +16,10 @@ class Area(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
-    organisations: Mapped[list["Organisation"]] = relationship(  # noqa: F821
+    organisations: Mapped[list[Organisation]] = relationship(  # noqa: F821
         secondary=area_organisations, back_populates="areas", order_by="Organisation.name"
     )
-    local_topics: Mapped[list["Topic"]] = relationship(  # noqa: F821
+    local_topics: Mapped[list[Topic]] = relationship(  # noqa: F821
         back_populates="area", order_by="Topic.position"
     )
 

@@ -32,8 +32,8 @@ class Consolidation(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
-    period: Mapped["Period"] = relationship(back_populates="consolidation")  # noqa: F821
-    remarks: Mapped[list["Remark"]] = relationship(order_by="Remark.id")  # noqa: F821
+    period: Mapped[Period] = relationship(back_populates="consolidation")  # noqa: F821
+    remarks: Mapped[list[Remark]] = relationship(order_by="Remark.id")  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
 

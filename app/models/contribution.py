@@ -57,20 +57,20 @@ class Contribution(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
-    area: Mapped["Area"] = relationship()  # noqa: F821
-    period: Mapped["Period"] = relationship(back_populates="contributions")  # noqa: F821
-    sections: Mapped[list["Section"]] = relationship(
+    area: Mapped[Area] = relationship()  # noqa: F821
+    period: Mapped[Period] = relationship(back_populates="contributions")  # noqa: F821
+    sections: Mapped[list[Section]] = relationship(
         back_populates="contribution", cascade="all, delete-orphan"
     )
-    remarks: Mapped[list["Remark"]] = relationship(
+    remarks: Mapped[list[Remark]] = relationship(
         back_populates="contribution", order_by="Remark.id"
     )
-    submitted_by: Mapped["User | None"] = relationship(foreign_keys=[submitted_by_id])  # noqa: F821
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def ordered_sections(self) -> list["Section"]:
+    def ordered_sections(self) -> list[Section]:
         return sorted(self.sections, key=lambda s: s.topic.sort_key)
 
     @property
@@ -108,10 +108,10 @@ class Section(db.Model):
     handled_in_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
 
     contribution: Mapped[Contribution] = relationship(back_populates="sections")
-    topic: Mapped["Topic"] = relationship(foreign_keys=[topic_id])  # noqa: F821
-    handled_in_topic: Mapped["Topic | None"] = relationship(  # noqa: F821
+    topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])  # noqa: F821
+    handled_in_topic: Mapped[Topic | None] = relationship(  # noqa: F821
         foreign_keys=[handled_in_topic_id])
-    revisions: Mapped[list["SectionRevision"]] = relationship(
+    revisions: Mapped[list[SectionRevision]] = relationship(
         back_populates="section", order_by="SectionRevision.number"
     )
 
@@ -148,7 +148,7 @@ class SectionRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     section: Mapped[Section] = relationship(back_populates="revisions")
-    author: Mapped["User | None"] = relationship()  # noqa: F821
+    author: Mapped[User | None] = relationship()  # noqa: F821
 
 
 class Remark(db.Model):
@@ -181,4 +181,4 @@ class Remark(db.Model):
 
     contribution: Mapped[Contribution | None] = relationship(back_populates="remarks")
     section: Mapped[Section | None] = relationship()
-    author: Mapped["User"] = relationship()  # noqa: F821
+    author: Mapped[User] = relationship()  # noqa: F821

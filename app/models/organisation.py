@@ -35,7 +35,7 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
 
-    areas: Mapped[list["Area"]] = relationship(  # noqa: F821
+    areas: Mapped[list[Area]] = relationship(  # noqa: F821
         secondary=area_organisations, back_populates="organisations", order_by="Area.name"
     )
 

@@ -31,10 +31,10 @@ class Period(db.Model):
     approval_deadline: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
-    contributions: Mapped[list["Contribution"]] = relationship(  # noqa: F821
+    contributions: Mapped[list[Contribution]] = relationship(  # noqa: F821
         back_populates="period", order_by="Contribution.id"
     )
-    consolidation: Mapped["Consolidation | None"] = relationship(  # noqa: F821
+    consolidation: Mapped[Consolidation | None] = relationship(  # noqa: F821
         back_populates="period", uselist=False
     )
 

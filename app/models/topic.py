@@ -39,7 +39,7 @@ class Topic(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
-    area: Mapped["Area | None"] = relationship(back_populates="local_topics")  # noqa: F821
+    area: Mapped[Area | None] = relationship(back_populates="local_topics")  # noqa: F821
 
     @property
     def sort_key(self) -> tuple:

@@ -7,11 +7,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from workflows.roles import AREA_ROLES, CITY_ROLES, Role  # noqa: F401 (re-exported)
-
 from app.core.clock import now
 from app.database import UTCDateTime
 from app.extensions import db
+from workflows.roles import AREA_ROLES, CITY_ROLES, Role  # noqa: F401 (re-exported)
 
 
 def _sql_list(values) -> str:
@@ -33,8 +32,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
-    organisation: Mapped["Organisation"] = relationship()  # noqa: F821
-    memberships: Mapped[list["Membership"]] = relationship(
+    organisation: Mapped[Organisation] = relationship()  # noqa: F821
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"
     )
 
@@ -75,7 +74,7 @@ class Membership(db.Model):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    area: Mapped["Area | None"] = relationship()  # noqa: F821
+    area: Mapped[Area | None] = relationship()  # noqa: F821
 
     def covers(self, area_id: int | None) -> bool:
         return self.area_id is None or self.area_id == area_id

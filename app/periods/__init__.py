@@ -10,14 +10,15 @@ from app.web.menu import register_menu_item
 def contribution_state_label(name: str) -> str:
     """A contribution state's name in the request's language."""
     from flask_babel import get_locale
+
     from workflows import CONTRIBUTION_WORKFLOW
 
     return CONTRIBUTION_WORKFLOW.state(name).label(str(get_locale() or "sv"))
 
 
 def register(app: Flask) -> None:
-    from app.periods.routes import periods
     from app.periods.overview import may_see_periods
+    from app.periods.routes import periods
 
     app.register_blueprint(periods)
 

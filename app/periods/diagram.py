@@ -91,7 +91,7 @@ def arc_diagram(workflow: Workflow, lang: str, role_label: Callable[[str], str],
     start_room = 40
     y = MARGIN + top_room
     nodes, x = [], MARGIN + start_room
-    for state, width in zip(definition.states, widths):
+    for state, width in zip(definition.states, widths, strict=False):
         nodes.append(Node(state.name, state.label(lang), x, y, width,
                           state.name in definition.final, state.name == definition.initial))
         x += width + NODE_GAP

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Consolidation, Remark
+from app.audit.trail import record_event
 from app.core.access import roles_for
 from app.core.actors import Actor
-from app.audit.trail import record_event
+from app.core.clock import now
 from app.core.errors import NotFound
+from app.core.messages import N_, Msg
 from app.core.text_rules import validate_section_text
 from app.core.transitions import check_version, require_trigger_role
+from app.extensions import db
+from app.models import Consolidation, Remark
 from app.periods.policy import CONSOLIDATIONS
 
 

@@ -10,16 +10,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
-
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Contribution, Period, Section, Topic, TopicScope, User
+from app.contributions.policy import CONTRIBUTIONS, may_read
 from app.core.access import deny, roles_for
 from app.core.errors import NotFound
-from app.contributions.policy import CONTRIBUTIONS, may_read
-from app.periods.policy import CONSOLIDATIONS, may_see_consolidation, may_see_periods
+from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import Contribution, Period, Section, Topic, TopicScope, User
+from app.periods.policy import CONSOLIDATIONS, may_see_consolidation, may_see_periods
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
 
 # Who may open the consolidation page: the city's coordinator, approver and auditor.
 # How far a contribution has come: states at or past each step.

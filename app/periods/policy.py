@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 
-from workflows import CONSOLIDATION_WORKFLOW
-
 from app.core.access import all_roles, roles_for
 from app.core.actors import Actor
 from app.core.messages import N_, Msg
@@ -16,13 +14,14 @@ from app.extensions import db
 from app.models import (
     Consolidation,
     Contribution,
-    Role,
     RevisionCause,
+    Role,
     Section,
     SectionRevision,
     User,
 )
 from app.periods.effects import EFFECTS
+from workflows import CONSOLIDATION_WORKFLOW
 
 CONSOLIDATION_READERS = frozenset({Role.CONSOLIDATOR, Role.APPROVER, Role.AUDITOR})
 

@@ -6,16 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
-
-from app.core.messages import N_, Msg
-from app.periods.diagram import arc_diagram
-from app.extensions import db
-from app.periods import operations as consolidations, overview
 from app.contributions import operations as contributions
 from app.core.errors import InvalidInput, NotFound
+from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.periods import operations as consolidations
+from app.periods import overview
+from app.periods.diagram import arc_diagram
 from app.web import role_label
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
 periods = Blueprint("periods", __name__, template_folder="templates")
 
@@ -72,7 +72,7 @@ def _expected_version() -> int:
         return int(raw)
     except ValueError:
         raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
-                                 "again.")))
+                                 "again."))) from None
 
 
 @periods.post("/periods/<int:period_id>/consolidation/transition/<trigger>")

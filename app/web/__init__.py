@@ -4,19 +4,18 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template
-from flask_wtf.csrf import CSRFError
-
-from app.extensions import db, login_manager
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
+from app.core.errors import DomainError
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.core.messages import N_, Msg
 from app.core.text_blocks import text_blocks
+from app.extensions import db, login_manager
 from app.models import User
-from workflows.roles import ROLE_NAMES
 from app.web.menu import main_menu, register_menu_item
-from app.core.errors import DomainError
+from workflows.roles import ROLE_NAMES
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.audit.trail import record_event
 from app.extensions import db
 from app.models import User
-from app.audit.trail import record_event
 
 # Compared against when the e-mail is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.web import auth
-from app.core.unit_of_work import operation
 from app.core.i18n import LANGUAGES
+from app.core.unit_of_work import operation
+from app.web import auth
 from app.web.tasks import grouped_tasks
 
 web = Blueprint("web", __name__, template_folder="templates")

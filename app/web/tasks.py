@@ -8,16 +8,14 @@ from datetime import date
 
 from sqlalchemy import select
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
-
-from app.core.clock import STOCKHOLM
-from app.core.clock import now
-from app.extensions import db
-from app.core.messages import N_, Msg
-from app.models import Consolidation, Contribution, Period, User
-from app.core.access import roles_for
 from app.contributions.policy import CONTRIBUTIONS
+from app.core.access import roles_for
+from app.core.clock import STOCKHOLM, now
+from app.core.messages import N_, Msg
+from app.extensions import db
+from app.models import Consolidation, Contribution, Period, User
 from app.periods.policy import CONSOLIDATIONS
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
 
 
 @dataclass

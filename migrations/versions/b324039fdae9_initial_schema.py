@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-24 21:51:43.252883
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b324039fdae9'

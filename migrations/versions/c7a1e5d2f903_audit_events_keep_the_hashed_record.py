@@ -17,8 +17,8 @@ Create Date: 2026-11-24 10:05:00.000000
 import json
 from datetime import UTC
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = 'c7a1e5d2f903'
 down_revision = 'b324039fdae9'

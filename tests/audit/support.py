@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
+from app.audit.trail import canonical_json, format_time, hash_of_record
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.audit import DERIVED_COLUMNS
-from app.audit.trail import canonical_json, format_time, hash_of_record
 
 APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
 EVENTS = AuditEvent.__table__

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from app.audit.verify import verify_chain
 from app.extensions import db
 from app.models import AuditEvent, Section
-from app.audit.verify import verify_chain
 from tests.audit.support import APPEND_ONLY_TABLES, ON_EACH_DATABASE, guards_off
 from tests.factories import advance
 

@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.audit.verify import verify_chain
+from app.extensions import db
 from tests.audit.support import (
     EVENTS,
     ON_EACH_DATABASE,

@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import GENESIS_HASH, AuditEvent, Contribution
-from app.contributions import operations as contributions
-from app.core.actors import SystemActor
 from app.audit.trail import record_event
 from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
+from app.core.actors import SystemActor
 from app.core.errors import InvalidTransition, StaleVersion
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import GENESIS_HASH, AuditEvent, Contribution
+from tests import flow
 from tests.audit.support import ON_EACH_DATABASE, rows
 from tests.factories import advance
-from tests import flow
 
 BARRIER_TIMEOUT = 30
 JOIN_TIMEOUT = 120

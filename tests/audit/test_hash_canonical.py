@@ -10,10 +10,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from app.core.clock import frozen_at
-from app.extensions import db
-from app.models import AuditEvent
-from app.core.actors import SystemActor
 from app.audit.trail import (
     HASHED_FIELDS,
     canonical_json,
@@ -24,7 +20,11 @@ from app.audit.trail import (
     request_info,
 )
 from app.audit.verify import iter_events, verify_chain
+from app.core.actors import SystemActor
+from app.core.clock import frozen_at
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent
 from tests.audit.support import EVENTS, ON_EACH_DATABASE
 
 STOCKHOLM_SUMMER = timezone(timedelta(hours=2))
@@ -59,7 +59,8 @@ def _read_back(seq: int) -> AuditEvent:
 @ON_EACH_DATABASE
 @pytest.mark.parametrize("moment", [
     datetime(2030, 7, 1, 23, 59, 59, 987654, tzinfo=STOCKHOLM_SUMMER),  # CEST
-    datetime(2030, 1, 15, 0, 30, 0, 1, tzinfo=timezone(timedelta(hours=1))),  # CET, previous day in UTC
+    # CET, the previous day in UTC
+    datetime(2030, 1, 15, 0, 30, 0, 1, tzinfo=timezone(timedelta(hours=1))),
     datetime(2030, 3, 31, 0, 0, 0, 0, tzinfo=UTC),  # zero microseconds
     datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
 ], ids=["summer", "winter", "whole_second", "other_side_of_the_world"])

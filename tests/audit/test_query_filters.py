@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.core.clock import frozen_at
-from app.extensions import db
-from app.models import AuditEvent
 from app.audit import query as audit_query
-from app.audit.trail import record_event
 from app.audit.query import EventFilter, events_page, parse_filter
+from app.audit.trail import record_event
+from app.core.clock import frozen_at
 from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent
 from tests.factories import SETUP, fill_sections
 
 

@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.core.clock import frozen_at
-from app.extensions import db
-from app.models import AuditEvent, SectionRevision
 from app.audit import history
 from app.contributions import operations as contributions
+from app.core.clock import frozen_at
 from app.core.diff import apply
 from app.core.errors import NotAllowed, NotFound
 from app.core.unit_of_work import operation
-from tests.factories import advance, run
+from app.extensions import db
+from app.models import AuditEvent, SectionRevision
 from tests import flow
+from tests.factories import advance, run
 
 T0 = datetime(2030, 1, 2, 8, 0, tzinfo=UTC)
 

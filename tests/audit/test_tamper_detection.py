@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.verify import verify_chain
 from app.extensions import db
 from app.models import GENESIS_HASH
-from app.audit.verify import verify_chain
 from tests.audit.support import (
     EVENTS,
     ON_EACH_DATABASE,

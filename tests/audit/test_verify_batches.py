@@ -8,9 +8,9 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.extensions import db
 from app.audit import verify as audit
 from app.audit.verify import _check, _digests, iter_events, verify_chain
+from app.extensions import db
 from tests.audit.support import (
     ON_EACH_DATABASE,
     application_on_empty_database,

@@ -1,5 +1,6 @@
 """The documents pages in a real browser: the overview, print views (with the UTKAST mark and
-page numbers in print), the import form and its mapping preview; no axe-core violations in sv or en."""
+page numbers in print), the import form and its mapping preview; no axe-core violations in sv
+or en."""
 from __future__ import annotations
 
 import shutil

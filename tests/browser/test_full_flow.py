@@ -24,7 +24,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from app.demo.loader import DEMO_PASSWORD, DEMO_DOMAIN
+from app.demo.loader import DEMO_DOMAIN, DEMO_PASSWORD
 from tests import flow
 
 PERIOD = "juni 2031"
@@ -50,13 +50,13 @@ def flow_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     from app import create_app
-    from app.demo.loader import load_demo
-    from app.extensions import db
-    from app.models import Contribution, User
     from app.admin import operations as admin
     from app.contributions import operations as contributions
     from app.core.actors import SystemActor
     from app.core.unit_of_work import operation
+    from app.demo.loader import load_demo
+    from app.extensions import db
+    from app.models import Contribution, User
 
     database = tmp_path_factory.mktemp("flow") / "flow.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
@@ -89,12 +89,14 @@ def flow_server(tmp_path_factory):
                 if area == AREA and section.topic.scope != "city":
                     continue  # Järva's local topics are written in the browser
                 section_id, version = section.id, section.version
-                as_user(drafter, lambda actor: contributions.edit_section(
-                    actor, section_id, f"- Arbetet i {area} fortsätter enligt plan.", version))
+                # as_user runs the change at once: the loop's values are the ones meant.
+                text = f"- Arbetet i {area} fortsätter enligt plan."
+                as_user(drafter, lambda actor, s=section_id, t=text, v=version:
+                        contributions.edit_section(actor, s, t, v))
             if area != AREA:
-                as_user(drafter, lambda actor: flow.submit(actor, contribution_id))
+                as_user(drafter, lambda actor, c=contribution_id: flow.submit(actor, c))
                 as_user(f"polis.{slug}",
-                        lambda actor: flow.approve(actor, contribution_id))
+                        lambda actor, c=contribution_id: flow.approve(actor, c))
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -11,13 +11,13 @@ from pathlib import Path
 from docx import Document
 from sqlalchemy import select
 
+from app.admin import operations as admin
+from app.core.unit_of_work import operation
 from app.demo.texts import CITY_TOPICS
 from app.extensions import db
 from app.models import Topic, TopicScope
-from app.admin import operations as admin
-from app.core.unit_of_work import operation
-from tests.factories import SETUP, World, advance, run
 from tests import flow
+from tests.factories import SETUP, World, advance, run
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "tests" / "fixtures" / "000_1dce9511288ad7b6.txt"

@@ -7,13 +7,13 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import Area, AuditEvent
-from app.documents.export import export_contribution
-from app.documents.docx_format import MAX_FILE_BYTES, load_docx
-from app.documents.importer import import_document, propose
 from app.core.errors import InvalidInput
 from app.core.unit_of_work import operation
+from app.documents.docx_format import MAX_FILE_BYTES, load_docx
+from app.documents.export import export_contribution
+from app.documents.importer import import_document, propose
+from app.extensions import db
+from app.models import Area, AuditEvent
 from tests.factories import SETUP, run
 
 

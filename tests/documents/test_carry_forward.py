@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import AuditEvent, Contribution, Period
 from app.admin import operations as admin
 from app.contributions import operations as contributions
+from app.core.errors import InvalidTransition, NotAllowed
+from app.core.unit_of_work import operation
 from app.documents.carry_forward import (
     carry_forward,
     changes_since_last_approved,
@@ -18,11 +18,11 @@ from app.documents.carry_forward import (
     previous_approved_text,
 )
 from app.documents.cross_references import set_cross_reference
-from app.core.errors import InvalidTransition, NotAllowed
-from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent, Contribution, Period
+from tests import flow
 from tests.documents.support import approve_period
 from tests.factories import SETUP, run
-from tests import flow
 
 NEXT = "februari 2030"
 

@@ -6,9 +6,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import AuditEvent, Topic
 from app.contributions import operations as contributions
+from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
+from app.core.unit_of_work import operation
 from app.documents.cross_references import (
     cross_reference_sentence,
     rendered_text,
@@ -16,8 +16,8 @@ from app.documents.cross_references import (
     split_sentence,
 )
 from app.documents.export import export_contribution
-from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
-from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent, Topic
 from tests.documents.support import read_docx
 from tests.factories import SETUP, advance, run
 

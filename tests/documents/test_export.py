@@ -9,10 +9,9 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import AuditEvent
-from app.contributions import operations as contributions
 from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
+from app.core.errors import NotAllowed
 from app.documents.docx_format import CITY_HEADER, DRAFT_NOTICE, LOCAL_HEADER
 from app.documents.export import (
     audit_head,
@@ -22,7 +21,8 @@ from app.documents.export import (
     export_period,
     fingerprint_of,
 )
-from app.core.errors import NotAllowed
+from app.extensions import db
+from app.models import AuditEvent
 from tests.documents.support import approve_period, pdf_pages, read_docx
 from tests.factories import fill_sections, run
 

@@ -7,10 +7,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
-from app.extensions import db
-from app.models import AuditEvent, Contribution, Period, Topic
 from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
+from app.core.errors import InvalidInput, NotAllowed
+from app.core.unit_of_work import operation
+from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
 from app.documents.cross_references import rendered_text
 from app.documents.export import export_contribution
 from app.documents.importer import (
@@ -20,8 +21,8 @@ from app.documents.importer import (
     parse_text,
     propose,
 )
-from app.core.errors import InvalidInput, NotAllowed
-from app.models import Area
+from app.extensions import db
+from app.models import Area, AuditEvent, Contribution, Period, Topic
 from tests.documents.support import (
     add_area,
     approve_period,
@@ -30,7 +31,6 @@ from tests.documents.support import (
     use_seed_city_topics,
 )
 from tests.factories import SETUP, fill_sections, run
-from app.core.unit_of_work import operation
 
 SEED_LOCAL_ORDER = ["Nyrekrytering", "Kriminella konflikter", "Otillåten påverkan",
                     "Otrygga brottsutsatta platser"]
@@ -142,8 +142,8 @@ def test_the_seed_as_proposed_puts_texts_under_the_wrong_topics(jarva):
 def test_round_trip_export_then_import_gives_the_same_texts(world):
     fill_sections(world, "Norr")
     sections = world.sections("Norr")
-    run(world, "drafter", __import__("app.contributions.operations", fromlist=["x"]).edit_section,
-        sections[-1].id, "Inledning: åäö.\n- Punkt ett\n- Punkt två, med\ttab", sections[-1].version)
+    run(world, "drafter", contributions.edit_section, sections[-1].id,
+        "Inledning: åäö.\n- Punkt ett\n- Punkt två, med\ttab", sections[-1].version)
     from app.documents.cross_references import set_cross_reference
     first = world.sections("Norr")[0]
     run(world, "drafter", set_cross_reference, first.id, sections[-1].topic_id, first.version)

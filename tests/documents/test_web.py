@@ -292,8 +292,8 @@ def test_import_can_start_the_areas_draft_from_the_imported_texts(web, world, au
             "filename": "seed.txt", "carry_forward_period_id": str(world.period_id)}
     blocks = [k for k in input_values(html) if k.startswith("block-")]
     form.update({f"block-{b}": "local:Trygghet i söder"
-                 for b in ["city-%d" % i for i in range(1, 11)]
-                 + ["local-%d" % i for i in range(1, 5)]})
+                 for b in [f"city-{i}" for i in range(1, 11)]
+                 + [f"local-{i}" for i in range(1, 5)]})
     assert not blocks  # selects, not inputs
     response = web.client.post("/documents/import/confirm", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)

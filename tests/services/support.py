@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.audit.verify import verify_chain
 from app.extensions import db
 from app.models import Consolidation, Contribution, Remark, Section, SectionRevision
-from app.audit.verify import verify_chain
 from tests.factories import data_of, events_since, head_seq, run
 
 

@@ -7,6 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from app.admin import operations as admin
+from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
+from app.core.errors import InvalidInput, NotAllowed
+from app.core.unit_of_work import operation
 from app.extensions import db
 from app.models import (
     Area,
@@ -18,11 +23,6 @@ from app.models import (
     Topic,
     User,
 )
-from app.admin import operations as admin
-from app.contributions import operations as contributions
-from app.audit.verify import verify_chain
-from app.core.errors import InvalidInput, NotAllowed
-from app.core.unit_of_work import operation
 from tests.factories import CITY_TOPICS, PASSWORD, SETUP, data_of, events_since, head_seq, run
 
 # --------------------------------------------------------------------------------------------

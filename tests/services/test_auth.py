@@ -4,13 +4,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.audit.verify import verify_chain
+from app.core.unit_of_work import operation
 from app.extensions import db
 from app.models import AuditEvent
 from app.web import auth
-from app.audit.verify import verify_chain
-from app.core.unit_of_work import operation
 from tests.factories import PASSWORD, SETUP, data_of, events_since, head_seq
-
 
 
 def sign_in(email, password):

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from app.audit.verify import chain_digests
 from app.audit.trail import hash_of_record
+from app.audit.verify import chain_digests
 
 SEPARATOR = 30
 
@@ -18,7 +18,7 @@ def _text(rng: random.Random, size: int) -> str:
 
 
 def _prev_hash(rng: random.Random) -> str:
-    return "%064x" % rng.getrandbits(256)
+    return f"{rng.getrandbits(256):064x}"
 
 
 def test_it_computes_the_audit_recipe_for_records_of_every_size():

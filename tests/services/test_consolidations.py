@@ -6,17 +6,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import AuditEvent, Consolidation, Section
 from app.admin import operations as admin
-from app.periods import operations as consolidations
-from app.contributions import operations as contributions
 from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
 from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent, Consolidation, Section
+from app.periods import operations as consolidations
+from tests import flow
 from tests.factories import SETUP, advance, data_of, events_since, head_seq, run
 from tests.services.support import assert_security_event, refused
-from tests import flow
 
 # --------------------------------------------------------------------------------------------
 # Helpers

@@ -8,13 +8,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import AuditEvent, Remark, Section, SectionRevision
-from app.contributions import operations as contributions
 from app.audit.verify import verify_chain
+from app.contributions import operations as contributions
 from app.contributions.operations import RemarkInput
 from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import AuditEvent, Remark, Section, SectionRevision
+from tests import flow
 from tests.factories import (
     SETUP,
     advance,
@@ -25,7 +26,6 @@ from tests.factories import (
     run,
 )
 from tests.services.support import assert_security_event, refused
-from tests import flow
 
 # --------------------------------------------------------------------------------------------
 # Helpers

@@ -7,19 +7,18 @@ from datetime import date
 
 import pytest
 
-from workflows import CONSOLIDATION, CONTRIBUTION, KNOWN_GUARDS
-
-from app.extensions import db
-from app.models import Period
 from app.admin import operations as admin
 from app.contributions import operations as contributions
 from app.contributions import policy as contribution_guards
 from app.contributions.policy import CONTRIBUTIONS
+from app.core.unit_of_work import operation
+from app.extensions import db
+from app.models import Period
 from app.periods import policy as consolidation_guards
 from app.periods.policy import CONSOLIDATIONS
-from app.core.unit_of_work import operation
-from tests.factories import SETUP, advance, fill_sections, run
 from tests import flow
+from tests.factories import SETUP, advance, fill_sections, run
+from workflows import CONSOLIDATION, CONTRIBUTION, KNOWN_GUARDS
 
 
 def _guards_named_in(definition: dict) -> set[str]:
@@ -61,7 +60,8 @@ def test_all_sections_filled_names_the_empty_ones(world):
     assert headings[0] not in message
     assert all(h in message for h in headings[1:])
     fill_sections(world)
-    assert contribution_guards.all_sections_filled(world.user("drafter"), world.contribution()) is None
+    drafter = world.user("drafter")
+    assert contribution_guards.all_sections_filled(drafter, world.contribution()) is None
 
 
 def test_is_submitter(world):
@@ -109,7 +109,8 @@ def test_consolidation_open(world):
     contribution = world.contribution()
     assert contribution_guards.consolidation_open(world.user("consolidator"), contribution) is None
     contribution.period.consolidation.state = "awaiting_approval"
-    assert "not open" in contribution_guards.consolidation_open(world.user("consolidator"), contribution)
+    assert "not open" in contribution_guards.consolidation_open(world.user("consolidator"),
+                                                                contribution)
     db.session.rollback()
 
 
@@ -142,14 +143,17 @@ def test_not_consolidator(world):
     run(world, "consolidator", flow.consolidate, world.contribution().id)
     consolidation = world.period().consolidation
 
-    assert "consolidated" in consolidation_guards.not_consolidator(world.user("consolidator"), consolidation)
+    assert "consolidated" in consolidation_guards.not_consolidator(world.user("consolidator"),
+                                                                   consolidation)
     assert "edited wording" in consolidation_guards.not_consolidator(world.user("consolidator2"),
                                                        consolidation)
     assert consolidation_guards.not_consolidator(world.user("approver"), consolidation) is None
-    assert consolidation_guards.not_consolidator(SETUP, consolidation) == "Only a person may approve."
+    assert (consolidation_guards.not_consolidator(SETUP, consolidation)
+            == "Only a person may approve.")
 
     consolidation.submitted_by_id = world.users["approver2"]
-    assert "submitted" in consolidation_guards.not_consolidator(world.user("approver2"), consolidation)
+    assert "submitted" in consolidation_guards.not_consolidator(world.user("approver2"),
+                                                                consolidation)
     db.session.rollback()
 
 
@@ -163,4 +167,5 @@ def test_not_consolidator_looks_only_at_this_period(world):
                                     approval_deadline=date(2030, 2, 4))
         other_id = other.id
     other_consolidation = db.session.get(Period, other_id).consolidation
-    assert consolidation_guards.not_consolidator(world.user("consolidator"), other_consolidation) is None
+    assert consolidation_guards.not_consolidator(world.user("consolidator"),
+                                                 other_consolidation) is None

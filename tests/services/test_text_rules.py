@@ -62,7 +62,8 @@ def test_luhn_ok_accepts_valid(digits):
     assert luhn_ok(digits)
 
 
-@pytest.mark.parametrize("digits", [wrong_check(PNR), wrong_check(SAMORDNING), "79927398710", "", "12a4", "８１"])
+@pytest.mark.parametrize("digits", [wrong_check(PNR), wrong_check(SAMORDNING), "79927398710", "",
+                                    "12a4", "８１"])
 def test_luhn_ok_rejects_invalid(digits):
     assert not luhn_ok(digits)
 
@@ -334,7 +335,8 @@ def test_non_text_type_is_a_programming_error():
 # Control and format characters
 # ---------------------------------------------------------------------------
 
-CONTROL_CHARS = [chr(c) for c in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)) if chr(c) not in "\n\t\r"]
+CONTROL_CHARS = [chr(c) for c in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0))
+                 if chr(c) not in "\n\t\r"]
 
 
 def test_control_char_list_covers_all_cc_except_allowed():
@@ -368,7 +370,8 @@ def test_control_characters_at_line_end_are_refused_not_stripped(ch):
 def test_nul_refused():
     with pytest.raises(InvalidInput) as exc:
         validate_section_text("abc\x00def")
-    assert exc.value.message == "The text contains the NUL character (U+0000) at line 1, column 4. Remove it."
+    assert exc.value.message == ("The text contains the NUL character (U+0000) at line 1, "
+                                 "column 4. Remove it.")
 
 
 def test_nul_in_bytes_refused():
@@ -394,7 +397,8 @@ def test_hiding_format_characters_refused(ch):
         validate_section_text(f"x\n\nhej{ch}då")
     code = f"U+{ord(ch):04X}"
     assert exc.value.message == (
-        f"The text contains an invisible formatting character ({code}) at line 3, column 4. Remove it."
+        f"The text contains an invisible formatting character ({code}) at line 3, column 4. "
+        "Remove it."
     )
     assert exc.value.details["code_point"] == code
 

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
-
+from app.contributions import operations as contributions
 from app.extensions import db
 from app.models import AuditEvent
-from app.contributions import operations as contributions
 from tests.factories import advance, run
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_export.py"
 
@@ -292,7 +291,7 @@ def _urls(app, world):
         for values in product(*(_argument_values(world, n) for n in names)):
             with app.test_request_context():
                 from flask import url_for
-                url = url_for(rule.endpoint, **dict(zip(names, values)))
+                url = url_for(rule.endpoint, **dict(zip(names, values, strict=False)))
             for method in sorted(methods):
                 yield rule.endpoint, method, url
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.contributions import operations as contributions
 from app.extensions import db
 from app.models import Consolidation
-from app.contributions import operations as contributions
+from tests import flow
 from tests.factories import advance, fill_sections, run
 from tests.web.conftest import input_values
-from tests import flow
 
 
 def path(world, tail: str = "") -> str:

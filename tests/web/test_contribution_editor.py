@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from app.models import SectionRevision
 from app.contributions import operations as contributions
+from app.models import SectionRevision
 from tests.factories import advance, run
+from tests.web.conftest import input_values
 from tests.web.contribution_support import (
     denials,
     fresh_section,
@@ -18,7 +19,6 @@ from tests.web.contribution_support import (
     textarea,
     use_english,
 )
-from tests.web.conftest import input_values
 
 
 def editor_path(section_id: int) -> str:

@@ -433,8 +433,8 @@ def test_reviewer_sees_changes_since_last_periods_approved_text(web, world):
     from datetime import date
 
     from app.admin import operations as admin
-    from app.documents.carry_forward import carry_forward
     from app.core.unit_of_work import operation
+    from app.documents.carry_forward import carry_forward
     from tests.documents.support import approve_period
     from tests.factories import SETUP
 

@@ -68,8 +68,8 @@ def test_language_switch_never_redirects_off_site(web):
 
 def test_service_errors_are_shown_translated(app, web, world):
     """A refusal made in a service (English Msg) reaches a Swedish user in Swedish."""
-    from app.core.messages import N_, Msg
     from app.core.errors import InvalidInput
+    from app.core.messages import N_, Msg
 
     error = InvalidInput(Msg(N_("Consolidated situation report {period}"), period="x"))
     with app.test_request_context("/"):

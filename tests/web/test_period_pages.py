@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.models import AuditEvent
 from app.admin import operations as admin
 from app.contributions import operations as contributions
 from app.core.unit_of_work import operation
+from app.models import AuditEvent
 from tests.factories import PASSWORD, SETUP, advance, run
 
 
@@ -153,7 +153,8 @@ def test_overview_in_english(web, world):
     assert "Areas and states" in html and "Police review" in html
     assert "0 of 2 reviewed by the police" in html and "1 of 2 submitted to the police" in html
     assert "Legend:" in html and "Områden" not in html
-    assert "Every period, newest first" in listing and '<a href="/periods" aria-current="page">Periods</a>' in listing
+    assert "Every period, newest first" in listing
+    assert '<a href="/periods" aria-current="page">Periods</a>' in listing
 
 
 def test_reading_the_overview_changes_nothing(web, world, db_session):

@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.factories import advance, fill_sections
 from tests import flow
+from tests.factories import advance, fill_sections
 
 NOTHING_TO_DO = "Du har inget att göra just nu."
 NORR = "Lägesbild januari 2030 — Norr"
@@ -261,8 +261,8 @@ def test_reviewer_consolidator_and_approver_deadlines(web, world, other_web):
 
 
 def test_groups_come_in_the_order_of_the_work(web, world):
-    from app.models import Membership
     from app.extensions import db
+    from app.models import Membership
 
     advance(world, "Norr", "returned")
     advance(world, "Söder", "reviewed")

@@ -62,7 +62,8 @@ def test_the_text_alternative_lists_who_may_do_what(web, world):
     assert ("system", "import_approved") in set(rows)
     assert "När periodens sammanställning fastställs." in html
     assert "När en samordnare importerar en äldre lägesbild som fastställts utanför" in html
-    assert ("approver", "approve") in set(rows) and ("consolidator", "submit_for_approval") in set(rows)
+    assert ("approver", "approve") in set(rows)
+    assert ("consolidator", "submit_for_approval") in set(rows)
     assert "Alla avsnitt måste vara ifyllda." in html
     assert "Skriv minst en anmärkning." in html and "Ange ett skäl." in html
     assert '<li data-editor="consolidator">Samordnare: Sammanställd, Granskad' in html

@@ -1,4 +1,5 @@
-"""The engine's behaviour beyond the state/role matrix: guards, remarks, binding to pytransitions."""
+"""The engine's behaviour beyond the state/role matrix: guards, remarks, binding to
+pytransitions."""
 
 from __future__ import annotations
 
@@ -55,7 +56,12 @@ def failing(*names: str, message: str = "nope") -> Any:
 def test_failing_precondition_guard() -> None:
     subject = Subject("draft")
     with pytest.raises(GuardFailed) as info:
-        CONTRIB.fire(subject, "submit", ["drafter"], failing("all_sections_filled", message="Avsnitt 3 är tomt."))
+        CONTRIB.fire(
+            subject,
+            "submit",
+            ["drafter"],
+            failing("all_sections_filled", message="Avsnitt 3 är tomt."),
+        )
     err = info.value
     assert err.guard == "all_sections_filled"
     assert err.kind == "precondition"
@@ -75,10 +81,18 @@ def test_failing_precondition_guard() -> None:
         (CONSOL, "awaiting_approval", "return", "approver", "not_consolidator"),
     ],
 )
-def test_failing_permission_guard(workflow: Any, state: str, trigger: str, role: str, guard: str) -> None:
+def test_failing_permission_guard(
+    workflow: Any, state: str, trigger: str, role: str, guard: str
+) -> None:
     subject = Subject(state)
     with pytest.raises(GuardFailed) as info:
-        workflow.fire(subject, trigger, [role], failing(guard, message="Du skickade in det själv."), remarks=["r"])
+        workflow.fire(
+            subject,
+            trigger,
+            [role],
+            failing(guard, message="Du skickade in det själv."),
+            remarks=["r"],
+        )
     assert info.value.guard == guard
     assert info.value.kind == "permission"
     assert info.value.category == "not_allowed"
@@ -105,12 +119,16 @@ def test_every_guarded_transition_consults_its_guard(
         workflow.fire(subject, trigger, [role], failing(guard), reason="r")
     assert info.value.guard == guard
     assert info.value.kind == KNOWN_GUARDS[guard].kind == "precondition"
-    assert trigger not in [t.trigger for t in workflow.allowed_triggers(subject, [role], failing(guard))]
+    assert trigger not in [
+        t.trigger for t in workflow.allowed_triggers(subject, [role], failing(guard))
+    ]
 
 
 def test_blank_guard_message_falls_back_to_the_guard_description() -> None:
     with pytest.raises(GuardFailed) as info:
-        CONTRIB.check(Subject("draft"), "submit", ["drafter"], failing("all_sections_filled", message="  "))
+        CONTRIB.check(
+            Subject("draft"), "submit", ["drafter"], failing("all_sections_filled", message="  ")
+        )
     assert info.value.message == KNOWN_GUARDS["all_sections_filled"].description_en
 
 
@@ -125,7 +143,9 @@ def test_guards_are_not_consulted_for_a_role_that_may_not_fire() -> None:
 
 def test_guard_is_checked_before_remarks() -> None:
     with pytest.raises(GuardFailed):
-        CONTRIB.check(Subject("police_review"), "return", ["reviewer"], failing("not_submitter_or_editor"))
+        CONTRIB.check(
+            Subject("police_review"), "return", ["reviewer"], failing("not_submitter_or_editor")
+        )
 
 
 def test_every_known_guard_has_kind_and_both_descriptions() -> None:
@@ -142,7 +162,12 @@ def test_every_known_guard_has_kind_and_both_descriptions() -> None:
         assert spec.kind in {"precondition", "permission"}
         assert spec.description_sv.strip() and spec.description_en.strip()
     kinds = {name: spec.kind for name, spec in KNOWN_GUARDS.items()}
-    assert kinds["is_submitter"] == kinds["not_submitter_or_editor"] == kinds["not_consolidator"] == "permission"
+    assert (
+        kinds["is_submitter"]
+        == kinds["not_submitter_or_editor"]
+        == kinds["not_consolidator"]
+        == "permission"
+    )
     assert kinds["all_sections_filled"] == kinds["consolidation_open"] == "precondition"
     assert kinds["all_contributions_settled"] == "precondition"
 
@@ -162,7 +187,14 @@ def test_refusal_order() -> None:
     with pytest.raises(UnknownTrigger):
         CONTRIB.check(Subject("nowhere"), "launch", [], everything_fails)
     # Remarks before reason is moot (no transition needs both); guard before remarks above.
-    for cls in (UnknownTrigger, NotFromState, RoleNotPermitted, GuardFailed, RemarksRequired, ReasonRequired):
+    for cls in (
+        UnknownTrigger,
+        NotFromState,
+        RoleNotPermitted,
+        GuardFailed,
+        RemarksRequired,
+        ReasonRequired,
+    ):
         assert issubclass(cls, WorkflowRefusal)
 
 
@@ -199,17 +231,31 @@ def test_reopen_needs_a_reason(state: str, reason: str | None) -> None:
     with pytest.raises(ReasonRequired):
         CONTRIB.fire(subject, "reopen", ["consolidator"], passing, reason=reason)
     assert subject.state == state
-    assert CONTRIB.fire(subject, "reopen", ["consolidator"], passing, reason="Fel siffror") == (state, "returned")
+    assert CONTRIB.fire(subject, "reopen", ["consolidator"], passing, reason="Fel siffror") == (
+        state,
+        "returned",
+    )
 
 
 def test_transitions_without_remarks_required_accept_none() -> None:
-    assert CONTRIB.fire(Subject("police_review"), "approve", ["reviewer"], passing) == ("police_review", "reviewed")
+    assert CONTRIB.fire(Subject("police_review"), "approve", ["reviewer"], passing) == (
+        "police_review",
+        "reviewed",
+    )
 
 
 # -- internal finalize -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("roles", [[], ["consolidator"], ["approver"], ["drafter", "reviewer", "consolidator", "approver", "auditor", "admin"]])
+@pytest.mark.parametrize(
+    "roles",
+    [
+        [],
+        ["consolidator"],
+        ["approver"],
+        ["drafter", "reviewer", "consolidator", "approver", "auditor", "admin"],
+    ],
+)
 def test_finalize_is_refused_to_users(roles: list[str]) -> None:
     subject = Subject("consolidated")
     with pytest.raises(RoleNotPermitted) as info:
@@ -220,7 +266,10 @@ def test_finalize_is_refused_to_users(roles: list[str]) -> None:
 
 def test_finalize_by_the_system() -> None:
     subject = Subject("consolidated")
-    assert CONTRIB.fire(subject, "finalize", [], passing, internal=True) == ("consolidated", "approved")
+    assert CONTRIB.fire(subject, "finalize", [], passing, internal=True) == (
+        "consolidated",
+        "approved",
+    )
     assert subject.state == "approved"
 
 
@@ -248,8 +297,18 @@ def test_finalize_only_from_consolidated() -> None:
         (CONTRIB, "returned", ["drafter"], ["resubmit"]),
         (CONTRIB, "reviewed", ["consolidator"], ["consolidate", "reopen"]),
         (CONTRIB, "consolidated", ["consolidator"], ["reopen"]),
-        (CONTRIB, "consolidated", ["drafter", "reviewer", "consolidator", "approver", "auditor", "admin"], ["reopen"]),
-        (CONTRIB, "approved", ["drafter", "reviewer", "consolidator", "approver", "auditor", "admin"], []),
+        (
+            CONTRIB,
+            "consolidated",
+            ["drafter", "reviewer", "consolidator", "approver", "auditor", "admin"],
+            ["reopen"],
+        ),
+        (
+            CONTRIB,
+            "approved",
+            ["drafter", "reviewer", "consolidator", "approver", "auditor", "admin"],
+            [],
+        ),
         (CONSOL, "open", ["consolidator"], ["submit_for_approval"]),
         (CONSOL, "open", ["approver"], []),
         (CONSOL, "awaiting_approval", ["approver"], ["approve", "return"]),
@@ -258,24 +317,31 @@ def test_finalize_only_from_consolidated() -> None:
     ],
 )
 def test_allowed_triggers(workflow: Any, state: str, roles: list[str], expected: list[str]) -> None:
-    assert [t.trigger for t in workflow.allowed_triggers(Subject(state), roles, passing)] == expected
+    assert [
+        t.trigger for t in workflow.allowed_triggers(Subject(state), roles, passing)
+    ] == expected
 
 
 def test_allowed_triggers_leaves_out_what_a_guard_refuses() -> None:
     subject = Subject("police_review")
     both = ["drafter", "reviewer"]
-    assert [t.trigger for t in CONTRIB.allowed_triggers(subject, both, failing("is_submitter"))] == [
+    assert [
+        t.trigger for t in CONTRIB.allowed_triggers(subject, both, failing("is_submitter"))
+    ] == [
         "approve",
         "return",
     ]
-    assert [t.trigger for t in CONTRIB.allowed_triggers(subject, both, failing("not_submitter_or_editor"))] == [
-        "withdraw"
-    ]
+    assert [
+        t.trigger
+        for t in CONTRIB.allowed_triggers(subject, both, failing("not_submitter_or_editor"))
+    ] == ["withdraw"]
 
 
 def test_a_role_given_as_a_string_is_one_role() -> None:
     # frozenset("drafter") would be letters; the engine must not treat it so.
-    assert [t.trigger for t in CONTRIB.allowed_triggers(Subject("draft"), "drafter", passing)] == ["submit"]
+    assert [t.trigger for t in CONTRIB.allowed_triggers(Subject("draft"), "drafter", passing)] == [
+        "submit"
+    ]
 
 
 # -- editors -----------------------------------------------------------------------------------
@@ -301,7 +367,10 @@ def test_can_edit(state: str, roles: list[str], cause: str | None) -> None:
 
 
 def test_consolidator_edits_only_while_the_consolidation_is_open() -> None:
-    assert CONTRIB.can_edit(Subject("reviewed"), ["consolidator"], failing("consolidation_open")) is None
+    assert (
+        CONTRIB.can_edit(Subject("reviewed"), ["consolidator"], failing("consolidation_open"))
+        is None
+    )
 
 
 def test_nobody_edits_a_consolidation() -> None:
@@ -379,7 +448,10 @@ def test_firing_the_same_object_repeatedly() -> None:
     for trigger, roles in steps:
         CONTRIB.fire(subject, trigger, roles, passing, remarks=["r"], reason="r")
     assert subject.state == "consolidated"
-    assert CONTRIB.fire(subject, "finalize", [], passing, internal=True) == ("consolidated", "approved")
+    assert CONTRIB.fire(subject, "finalize", [], passing, internal=True) == (
+        "consolidated",
+        "approved",
+    )
     assert vars(subject) == {"state": "approved"}
     assert CONTRIB.machine.models == []
 
@@ -490,7 +562,10 @@ class DescriptorSubject:
 
 def test_state_as_a_descriptor() -> None:
     subject = DescriptorSubject("reviewed")
-    assert CONTRIB.fire(subject, "consolidate", ["consolidator"], passing) == ("reviewed", "consolidated")
+    assert CONTRIB.fire(subject, "consolidate", ["consolidator"], passing) == (
+        "reviewed",
+        "consolidated",
+    )
     assert subject.state == "consolidated"
     # Binding rewrites the stored state with itself, then the transition writes the new one.
     assert subject.writes[0] == "reviewed"  # type: ignore[attr-defined]
@@ -547,7 +622,8 @@ def test_workflows_imports_neither_flask_nor_sqlalchemy() -> None:
     root = Path(__file__).resolve().parents[2]
     code = (
         "import sys, workflows; "
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'sqlalchemy', 'flask_sqlalchemy'}); "
+        "bad = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'flask', 'sqlalchemy', 'flask_sqlalchemy'}); "
         "print(','.join(bad))"
     )
     result = subprocess.run(

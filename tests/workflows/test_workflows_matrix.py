@@ -73,7 +73,11 @@ def combos() -> list[Any]:
     params: list[Any] = []
     for wf_name, (_, states, table) in CASES.items():
         for state, trigger, role in itertools.product(states, table, ALL_ROLES):
-            params.append(pytest.param(wf_name, state, trigger, role, id=f"{wf_name}-{state}-{trigger}-{role}"))
+            params.append(
+                pytest.param(
+                    wf_name, state, trigger, role, id=f"{wf_name}-{state}-{trigger}-{role}"
+                )
+            )
     return params
 
 
@@ -128,7 +132,10 @@ def test_internal_transitions_fire_for_the_system(wf_name: str) -> None:
             continue
         for source in expected.sources:
             subject = Subject(source)
-            assert workflow.fire(subject, trigger, [], passing, internal=True) == (source, expected.dest)
+            assert workflow.fire(subject, trigger, [], passing, internal=True) == (
+                source,
+                expected.dest,
+            )
 
 
 @pytest.mark.parametrize("wf_name", CASES)

@@ -31,9 +31,30 @@ def base() -> dict[str, Any]:
         "final": ["c"],
         "editors": {"drafter": {"states": ["a"], "cause": "edit"}},
         "transitions": [
-            {"trigger": "go", "source": ["a"], "dest": "b", "roles": ["drafter"], "label_sv": "Gå", "label_en": "Go"},
-            {"trigger": "back", "source": ["b"], "dest": "a", "roles": ["reviewer"], "label_sv": "Bak", "label_en": "Back"},
-            {"trigger": "end", "source": ["b"], "dest": "c", "internal": True, "label_sv": "Slut", "label_en": "End"},
+            {
+                "trigger": "go",
+                "source": ["a"],
+                "dest": "b",
+                "roles": ["drafter"],
+                "label_sv": "Gå",
+                "label_en": "Go",
+            },
+            {
+                "trigger": "back",
+                "source": ["b"],
+                "dest": "a",
+                "roles": ["reviewer"],
+                "label_sv": "Bak",
+                "label_en": "Back",
+            },
+            {
+                "trigger": "end",
+                "source": ["b"],
+                "dest": "c",
+                "internal": True,
+                "label_sv": "Slut",
+                "label_en": "End",
+            },
         ],
     }
 
@@ -49,7 +70,9 @@ def test_the_base_definition_is_valid() -> None:
     assert Workflow(definition).transition("go").dest == "b"
 
 
-@pytest.mark.parametrize("data", [CONTRIBUTION, CONSOLIDATION], ids=["contribution", "consolidation"])
+@pytest.mark.parametrize(
+    "data", [CONTRIBUTION, CONSOLIDATION], ids=["contribution", "consolidation"]
+)
 def test_the_real_definitions_load(data: dict[str, Any]) -> None:
     assert load_definition(data).name == data["name"]
 
@@ -108,12 +131,18 @@ def add_transition(**t: Any) -> Mutation:
 
 REFUSALS: dict[str, tuple[Mutation, list[str]]] = {
     # name: (mutation of base(), words the message must contain)
-    "unknown role in transition": (set_in("go", "roles", ["drafter", "wizard"]), ["'wizard'", "'go'", "role"]),
+    "unknown role in transition": (
+        set_in("go", "roles", ["drafter", "wizard"]),
+        ["'wizard'", "'go'", "role"],
+    ),
     "unknown role in editor": (
         lambda d: d["editors"].update({"wizard": {"states": ["a"], "cause": "edit"}}),
         ["'wizard'", "editor", "role"],
     ),
-    "unknown guard in transition": (set_in("go", "guards", ["moon_is_full"]), ["'moon_is_full'", "'go'", "guard"]),
+    "unknown guard in transition": (
+        set_in("go", "guards", ["moon_is_full"]),
+        ["'moon_is_full'", "'go'", "guard"],
+    ),
     "unknown guard in editor": (
         lambda d: d["editors"]["drafter"].update({"guards": ["moon_is_full"]}),
         ["'moon_is_full'", "guard"],
@@ -131,18 +160,27 @@ REFUSALS: dict[str, tuple[Mutation, list[str]]] = {
         lambda d: d["editors"]["drafter"].update({"states": ["a", "c"]}),
         ["'c'", "final", "editor 'drafter'"],
     ),
-    "editor without cause": (lambda d: d["editors"]["drafter"].pop("cause"), ["'cause'", "editor 'drafter'"]),
+    "editor without cause": (
+        lambda d: d["editors"]["drafter"].pop("cause"),
+        ["'cause'", "editor 'drafter'"],
+    ),
     "duplicate state": (add_state("b"), ["duplicate state 'b'"]),
     "duplicate trigger and source": (
         add_transition(trigger="go", source=["a"], dest="c", roles=["drafter"]),
         ["'go'", "'a'", "duplicate"],
     ),
     "unreachable state": (
-        both(add_state("island"), add_transition(trigger="leave", source=["island"], dest="c", roles=["drafter"])),
+        both(
+            add_state("island"),
+            add_transition(trigger="leave", source=["island"], dest="c", roles=["drafter"]),
+        ),
         ["'island'", "unreachable"],
     ),
     "dead end": (
-        both(add_state("pit"), add_transition(trigger="fall", source=["a"], dest="pit", roles=["drafter"])),
+        both(
+            add_state("pit"),
+            add_transition(trigger="fall", source=["a"], dest="pit", roles=["drafter"]),
+        ),
         ["'pit'", "dead end"],
     ),
     "cycle that never reaches a final state": (
@@ -159,7 +197,10 @@ REFUSALS: dict[str, tuple[Mutation, list[str]]] = {
     "user transition without roles": (set_in("go", "roles", []), ["'go'", "roles"]),
     "user transition with roles missing": (drop_in("go", "roles"), ["'go'", "roles"]),
     "missing swedish label on transition": (drop_in("go", "label_sv"), ["'go'", "'label_sv'"]),
-    "blank english label on transition": (set_in("back", "label_en", "  "), ["'back'", "'label_en'"]),
+    "blank english label on transition": (
+        set_in("back", "label_en", "  "),
+        ["'back'", "'label_en'"],
+    ),
     "missing state label": (lambda d: d["states"][1].pop("label_sv"), ["'b'", "'label_sv'"]),
     "misspelt transition key": (
         both(drop_in("go", "roles"), set_in("go", "role", ["drafter"])),
@@ -196,7 +237,9 @@ def test_custom_roles_and_guards() -> None:
     transition(data, "go")["guards"] = ["moon_is_full"]
     data["editors"] = {"wizard": {"states": ["a"], "cause": "spell"}}
     spec = GuardSpec("moon_is_full", "permission", "Fullmåne krävs.", "Needs a full moon.")
-    definition = load_definition(data, known_roles=["wizard", "reviewer"], known_guards={spec.name: spec})
+    definition = load_definition(
+        data, known_roles=["wizard", "reviewer"], known_guards={spec.name: spec}
+    )
     assert definition.guard_specs == (spec,)
     workflow = Workflow(definition)
 
@@ -214,7 +257,14 @@ def test_custom_roles_and_guards() -> None:
 def test_final_state_may_have_outgoing_transitions() -> None:
     data = base()
     data["transitions"].append(
-        {"trigger": "undo", "source": ["c"], "dest": "b", "roles": ["admin"], "label_sv": "Ångra", "label_en": "Undo"}
+        {
+            "trigger": "undo",
+            "source": ["c"],
+            "dest": "b",
+            "roles": ["admin"],
+            "label_sv": "Ångra",
+            "label_en": "Undo",
+        }
     )
     assert load_definition(data).final == frozenset({"c"})
 
