@@ -15,6 +15,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+# Signed-in sessions and committed audit events, for every folder's page tests.
+from tests.web_support import audit_events, other_web, web  # noqa: F401
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POSTGRES_URL = os.environ.get("LAGESBILD_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 MAIN_DATABASE_URL = os.environ.get("LAGESBILD_TEST_DATABASE_URL", "sqlite")

@@ -1,7 +1,7 @@
 """Languages: Swedish by default, English available.
 
-Message ids are English (the code's language). Swedish translations live in PO fragments,
-one per feature, under app/translations/sv/*.po, so features can be translated side by side.
+Message ids are English (the code's language). Swedish translations live in one PO file per
+package, app/<package>/translations/sv.po, beside the code whose messages it translates.
 At start-up the fragments are merged and compiled into the instance folder (a few ms), which
 keeps compiled catalogs out of git and needs no build step.
 """
@@ -22,14 +22,19 @@ from app.core.messages import install_translator
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 DEFAULT_LANGUAGE = "sv"
-SOURCE_DIR = Path(__file__).resolve().parents[1] / "translations"
+APP_DIR = Path(__file__).resolve().parents[1]
 DOMAIN = "messages"
+
+
+def translation_files(language: str) -> list[Path]:
+    """Every package's PO file for `language`, in a fixed order."""
+    return sorted(APP_DIR.glob(f"*/translations/{language}.po"))
 
 
 def merged_catalog(language: str) -> Catalog:
     """Every fragment of one language as one catalog; a msgid in two fragments must agree."""
     merged = Catalog(locale=language, domain=DOMAIN)
-    for fragment in sorted((SOURCE_DIR / language).glob("*.po")):
+    for fragment in translation_files(language):
         with fragment.open("rb") as handle:
             catalog = read_po(handle, locale=language)
         for message in catalog:
@@ -38,7 +43,7 @@ def merged_catalog(language: str) -> Catalog:
             existing = merged.get(message.id, message.context)
             if existing is not None and existing.string != message.string:
                 raise ValueError(
-                    f"{fragment.name}: '{message.id}' is translated differently elsewhere")
+                    f"{fragment}: '{message.id}' is translated differently elsewhere")
             merged[message.id] = message
     return merged
 
@@ -48,10 +53,10 @@ def compile_catalogs(target: Path) -> Path:
     for language in LANGUAGES:
         if language == "en":
             continue  # the message ids are English
-        fragments = sorted((SOURCE_DIR / language).glob("*.po"))
+        fragments = translation_files(language)
         digest = hashlib.sha256()
         for fragment in fragments:
-            digest.update(fragment.name.encode() + b"\0" + fragment.read_bytes())
+            digest.update(fragment.parent.parent.name.encode() + b"\0" + fragment.read_bytes())
         out_dir = target / language / "LC_MESSAGES"
         stamp = out_dir / f"{DOMAIN}.sha256"
         mo_file = out_dir / f"{DOMAIN}.mo"

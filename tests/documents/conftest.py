@@ -1,8 +1,5 @@
-"""The web tests' fixtures (signed-in sessions, committed audit events) for the document tests,
-and uploads waiting for confirmation kept in the test's own folder."""
+"""Uploads waiting for confirmation are kept in the test's own folder."""
 import pytest
-
-from tests.web.conftest import audit_events, other_web, web  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from tests.documents.support import (
     use_seed_city_topics,
 )
 from tests.factories import fill_sections
-from tests.web.conftest import input_values
+from tests.web_support import input_values
 
 
 def _ids(world):

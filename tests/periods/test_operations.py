@@ -16,7 +16,7 @@ from app.models import AuditEvent, Consolidation, Section
 from app.periods import operations as consolidations
 from tests import flow
 from tests.factories import SETUP, advance, data_of, events_since, head_seq, run
-from tests.services.support import assert_security_event, refused
+from tests.support import assert_security_event, refused
 
 # --------------------------------------------------------------------------------------------
 # Helpers

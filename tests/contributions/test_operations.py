@@ -25,7 +25,7 @@ from tests.factories import (
     head_seq,
     run,
 )
-from tests.services.support import assert_security_event, refused
+from tests.support import assert_security_event, refused
 
 # --------------------------------------------------------------------------------------------
 # Helpers

@@ -1,22 +1,16 @@
-"""The workflow guards as implemented against the database (app.contributions.policy and
-app.periods.policy), called
-directly, including situations the role rules make impossible to reach through the services."""
+"""The workflow guards as implemented against the database (app.contributions.policy; the
+consolidation's are in tests/periods/test_policy.py), called directly, including situations
+the role rules make impossible to reach through the operations."""
 from __future__ import annotations
-
-from datetime import date
 
 import pytest
 
-from app.admin import operations as admin
 from app.contributions import operations as contributions
 from app.contributions import policy as contribution_guards
 from app.contributions.policy import CONTRIBUTIONS
 from app.core.unit_of_work import operation
 from app.extensions import db
-from app.models import Period
-from app.periods import policy as consolidation_guards
 from app.periods.policy import CONSOLIDATIONS
-from tests import flow
 from tests.factories import SETUP, advance, fill_sections, run
 from workflows import CONSOLIDATION, CONTRIBUTION, KNOWN_GUARDS
 
@@ -115,57 +109,42 @@ def test_consolidation_open(world):
 
 
 # --------------------------------------------------------------------------------------------
-# Consolidation guards
+# The rules the page and the operation share
 # --------------------------------------------------------------------------------------------
 
-
-def test_all_contributions_settled(world):
-    consolidation = world.period().consolidation
-    consolidator = world.user("consolidator")
-    message = consolidation_guards.all_contributions_settled(consolidator, consolidation)
-    assert message.endswith("Not yet: Norr, Söder")
-
-    advance(world, "Norr", "consolidated")
-    consolidation = world.period().consolidation
-    assert consolidation_guards.all_contributions_settled(consolidator, consolidation).endswith(
-        "Not yet: Söder")
-
-    run(world, "consolidator", contributions.exclude, world.contribution("Söder").id, "Saknas")
-    assert consolidation_guards.all_contributions_settled(world.user("consolidator"),
-                                            world.period().consolidation) is None
-
-
-def test_not_consolidator(world):
-    advance(world, "Norr", "reviewed")
-    section = world.sections()[0]
-    run(world, "consolidator2", contributions.edit_section, section.id, "Ny formulering",
-        section.version)
-    run(world, "consolidator", flow.consolidate, world.contribution().id)
-    consolidation = world.period().consolidation
-
-    assert "consolidated" in consolidation_guards.not_consolidator(world.user("consolidator"),
-                                                                   consolidation)
-    assert "edited wording" in consolidation_guards.not_consolidator(world.user("consolidator2"),
-                                                       consolidation)
-    assert consolidation_guards.not_consolidator(world.user("approver"), consolidation) is None
-    assert (consolidation_guards.not_consolidator(SETUP, consolidation)
-            == "Only a person may approve.")
-
-    consolidation.submitted_by_id = world.users["approver2"]
-    assert "submitted" in consolidation_guards.not_consolidator(world.user("approver2"),
-                                                                consolidation)
+def test_may_exclude_only_the_coordinator_while_the_consolidation_is_open(world):
+    contribution = world.contribution()
+    assert contribution_guards.may_exclude(world.user("consolidator"), contribution)
+    for key in ("drafter", "reviewer", "approver", "auditor", "admin"):
+        assert not contribution_guards.may_exclude(world.user(key), contribution)
+    contribution.period.consolidation.state = "awaiting_approval"
+    assert not contribution_guards.may_exclude(world.user("consolidator"), contribution)
     db.session.rollback()
 
 
-def test_not_consolidator_looks_only_at_this_period(world):
-    """Consolidating in another period does not bar approving this one."""
-    advance(world, "Norr", "consolidated")
-    with operation(SETUP):
-        other = admin.create_period(SETUP, "februari 2030", drafting_deadline=date(2030, 2, 1),
-                                    review_deadline=date(2030, 2, 2),
-                                    consolidation_deadline=date(2030, 2, 3),
-                                    approval_deadline=date(2030, 2, 4))
-        other_id = other.id
-    other_consolidation = db.session.get(Period, other_id).consolidation
-    assert consolidation_guards.not_consolidator(world.user("consolidator"),
-                                                 other_consolidation) is None
+def test_the_editor_entry_follows_the_definition(world):
+    contribution = world.contribution()
+    assert contribution_guards.editor_for(world.user("drafter"), contribution).cause == "edit"
+    assert contribution_guards.editor_for(world.user("drafter_south"), contribution) is None
+    advance(world, "Norr", "reviewed")
+    contribution = world.contribution()
+    assert contribution_guards.editor_for(world.user("drafter"), contribution) is None
+    editor = contribution_guards.editor_for(world.user("consolidator"), contribution)
+    assert editor.cause == "consolidation_edit"
+
+
+def test_require_editor_says_why_not(world):
+    from app.core.errors import InvalidTransition, NotAllowed
+
+    contribution = world.contribution()
+    section_id = contribution.ordered_sections[0].id
+    with pytest.raises(NotAllowed, match="not have a role that may edit") as refused:
+        contribution_guards.require_editor(world.user("auditor"), contribution, section_id)
+    assert refused.value.details["action"] == "section.edit"
+    advance(world, "Norr", "police_review")
+    with pytest.raises(InvalidTransition, match="cannot be edited by you") as refused:
+        contribution_guards.require_editor(world.user("drafter"), world.contribution(),
+                                           section_id, action="section.cross_reference")
+    assert refused.value.details == {"action": "section.cross_reference",
+                                     "object_type": "section", "object_id": section_id,
+                                     "log_refusal": True}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from app.contributions import operations as contributions
 from app.contributions.operations import RemarkInput
+from tests.contributions.support import page, text_of, use_english
 from tests.factories import advance, run
-from tests.web.contribution_support import page, text_of, use_english
 
 
 def returned_and_fixed(world):

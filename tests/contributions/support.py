@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Section
-from tests.web.conftest import input_values
+from tests.web_support import input_values
 
 
 def page(web, path: str, status: int = 200) -> str:

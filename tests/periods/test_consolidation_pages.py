@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Consolidation
 from tests import flow
 from tests.factories import advance, fill_sections, run
-from tests.web.conftest import input_values
+from tests.web_support import input_values
 
 
 def path(world, tail: str = "") -> str:

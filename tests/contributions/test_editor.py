@@ -8,9 +8,7 @@ import pytest
 
 from app.contributions import operations as contributions
 from app.models import SectionRevision
-from tests.factories import advance, run
-from tests.web.conftest import input_values
-from tests.web.contribution_support import (
+from tests.contributions.support import (
     denials,
     fresh_section,
     page,
@@ -19,6 +17,8 @@ from tests.web.contribution_support import (
     textarea,
     use_english,
 )
+from tests.factories import advance, run
+from tests.web_support import input_values
 
 
 def editor_path(section_id: int) -> str:

@@ -199,7 +199,7 @@ def test_december_2022_is_approved_with_the_seed_texts_under_the_right_topics(de
 
 def test_seed_copy_in_this_test_matches_the_document():
     """The texts above are the document's (whitespace aside): the copy in tests/fixtures/."""
-    document = Path(__file__).resolve().parent / "fixtures" / SEED_DOCUMENT
+    document = Path(__file__).resolve().parents[1] / "fixtures" / SEED_DOCUMENT
     raw = document.read_text(encoding="utf-8")
     # Each local bullet is the Word bullet glyph U+F0FC (Wingdings) and a no-break space.
     assert raw.count(BULLET_GLYPH) == sum(len(group) for group in SEED_LOCAL.values())

@@ -21,7 +21,9 @@ from app.core.unit_of_work import operation
 from app.periods import operations as consolidations
 from tests.factories import SETUP, advance, run
 
-SERVICES_PO = Path(__file__).resolve().parents[2] / "app" / "translations" / "sv" / "services.po"
+APP = Path(__file__).resolve().parents[2] / "app"
+OPERATIONS_PO = [APP / package / "translations" / "sv.po"
+                 for package in ("core", "contributions", "periods", "admin")]
 
 
 def shown(app, message, language: str) -> str:
@@ -291,10 +293,11 @@ def test_without_a_request_the_message_reads_in_english():
 
 
 def test_swedish_translations_keep_every_placeholder():
-    with SERVICES_PO.open("rb") as handle:
-        catalog = read_po(handle, locale="sv")
+    entries = []
+    for path in OPERATIONS_PO:
+        with path.open("rb") as handle:
+            entries += [m for m in read_po(handle, locale="sv") if m.id]
     field = re.compile(r"\{[^{}]*\}")
-    entries = [m for m in catalog if m.id]
     assert len(entries) > 50
     for message in entries:
         assert message.string, message.id

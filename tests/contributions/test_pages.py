@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.contributions import operations as contributions
-from tests.factories import advance, fill_sections, run
-from tests.web.contribution_support import (
+from tests.contributions.support import (
     act,
     denials,
     events_of,
@@ -15,6 +14,7 @@ from tests.web.contribution_support import (
     textarea,
     use_english,
 )
+from tests.factories import advance, fill_sections, run
 
 NORR = "Lägesbild januari 2030 — Norr"
 
