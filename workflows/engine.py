@@ -143,9 +143,6 @@ class Workflow:
         """Every transition leaving ``state``, internal ones included, in definition order."""
         return [t for t in self.definition.transitions if state in t.sources]
 
-    def guard_spec(self, guard: str) -> GuardSpec:
-        return self._guard_specs[guard]
-
     # -- decisions -----------------------------------------------------------------------------
 
     def _first_failing_guard(

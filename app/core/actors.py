@@ -1,7 +1,7 @@
 """Who acts. Services take the actor explicitly; there is no implicit "nobody" that passes checks.
 
 An administrator at the server's command line acts as `SystemActor`, which only the
-administrative services accept, and which the audit trail records by name and OS account.
+administrative operations accept, and which the audit trail records by name and OS account.
 """
 from __future__ import annotations
 

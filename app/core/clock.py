@@ -1,4 +1,4 @@
-"""The one source of "now" for services, so the demo loader can replay a past period's history,
+"""The one source of "now" for operations, so the demo loader can replay a past period's history,
 and the one time zone that dates are shown and deadlines meant in."""
 from __future__ import annotations
 

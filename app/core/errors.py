@@ -1,4 +1,4 @@
-"""Domain errors raised by services; the web layer and CLI map them centrally.
+"""Domain errors raised by operations; the web layer and CLI map them centrally.
 
 not allowed -> 403, invalid transition / stale version -> 409, invalid input -> 400.
 """

@@ -15,7 +15,7 @@ def N_(message: str) -> str:
 
 class Msg(str):
     """A user-facing message made in code that must not depend on the request's language
-    (services, guards): it reads as English, and keeps its template and parameters so the
+    (operations, guards): it reads as English, and keeps its template and parameters so the
     web layer can show it translated. Mark the template for extraction: Msg(N_("..."), x=1).
 
     Parameters are shown in the reader's language too: a Msg parameter is translated, a Label

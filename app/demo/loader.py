@@ -1,6 +1,6 @@
 """Demo data: `flask --app app demo load [--reset]`.
 
-Everything is created through the services, so the demo's audit trail shows the real flow:
+Everything is created through the operations, so the demo's audit trail shows the real flow:
 a past period ("december 2022") approved with the seed document's texts for Järva, and a
 current period with contributions in every state.
 """

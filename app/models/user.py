@@ -76,8 +76,5 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
     area: Mapped[Area | None] = relationship()  # noqa: F821
 
-    def covers(self, area_id: int | None) -> bool:
-        return self.area_id is None or self.area_id == area_id
-
     def __repr__(self) -> str:
         return f"<Membership {self.role} area={self.area_id}>"
