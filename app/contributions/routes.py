@@ -24,14 +24,13 @@ from app.core.access import roles_for
 from app.core.diff import word_diff
 from app.core.errors import DomainError, InvalidInput, StaleVersion
 from app.core.i18n import DEFAULT_LANGUAGE
-from app.core.messages import N_, Msg
 from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
 from app.core.unit_of_work import operation
 from app.documents.carry_forward import changes_since_last_approved
 from app.extensions import db
 from app.models import Contribution, Role, Section, User
-from app.web.routes import _safe_next
+from app.web import forms
 from workflows import CONTRIBUTION_WORKFLOW
 
 bp = Blueprint("contributions", __name__, template_folder="templates")
@@ -43,15 +42,6 @@ def _lang() -> str:
 
 def _user():
     return current_user._get_current_object()
-
-
-def _expected_version() -> int:
-    raw = request.form.get("expected_version", "")
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(Msg(N_("The form lacked the version you saw. Reload the page and "
-                                  "try again."))) from None
 
 
 def _section_anchor(section_id: int) -> str:
@@ -117,7 +107,7 @@ def show(contribution_id: int):
 @login_required
 def transition(contribution_id: int, trigger: str):
     user = _user()
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     contribution = load_contribution(contribution_id)
     remarks = [contributions.RemarkInput(request.form.get("remark_general", ""))]
     for section in contribution.ordered_sections:
@@ -161,7 +151,7 @@ def _stale_contribution_page(contribution_id: int):
 @login_required
 def exclude(contribution_id: int):
     user = _user()
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     try:
         with operation(user):
             contributions.exclude(user, contribution_id, request.form.get("reason", ""),
@@ -183,7 +173,7 @@ def exclude(contribution_id: int):
 @login_required
 def include(contribution_id: int):
     user = _user()
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     try:
         with operation(user):
             contributions.include(user, contribution_id, expected_version=expected_version)
@@ -244,7 +234,7 @@ def edit_section(section_id: int):
 @login_required
 def save_section(section_id: int):
     user = _user()
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     text = request.form.get("text", "")
     try:
         with operation(user):
@@ -271,7 +261,7 @@ def save_section(section_id: int):
         flash(gettext("Nothing to save: the text for “%(heading)s” was unchanged.",
                       heading=heading), "info")
     if _next_target():  # e.g. back to the consolidation page after a wording edit
-        return redirect(_safe_next(_next_target()))
+        return redirect(forms.safe_next(_next_target()))
     return redirect(url_for("contributions.show", contribution_id=contribution_id,
                             _anchor=_section_anchor(section_id)))
 
@@ -279,4 +269,4 @@ def save_section(section_id: int):
 def _next_target() -> str | None:
     """A local page to return to after saving, passed along as ?next= / hidden field."""
     target = request.values.get("next")
-    return target if target and _safe_next(target) == target else None
+    return target if target and forms.safe_next(target) == target else None

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.periods import operations as consolidations
 from app.periods import overview
 from app.periods.diagram import arc_diagram
-from app.web import role_label
+from app.web import forms, role_label
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
 periods = Blueprint("periods", __name__, template_folder="templates")
@@ -66,19 +66,10 @@ def consolidation(period_id: int):
                            form_error=None, form_key=None, form={})
 
 
-def _expected_version() -> int:
-    raw = request.form.get("expected_version", "")
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
-                                 "again."))) from None
-
-
 @periods.post("/periods/<int:period_id>/consolidation/transition/<trigger>")
 @login_required
 def consolidation_transition(period_id: int, trigger: str):
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     remarks = [request.form.get("remarks", "")]
     period = overview.get_period(period_id)
     if period.consolidation is None:
@@ -116,7 +107,7 @@ def _consolidation_page_with_error(period_id: int, error: InvalidInput, form_key
 @periods.post("/periods/<int:period_id>/contributions/<int:contribution_id>/transition/<trigger>")
 @login_required
 def contribution_transition(period_id: int, contribution_id: int, trigger: str):
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     contribution = _contribution_of(period_id, contribution_id)
     title = contribution.title
     try:
@@ -134,7 +125,7 @@ def contribution_transition(period_id: int, contribution_id: int, trigger: str):
 @periods.post("/periods/<int:period_id>/contributions/<int:contribution_id>/exclusion")
 @login_required
 def contribution_exclusion(period_id: int, contribution_id: int):
-    expected_version = _expected_version()
+    expected_version = forms.expected_version()
     contribution = _contribution_of(period_id, contribution_id)
     title = contribution.title
     excluding = request.form.get("action") == "exclude"

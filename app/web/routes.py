@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
@@ -9,20 +7,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.core.i18n import LANGUAGES
 from app.core.unit_of_work import operation
 from app.web import auth
+from app.web.forms import safe_next
 from app.web.tasks import grouped_tasks
 
 web = Blueprint("web", __name__, template_folder="templates")
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect a signed-in user to another site. Backslashes and
-    # control characters are refused outright: browsers read "\" as "/" and drop tabs and
-    # newlines (so "/\t/evil" is "//evil"), and a newline cannot go into a Location header.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target) \
-            and not urlsplit(target).netloc:
-        return target
-    return url_for("web.start")
 
 
 @web.get("/login")
@@ -44,7 +32,7 @@ def login_post():
                                next=request.form.get("next", "")), 401
     login_user(user)
     flash(gettext("Welcome, %(name)s.", name=user.name), "success")
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @web.post("/logout")
@@ -72,4 +60,4 @@ def set_language():
         flash(gettext("Unknown language."), "error")
     else:
         session["lang"] = language
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))

@@ -210,7 +210,7 @@ def test_missing_version_is_bad_input(web, world):
                                data={"csrf_token": token})
 
     assert response.status_code == 400
-    assert "Formuläret saknade den version du såg." in response.get_data(as_text=True)
+    assert "Formuläret saknar den version du såg." in response.get_data(as_text=True)
     assert fresh_contribution(contribution.id).state == "draft"
 
 

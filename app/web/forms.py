@@ -1,0 +1,31 @@
+"""What every form's handler reads the same way: the version the user saw (a stale save is a
+conflict, never an overwrite) and where to go next (only a local path)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+
+from app.core.errors import InvalidInput
+from app.core.messages import N_, Msg
+
+
+def expected_version() -> int:
+    raw = request.form.get("expected_version", "")
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
+                                  "again."))) from None
+
+
+def safe_next(target: str | None) -> str:
+    """`target` if it is a path on this site, else the start page."""
+    # Only local paths: never redirect a signed-in user to another site. Backslashes and
+    # control characters are refused outright: browsers read "\" as "/" and drop tabs and
+    # newlines (so "/\t/evil" is "//evil"), and a newline cannot go into a Location header.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target) \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("web.start")
