@@ -5,7 +5,7 @@ PORT ?= 5000
 FLASK = $(VENV)/bin/flask --app app
 AXE = tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test serve clean
+.PHONY: install demo test clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

@@ -7,6 +7,7 @@ import os
 import uuid
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import settings_from_environment
 from app.core.i18n import init_i18n
@@ -30,6 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings_from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind a reverse proxy: believe its X-Forwarded-* headers (and only as many as
+        # there are proxies), so the audit trail records the client, not the proxy.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),

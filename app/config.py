@@ -1,17 +1,62 @@
-"""Settings from the environment.
+"""Settings from the environment, one prefix (LAGESBILD_), documented in the README's table.
 
-DATABASE_URL  SQLAlchemy URL; default: an SQLite file under instance/.
-SECRET_KEY    session signing key; default: generated once into instance/secret_key.
+LAGESBILD_ENV              "production" makes a secret key required and cookies Secure
+LAGESBILD_DATABASE_URL     SQLAlchemy URL (DATABASE_URL is read too); default: an SQLite file
+                           under instance/
+LAGESBILD_SECRET_KEY       session signing key, the same on every app server (SECRET_KEY is read
+                           too); outside production, generated once into instance/secret_key
+LAGESBILD_HTTPS            1: cookies only over HTTPS (the default in production), 0: not
+LAGESBILD_TRUSTED_PROXIES  how many reverse proxies stand in front (their X-Forwarded-For/-Proto/
+                           -Host are believed, so the audit trail records the client's address)
 """
+from __future__ import annotations
+
 import os
 import secrets
 from pathlib import Path
 
+PREFIX = "LAGESBILD_"
 
-def _secret_key(instance_path: Path) -> str:
-    from_env = os.environ.get("SECRET_KEY")
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed: the app refuses to start, naming it."""
+
+
+def _setting(name: str, *legacy: str) -> str | None:
+    for key in (PREFIX + name, *legacy):
+        value = os.environ.get(key)
+        if value:
+            return value
+    return None
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _setting(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{PREFIX}{name} must be 1 or 0, not {value!r}.")
+
+
+def _count(name: str) -> int:
+    value = _setting(name) or "0"
+    if not value.isdigit() or int(value) > 10:
+        raise ConfigurationError(f"{PREFIX}{name} must be a whole number from 0 to 10, "
+                                 f"not {value!r}.")
+    return int(value)
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    from_env = _setting("SECRET_KEY", "SECRET_KEY")
     if from_env:
         return from_env
+    if production:
+        raise ConfigurationError(
+            f"{PREFIX}SECRET_KEY must be set in production: the same long random value on "
+            "every app server (e.g. python3 -c 'import secrets; print(secrets.token_hex(32))').")
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -24,12 +69,23 @@ def _secret_key(instance_path: Path) -> str:
 
 def settings_from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
+    environment = _setting("ENV") or "development"
+    if environment not in ("production", "development"):
+        raise ConfigurationError(f"{PREFIX}ENV must be production or development, "
+                                 f"not {environment!r}.")
+    production = environment == "production"
+    https = _flag("HTTPS", default=production)
     default_db = f"sqlite:///{instance / 'lagesbild.sqlite'}"
     return {
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
-        "SECRET_KEY": _secret_key(instance),
+        "LAGESBILD_ENV": environment,
+        "SQLALCHEMY_DATABASE_URI": _setting("DATABASE_URL", "DATABASE_URL") or default_db,
+        "SECRET_KEY": _secret_key(instance, production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES"),
         "WTF_CSRF_TIME_LIMIT": None,
     }

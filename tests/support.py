@@ -1,4 +1,4 @@
-"""Shared helpers for the service tests: refused operations must change nothing, and leave
+"""Shared helpers for the operation tests: refused operations must change nothing, and leave
 exactly the security event they should."""
 from __future__ import annotations
 

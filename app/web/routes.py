@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.i18n import LANGUAGES
 from app.core.unit_of_work import operation
-from app.web import auth
+from app.extensions import db
+from app.web import auth, readiness
 from app.web.forms import safe_next
 from app.web.tasks import grouped_tasks
 
+log = logging.getLogger(__name__)
 web = Blueprint("web", __name__, template_folder="templates")
 
 
@@ -61,3 +65,22 @@ def set_language():
     else:
         session["lang"] = language
     return redirect(safe_next(request.form.get("next")))
+
+
+# -- for load balancers and monitoring ------------------------------------------------------
+
+@web.get("/healthz")
+def healthz():
+    """The process is up (no database needed)."""
+    return {"status": "ok"}
+
+
+@web.get("/readyz")
+def readyz():
+    """Ready to serve: database reachable, schema at the migrations' head, the append-only
+    triggers present. What is wrong goes to the log, never to the public."""
+    found = readiness.problems(db.engine)
+    if found:
+        log.warning("not ready: %s", "; ".join(found))
+        return {"status": "unavailable"}, 503
+    return {"status": "ok"}

@@ -1,0 +1,50 @@
+"""Whether this app server can serve: the database answers, its schema is at the migrations'
+head, and the append-only triggers guard the history. Problems are for the server's log and
+operators; the public /readyz says only ready or not."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# The tables whose rows are never changed or removed (the first migrations' triggers).
+APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
+
+
+def expected_triggers(dialect: str) -> set[str]:
+    if dialect == "postgresql":
+        return {f"{table}_{kind}" for table in APPEND_ONLY_TABLES
+                for kind in ("append_only", "no_truncate")}
+    return {f"{table}_no_{verb}" for table in APPEND_ONLY_TABLES for verb in ("update", "delete")}
+
+
+def present_triggers(connection) -> set[str]:
+    """The append-only triggers present (and enabled, on PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        return set(connection.scalars(text(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
+            "AND tgrelid::regclass::text = ANY(:tables)"), {"tables": list(APPEND_ONLY_TABLES)}))
+    return set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+
+
+def problems(engine: Engine, migrations: Path = MIGRATIONS) -> list[str]:
+    """What keeps this server from serving; empty when it is ready."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = MigrationContext.configure(connection).get_current_revision()
+            triggers = present_triggers(connection)
+    except Exception as error:  # any failure to reach the database means: not ready
+        return [f"database unreachable: {type(error).__name__}"]
+    found = []
+    head = ScriptDirectory(str(migrations)).get_current_head()
+    if current != head:
+        found.append(f"schema at revision {current}, migrations at {head}: run flask db upgrade")
+    missing = expected_triggers(engine.dialect.name) - triggers
+    if missing:
+        found.append("append-only triggers missing or disabled: " + ", ".join(sorted(missing)))
+    return found

@@ -1,0 +1,72 @@
+"""Settings come from the environment with one prefix; a missing or malformed one stops the
+app at start-up with one line naming it."""
+from __future__ import annotations
+
+import pytest
+
+from app.config import ConfigurationError, settings_from_environment
+
+
+@pytest.fixture
+def clean_environment(monkeypatch):
+    for name in ("LAGESBILD_ENV", "LAGESBILD_DATABASE_URL", "LAGESBILD_SECRET_KEY",
+                 "LAGESBILD_HTTPS", "LAGESBILD_TRUSTED_PROXIES", "DATABASE_URL", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_development_defaults_to_a_local_database_and_a_generated_key(clean_environment,
+                                                                      tmp_path):
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'lagesbild.sqlite'}"
+    key = (tmp_path / "secret_key").read_text().strip()
+    assert settings["SECRET_KEY"] == key and len(key) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # owner only
+    assert settings["SESSION_COOKIE_SECURE"] is False and settings["TRUSTED_PROXIES"] == 0
+    assert settings_from_environment(str(tmp_path))["SECRET_KEY"] == key  # kept
+
+
+def test_production_needs_the_secret_key_and_sends_cookies_over_https_only(clean_environment,
+                                                                           tmp_path):
+    clean_environment.setenv("LAGESBILD_ENV", "production")
+    with pytest.raises(ConfigurationError, match="LAGESBILD_SECRET_KEY must be set"):
+        settings_from_environment(str(tmp_path))
+    assert not (tmp_path / "secret_key").exists()
+    clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
+    clean_environment.setenv("LAGESBILD_DATABASE_URL", "postgresql+psycopg://app@db/lagesbild")
+    clean_environment.setenv("LAGESBILD_TRUSTED_PROXIES", "1")
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["SECRET_KEY"] == "k" * 40
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://app@db/lagesbild"
+    assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
+    assert settings["TRUSTED_PROXIES"] == 1 and settings["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_the_unprefixed_names_still_work_and_the_prefixed_ones_win(clean_environment, tmp_path):
+    clean_environment.setenv("DATABASE_URL", "sqlite:///old.sqlite")
+    clean_environment.setenv("SECRET_KEY", "old")
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "sqlite:///old.sqlite"
+    assert settings["SECRET_KEY"] == "old"
+    clean_environment.setenv("LAGESBILD_SECRET_KEY", "new")
+    assert settings_from_environment(str(tmp_path))["SECRET_KEY"] == "new"
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("LAGESBILD_ENV", "staging", "LAGESBILD_ENV must be production or development"),
+    ("LAGESBILD_HTTPS", "maybe", "LAGESBILD_HTTPS must be 1 or 0, not 'maybe'"),
+    ("LAGESBILD_TRUSTED_PROXIES", "two", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
+    ("LAGESBILD_TRUSTED_PROXIES", "-1", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
+    ("LAGESBILD_TRUSTED_PROXIES", "99", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
+])
+def test_a_malformed_setting_is_named(clean_environment, tmp_path, name, value, message):
+    clean_environment.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=message):
+        settings_from_environment(str(tmp_path))
+
+
+def test_https_can_be_switched_off_behind_a_plain_http_proxy(clean_environment, tmp_path):
+    clean_environment.setenv("LAGESBILD_ENV", "production")
+    clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
+    clean_environment.setenv("LAGESBILD_HTTPS", "0")
+    assert settings_from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
