@@ -1,12 +1,12 @@
 """The production server as a city runs it: gunicorn with several workers, configured from the
-environment (LAGESBILD_...), behind one reverse proxy. Started for real on 127.0.0.1."""
+environment (LAGESBILD_...), behind one reverse proxy. Started for real on 127.0.0.1, on the
+database the suite runs on (a database of its own on PostgreSQL, dropped afterwards)."""
 from __future__ import annotations
 
 import json
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import MAIN_DATABASE_URL
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -28,11 +32,28 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _environment(database: Path, **settings: str) -> dict[str, str]:
+def _environment(database_url: str, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LAGESBILD_") and k not in ("DATABASE_URL", "SECRET_KEY")}
-    env.update({"LAGESBILD_DATABASE_URL": f"sqlite:///{database}", **settings})
+    env.update({"LAGESBILD_DATABASE_URL": database_url, **settings})
     return env
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    if not MAIN_DATABASE_URL.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('production') / 'lagesbild.sqlite'}"
+        return
+    server = make_url(MAIN_DATABASE_URL)
+    name = f"lagesbild_production_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _gunicorn(env: dict[str, str], port: int, log) -> subprocess.Popen:
@@ -52,10 +73,9 @@ def _get(url: str, opener=None, headers: dict | None = None) -> tuple[int, dict,
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("production")
-    database = folder / "lagesbild.sqlite"
-    env = _environment(database, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY=SECRET,
+def server(tmp_path_factory, database_url):
+    folder = tmp_path_factory.mktemp("gunicorn")
+    env = _environment(database_url, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY=SECRET,
                        LAGESBILD_TRUSTED_PROXIES="1")
     subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=REPO, env=env,
                    check=True, capture_output=True, timeout=120)
@@ -77,7 +97,9 @@ def server(tmp_path_factory):
             log.close()
             pytest.fail("gunicorn did not start: " + log_path.read_text()[-2000:])
         time.sleep(0.2)
+    database = create_engine(database_url)
     yield base, database, port
+    database.dispose()
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -123,30 +145,38 @@ def test_behind_the_proxy_the_trail_records_the_clients_address(server):
     except urllib.error.HTTPError as error:
         body = error.read().decode()
     assert "Fel e-postadress eller lösenord." in body
-    with sqlite3.connect(database) as connection:
-        addresses = [row[0] for row in connection.execute(
-            "SELECT client_address FROM audit_events WHERE action = 'auth.login_failed'")]
+    with database.connect() as connection:
+        addresses = list(connection.scalars(text(
+            "SELECT client_address FROM audit_events WHERE action = 'auth.login_failed'")))
     assert addresses == ["203.0.113.7"]
 
 
 def test_a_missing_trigger_makes_the_server_not_ready_without_saying_why(server):
-    base, database, port = server
-    with sqlite3.connect(database) as connection:
-        (sql,) = connection.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'remarks_no_delete'").fetchone()
-        connection.execute("DROP TRIGGER remarks_no_delete")
+    base, database, _port = server
+    if database.dialect.name == "postgresql":
+        take_away = ["ALTER TABLE remarks DISABLE TRIGGER remarks_append_only"]
+        put_back = ["ALTER TABLE remarks ENABLE TRIGGER remarks_append_only"]
+    else:
+        with database.connect() as connection:
+            put_back = list(connection.scalars(text(
+                "SELECT sql FROM sqlite_master WHERE name = 'remarks_no_delete'")))
+        take_away = ["DROP TRIGGER remarks_no_delete"]
+    with database.begin() as connection:
+        for statement in take_away:
+            connection.execute(text(statement))
     try:
         status, _headers, body = _get(f"{base}/readyz")
         assert status == 503 and json.loads(body) == {"status": "unavailable"}
         assert _get(f"{base}/healthz")[0] == 200  # the process itself is fine
     finally:
-        with sqlite3.connect(database) as connection:
-            connection.execute(sql)
+        with database.begin() as connection:
+            for statement in put_back:
+                connection.execute(text(statement))
     assert _get(f"{base}/readyz")[0] == 200
 
 
 def test_production_without_a_secret_key_refuses_to_start(tmp_path):
-    env = _environment(tmp_path / "x.sqlite", LAGESBILD_ENV="production")
+    env = _environment(f"sqlite:///{tmp_path / 'x.sqlite'}", LAGESBILD_ENV="production")
     with (tmp_path / "gunicorn.log").open("w") as log:
         process = _gunicorn(env, _free_port(), log)
         try:
