@@ -14,6 +14,7 @@ from app.core.messages import N_, Msg
 from app.core.text_blocks import text_blocks
 from app.extensions import db, login_manager
 from app.models import User
+from app.web import headers
 from app.web.menu import main_menu, register_menu_item
 from workflows.roles import ROLE_NAMES
 
@@ -32,6 +33,7 @@ def register_web(app: Flask) -> None:
     from app.web.routes import web
 
     app.register_blueprint(web)
+    headers.install(app)
     login_manager.login_view = "web.login"
     login_manager.login_message = lazy_gettext("Log in to see the page.")
     login_manager.login_message_category = "info"

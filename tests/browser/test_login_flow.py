@@ -164,3 +164,12 @@ def test_error_page_has_no_accessibility_violations(page, assert_accessible):
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Sidan finns inte (404)")
     assert_accessible(page)
+
+
+def test_the_browser_refuses_inline_script_on_our_pages(page, live_server):
+    """The content security policy is in force: a script smuggled into a page as markup would
+    not run (the pages need none of their own)."""
+    page.goto("/login")
+    with pytest.raises(Exception, match="Content Security Policy"):
+        page.add_script_tag(content="window.injected = true")
+    assert page.evaluate("typeof window.injected") == "undefined"
