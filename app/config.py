@@ -8,6 +8,8 @@ LAGESBILD_SECRET_KEY       session signing key, the same on every app server (SE
 LAGESBILD_HTTPS            1: cookies only over HTTPS (the default in production), 0: not
 LAGESBILD_TRUSTED_PROXIES  how many reverse proxies stand in front (their X-Forwarded-For/-Proto/
                            -Host are believed, so the audit trail records the client's address)
+LAGESBILD_SESSION_IDLE_MINUTES  a session ends after this long without a request (30)
+LAGESBILD_SESSION_MAX_HOURS     and this long after sign-in, whatever happens (10)
 """
 from __future__ import annotations
 
@@ -41,11 +43,12 @@ def _flag(name: str, default: bool) -> bool:
     raise ConfigurationError(f"{PREFIX}{name} must be 1 or 0, not {value!r}.")
 
 
-def _count(name: str) -> int:
-    value = _setting(name) or "0"
-    if not value.isdigit() or int(value) > 10:
-        raise ConfigurationError(f"{PREFIX}{name} must be a whole number from 0 to 10, "
-                                 f"not {value!r}.")
+def _count(name: str, default: int = 0, low: int = 0, high: int = 10) -> int:
+    value = _setting(name) or str(default)
+    # isascii: "²".isdigit() is True too.
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise ConfigurationError(f"{PREFIX}{name} must be a whole number from {low} to "
+                                 f"{high}, not {value!r}.")
     return int(value)
 
 
@@ -87,5 +90,7 @@ def settings_from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "TRUSTED_PROXIES": _count("TRUSTED_PROXIES"),
+        "SESSION_IDLE_SECONDS": 60 * _count("SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        "SESSION_MAX_SECONDS": 3600 * _count("SESSION_MAX_HOURS", 10, 1, 7 * 24),
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -235,6 +235,7 @@ def grant_role(actor: Actor, user: User, role: str, area_name: str | None = None
                                email=user.email, role=role_name))
     membership = Membership(user=user, role=role, area=area)
     db.session.add(membership)
+    user.end_sessions()  # what the user may do changed: sign in again to get it
     db.session.flush()
     record_event("membership.create", actor=actor, object_type="user", object_id=user.id,
                  data={"role": role, "area": area.name if area else None})

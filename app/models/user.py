@@ -31,6 +31,9 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Each signed-in session remembers the generation it began in; raising it ends them all
+    # on the server (a copied cookie is worth nothing after logout, a password or role change).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
     memberships: Mapped[list[Membership]] = relationship(
@@ -43,6 +46,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session this user has, on every device, ends at its next request."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

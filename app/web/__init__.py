@@ -14,7 +14,7 @@ from app.core.messages import N_, Msg
 from app.core.text_blocks import text_blocks
 from app.extensions import db, login_manager
 from app.models import User
-from app.web import headers
+from app.web import headers, sessions
 from app.web.menu import main_menu, register_menu_item
 from workflows.roles import ROLE_NAMES
 
@@ -24,9 +24,13 @@ log = logging.getLogger(__name__)
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
+        user = db.session.get(User, int(user_id))
+    except (ValueError, OverflowError):
         return None
+    if user is not None and not sessions.still_valid(user):
+        sessions.end()
+        return None
+    return user
 
 
 def register_web(app: Flask) -> None:

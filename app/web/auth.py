@@ -36,5 +36,8 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def record_logout(user: User) -> None:
+def log_out(user: User) -> None:
+    """End every session of the user's (a copy of the cookie included) and log it."""
+    user.end_sessions()
+    db.session.flush()
     record_event("auth.logout", actor=user, object_type="user", object_id=user.id)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.core.i18n import LANGUAGES
 from app.core.unit_of_work import operation
 from app.extensions import db
-from app.web import auth, readiness
+from app.web import auth, readiness, sessions
 from app.web.forms import safe_next
 from app.web.tasks import grouped_tasks
 
@@ -35,6 +35,7 @@ def login_post():
         return render_template("login.html", email=email,
                                next=request.form.get("next", "")), 401
     login_user(user)
+    sessions.begin(user)
     flash(gettext("Welcome, %(name)s.", name=user.name), "success")
     return redirect(safe_next(request.form.get("next")))
 
@@ -44,7 +45,7 @@ def login_post():
 def logout():
     user = current_user._get_current_object()
     with operation(user):
-        auth.record_logout(user)
+        auth.log_out(user)
     logout_user()
     flash(gettext("You are logged out."), "success")
     return redirect(url_for("web.login"))

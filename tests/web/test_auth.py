@@ -110,11 +110,13 @@ def test_a_password_typed_into_the_email_field_is_not_logged(world, typed):
         assert typed.strip().lower()[:12] not in row.lower()
 
 
-def test_sign_out_is_logged(world):
+def test_sign_out_is_logged_and_ends_every_session(world):
     seq = head_seq()
     user = world.user("auditor")
+    generation = user.session_generation
     with operation(user):
-        auth.record_logout(user)
+        auth.log_out(user)
+    assert world.user("auditor").session_generation == generation + 1
     [event] = events_since(seq)
     assert event.action == "auth.logout"
     assert event.actor_id == world.users["auditor"]

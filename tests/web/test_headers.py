@@ -23,6 +23,7 @@ def test_the_policy_allows_no_inline_script_and_no_framing():
 @pytest.mark.parametrize("path", ["/login", "/healthz", "/static/style.css", "/no-such-page"])
 def test_every_response_carries_the_headers(web, path):
     response = web.client.get(path)
+    response.close()  # a static file is streamed from an open file
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
