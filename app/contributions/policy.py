@@ -32,10 +32,12 @@ def all_sections_filled(actor: Actor, contribution: Contribution) -> str | None:
                    headings="; ".join(empty))
     return None
 
+
 def is_submitter(actor: Actor, contribution: Contribution) -> str | None:
     if not isinstance(actor, User) or contribution.submitted_by_id != actor.id:
         return Msg(N_("Only the person who submitted the contribution may withdraw it."))
     return None
+
 
 def not_submitter_or_editor(actor: Actor, contribution: Contribution) -> str | None:
     if not isinstance(actor, User):
@@ -56,6 +58,7 @@ def not_submitter_or_editor(actor: Actor, contribution: Contribution) -> str | N
         return Msg(N_("You edited this contribution in this round, so someone else must "
                       "review it."))
     return None
+
 
 def consolidation_open(actor: Actor, contribution: Contribution) -> str | None:
     consolidation = contribution.period.consolidation

@@ -41,6 +41,7 @@ def all_contributions_settled(actor: Actor, consolidation: Consolidation) -> str
         return Msg(N_("At least one contribution must be consolidated."))
     return None
 
+
 def not_consolidator(actor: Actor, consolidation: Consolidation) -> str | None:
     if not isinstance(actor, User):
         return Msg(N_("Only a person may approve."))
