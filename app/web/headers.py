@@ -3,8 +3,7 @@ no framing), no content sniffing, no referrer to other sites, HTTPS only once co
 it, and nothing a signed-in page showed kept in a cache."""
 from __future__ import annotations
 
-from flask import Flask, Response
-from flask_login import current_user
+from flask import Flask, Response, session
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -29,8 +28,9 @@ def security_headers(response: Response, https: bool) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     if https:
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if current_user and current_user.is_authenticated:
+    if "_user_id" in session:
         # A shared computer's back button or cache must not show what someone else read.
+        # (Read from the session, not current_user: a static file need not load the user.)
         headers["Cache-Control"] = "no-store"
     return response
 
