@@ -4,9 +4,7 @@ The page (to draw a button or refuse early) and the operation (to enforce) both 
 workflow's guards (separation of duties, preconditions) are implemented here by the names the
 definition gives them, and bound to the definition with the triggers' effects (CONTRIBUTIONS).
 
-A refused read is still a security event: the refusal is raised inside unit_of_work.operation,
-which rolls back (nothing to undo) and records `security.permission_denied` in its own small
-transaction, as for refused writes.
+A refused read is still a security event (unit_of_work.refuse), as a refused write is.
 """
 from __future__ import annotations
 
@@ -18,7 +16,7 @@ from app.core.actors import Actor
 from app.core.errors import InvalidTransition
 from app.core.messages import N_, Msg
 from app.core.transitions import BoundWorkflow, check_version, state_label
-from app.core.unit_of_work import operation
+from app.core.unit_of_work import refuse
 from app.extensions import db
 from app.models import Contribution, Role, Section, SectionRevision, User
 from workflows import CONTRIBUTION_WORKFLOW, Editor
@@ -102,8 +100,7 @@ def require_read_access(actor: Actor, contribution: Contribution, *,
         Msg(N_("You do not have a role that lets you read this contribution.")),
         action=action, object_type="contribution", object_id=contribution.id,
     )
-    with operation(actor):  # rolls back nothing, records the refusal, re-raises
-        raise refusal
+    refuse(actor, refusal)
 
 
 # -- editing ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from app.core.errors import DomainError, InvalidInput, StaleVersion
 from app.core.i18n import DEFAULT_LANGUAGE
 from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
-from app.core.unit_of_work import operation
+from app.core.unit_of_work import operation, refuse
 from app.documents.carry_forward import changes_since_last_approved
 from app.extensions import db
 from app.models import Contribution, Role, Section, User
@@ -207,8 +207,7 @@ def _require_editor(section: Section) -> None:
     try:
         require_editor(user, contribution, section.id)
     except DomainError as refusal:
-        with operation(user):  # logs the refusal, as the save's would be
-            raise refusal from None
+        refuse(user, refusal)  # logged, as the save's refusal would be
 
 
 def _editor_page(section: Section, text: str, expected_version: int, *,

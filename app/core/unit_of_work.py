@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.trail import lock_chain_head, record_event, scope_of
 from app.core.actors import Actor
-from app.core.errors import InvalidTransition, NotAllowed, StaleVersion
+from app.core.errors import DomainError, InvalidTransition, NotAllowed, StaleVersion
 from app.core.messages import N_, Msg
 from app.database import write_intent
 from app.extensions import db
@@ -44,6 +45,13 @@ def operation(actor: Actor | None) -> Iterator[None]:
         except BaseException:
             session.rollback()
             raise
+
+
+def refuse(actor: Actor | None, refusal: DomainError) -> NoReturn:
+    """Raise a refusal met outside a write (a page that only reads, a check before a form): it
+    is recorded as a security event just as a refused write's is."""
+    with operation(actor):
+        raise refusal
 
 
 def _record_refusal(actor: Actor | None, refusal: NotAllowed | InvalidTransition) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 
 from app.audit.trail import record_event, scope_of
+from app.contributions.operations import get_section
 from app.contributions.policy import require_editor
 from app.core.actors import Actor
 from app.core.clock import now
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.core.transitions import check_version
 from app.extensions import db
@@ -54,9 +55,7 @@ def split_sentence(text: str) -> tuple[str | None, str]:
 def set_cross_reference(actor: Actor, section_id: int, local_topic_id: int | None,
                         expected_version: int | None) -> Section:
     """Link a city-wide section to one of the contribution's local topics (None: unlink)."""
-    section = db.session.get(Section, section_id)
-    if section is None:
-        raise NotFound(Msg(N_("There is no section {id}."), id=section_id))
+    section = get_section(section_id)
     contribution = section.contribution
     where = {"action": "section.cross_reference", "object_type": "section",
              "object_id": section.id}

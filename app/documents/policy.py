@@ -4,6 +4,7 @@ contributions' one rule (contributions.policy); an operator at the command line 
 import everything."""
 from __future__ import annotations
 
+from app.contributions.operations import get_contribution
 from app.contributions.policy import may_read, may_read_every_area
 from app.core.access import area_ids_for, deny, roles_for
 from app.core.actors import Actor, SystemActor
@@ -22,9 +23,7 @@ def may_read_period(actor: Actor) -> bool:
 
 
 def readable_contribution(actor: Actor, contribution_id: int, action: str) -> Contribution:
-    contribution = db.session.get(Contribution, contribution_id)
-    if contribution is None:
-        raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
+    contribution = get_contribution(contribution_id)
     if not may_read_contribution(actor, contribution):
         raise deny(Msg(N_("You do not have a role that may read this contribution.")),
                    action=action, object_type="contribution", object_id=contribution.id)

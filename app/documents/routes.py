@@ -24,18 +24,11 @@ from sqlalchemy import select
 
 from app.contributions.policy import editor_for
 from app.core.errors import InvalidInput, NotAllowed
-from app.core.unit_of_work import operation
+from app.core.unit_of_work import operation, refuse
 from app.documents import carry_forward as carry
-from app.documents import (
-    cross_references,
-    policy,
-)
-from app.documents import (
-    export as documents_export,
-)
-from app.documents import (
-    importer as documents_import,
-)
+from app.documents import cross_references, policy
+from app.documents import export as documents_export
+from app.documents import importer as documents_import
 from app.documents.docx_format import MAX_FILE_BYTES
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
@@ -58,8 +51,7 @@ def _readable(loader, *args):
     try:
         return loader(_user(), *args)
     except NotAllowed as refusal:
-        with operation(_user()):
-            raise refusal
+        refuse(_user(), refusal)
 
 
 def _state_label(contribution: Contribution, language: str) -> str:
@@ -213,9 +205,10 @@ def set_cross_reference(section_id: int):
 
 def _require_importer():
     user = _user()
-    if not policy.may_import(user):
-        with operation(user):  # logs the refusal
-            policy.require_importer(user)
+    try:
+        policy.require_importer(user)
+    except NotAllowed as refusal:
+        refuse(user, refusal)
     return user
 
 

@@ -14,7 +14,7 @@ from app.contributions.policy import CONTRIBUTIONS, may_read
 from app.core.access import deny, roles_for
 from app.core.errors import NotFound
 from app.core.messages import N_, Msg
-from app.core.unit_of_work import operation
+from app.core.unit_of_work import refuse
 from app.extensions import db
 from app.models import Contribution, Period, Section, Topic, TopicScope, User
 from app.periods.policy import CONSOLIDATIONS, may_see_consolidation, may_see_periods
@@ -77,16 +77,9 @@ class PeriodSummary:
     excluded: int
 
 
-def _refuse(user: User, refusal: Exception) -> None:
-    """Raise a refusal inside an operation: it rolls back nothing and keeps the attempt as a
-    security event, as for refused writes (see contributions.policy)."""
-    with operation(user):
-        raise refusal
-
-
 def _require_period_reader(user: User, period_id: int | None = None) -> None:
     if not may_see_periods(user):
-        _refuse(user, deny(Msg(N_("You have no role that may see the periods.")),
+        refuse(user, deny(Msg(N_("You have no role that may see the periods.")),
                            action="period.view", object_type="period", object_id=period_id))
 
 
@@ -193,7 +186,7 @@ class ConsolidationView:
 def consolidation_view(user: User, period_id: int) -> ConsolidationView:
     period = get_period(period_id)
     if not may_see_consolidation(user):
-        _refuse(user, deny(Msg(N_("Only the coordinator, the approver and auditors may see "
+        refuse(user, deny(Msg(N_("Only the coordinator, the approver and auditors may see "
                                   "the consolidation.")),
                            action="consolidation.view", object_type="period",
                            object_id=period_id))

@@ -10,7 +10,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 # The tables whose rows are never changed or removed (the first migrations' triggers).
 APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
 
@@ -31,8 +30,9 @@ def present_triggers(connection) -> set[str]:
     return set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
 
 
-def problems(engine: Engine, migrations: Path = MIGRATIONS) -> list[str]:
-    """What keeps this server from serving; empty when it is ready."""
+def problems(engine: Engine, migrations: str | Path) -> list[str]:
+    """What keeps this server from serving; empty when it is ready. `migrations` is the
+    folder Flask-Migrate runs (app.extensions["migrate"].directory)."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))

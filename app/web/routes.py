@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -80,7 +89,7 @@ def healthz():
 def readyz():
     """Ready to serve: database reachable, schema at the migrations' head, the append-only
     triggers present. What is wrong goes to the log, never to the public."""
-    found = readiness.problems(db.engine)
+    found = readiness.problems(db.engine, current_app.extensions["migrate"].directory)
     if found:
         log.warning("not ready: %s", "; ".join(found))
         return {"status": "unavailable"}, 503
