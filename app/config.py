@@ -10,6 +10,10 @@ LAGESBILD_TRUSTED_PROXIES  how many reverse proxies stand in front (their X-Forw
                            -Host are believed, so the audit trail records the client's address)
 LAGESBILD_SESSION_IDLE_MINUTES  a session ends after this long without a request (30)
 LAGESBILD_SESSION_MAX_HOURS     and this long after sign-in, whatever happens (10)
+LAGESBILD_LOGIN_LIMIT_PER_ACCOUNT  failed sign-ins allowed per account ("10 per 15 minutes")
+LAGESBILD_LOGIN_LIMIT_PER_ADDRESS  and per client address ("50 per 15 minutes")
+LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each process alone, the
+                                   default) or redis://host:port/db (every app server together)
 """
 from __future__ import annotations
 
@@ -50,6 +54,29 @@ def _count(name: str, default: int = 0, low: int = 0, high: int = 10) -> int:
         raise ConfigurationError(f"{PREFIX}{name} must be a whole number from {low} to "
                                  f"{high}, not {value!r}.")
     return int(value)
+
+
+def _rate(name: str, default: str) -> str:
+    from limits import parse
+
+    value = _setting(name) or default
+    try:
+        parse(value)
+    except ValueError:
+        raise ConfigurationError(f"{PREFIX}{name} must read like '10 per 15 minutes', "
+                                 f"not {value!r}.") from None
+    return value
+
+
+RATE_LIMIT_STORES = ("memory", "redis", "rediss", "redis+unix", "valkey", "valkeys")
+
+
+def _rate_limit_store() -> str:
+    value = _setting("RATELIMIT_STORAGE_URL") or "memory://"
+    if value.split("://")[0] not in RATE_LIMIT_STORES or "://" not in value:
+        raise ConfigurationError(f"{PREFIX}RATELIMIT_STORAGE_URL must be memory:// or "
+                                 f"redis://host:port/db, not {value!r}.")
+    return value
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:
@@ -93,4 +120,7 @@ def settings_from_environment(instance_path: str) -> dict:
         "SESSION_IDLE_SECONDS": 60 * _count("SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         "SESSION_MAX_SECONDS": 3600 * _count("SESSION_MAX_HOURS", 10, 1, 7 * 24),
         "WTF_CSRF_TIME_LIMIT": None,
+        "LOGIN_LIMIT_PER_ACCOUNT": _rate("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": _rate("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        "RATELIMIT_STORAGE_URI": _rate_limit_store(),
     }

@@ -2,6 +2,8 @@
 app at start-up with one line naming it."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from app.config import ConfigurationError, settings_from_environment
@@ -9,8 +11,8 @@ from app.config import ConfigurationError, settings_from_environment
 
 @pytest.fixture
 def clean_environment(monkeypatch):
-    for name in ("LAGESBILD_ENV", "LAGESBILD_DATABASE_URL", "LAGESBILD_SECRET_KEY",
-                 "LAGESBILD_HTTPS", "LAGESBILD_TRUSTED_PROXIES", "DATABASE_URL", "SECRET_KEY"):
+    for name in [*(key for key in os.environ if key.startswith("LAGESBILD_")),
+                 "DATABASE_URL", "SECRET_KEY"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -58,6 +60,11 @@ def test_the_unprefixed_names_still_work_and_the_prefixed_ones_win(clean_environ
     ("LAGESBILD_TRUSTED_PROXIES", "two", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
     ("LAGESBILD_TRUSTED_PROXIES", "-1", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
     ("LAGESBILD_TRUSTED_PROXIES", "99", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
+    ("LAGESBILD_LOGIN_LIMIT_PER_ACCOUNT", "ten", "must read like '10 per 15 minutes'"),
+    ("LAGESBILD_LOGIN_LIMIT_PER_ADDRESS", "50 per fortnight", "must read like"),
+    ("LAGESBILD_RATELIMIT_STORAGE_URL", "127.0.0.1:6379",
+     "LAGESBILD_RATELIMIT_STORAGE_URL must be memory:// or redis://"),
+    ("LAGESBILD_RATELIMIT_STORAGE_URL", "mongodb://db", "must be memory:// or redis://"),
 ])
 def test_a_malformed_setting_is_named(clean_environment, tmp_path, name, value, message):
     clean_environment.setenv(name, value)
@@ -70,3 +77,16 @@ def test_https_can_be_switched_off_behind_a_plain_http_proxy(clean_environment, 
     clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
     clean_environment.setenv("LAGESBILD_HTTPS", "0")
     assert settings_from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+
+
+def test_login_limits_and_their_store_default_to_one_process_and_can_be_shared(
+        clean_environment, tmp_path):
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["LOGIN_LIMIT_PER_ACCOUNT"] == "10 per 15 minutes"
+    assert settings["LOGIN_LIMIT_PER_ADDRESS"] == "50 per 15 minutes"
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    clean_environment.setenv("LAGESBILD_RATELIMIT_STORAGE_URL", "redis://cache.example.se:6379/2")
+    clean_environment.setenv("LAGESBILD_LOGIN_LIMIT_PER_ACCOUNT", "5 per hour")
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache.example.se:6379/2"
+    assert settings["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per hour"

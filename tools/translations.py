@@ -28,10 +28,10 @@ def extract() -> dict[str, list[str]]:
         for filename, lineno, message, _comments, _context in extract_from_dir(
                 ROOT / folder, METHOD_MAP, keywords=KEYWORDS,
                 options_map={"**/templates/**.html": {"extensions": "jinja2.ext.do"}}):
-            ids = message if isinstance(message, tuple) else (message,)
-            for msgid in ids:
-                if msgid:
-                    found.setdefault(msgid, []).append(f"{folder}/{filename}:{lineno}")
+            # ngettext gives (singular, plural): one catalogue entry, keyed by the singular.
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, []).append(f"{folder}/{filename}:{lineno}")
     return found
 
 

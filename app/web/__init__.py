@@ -14,7 +14,7 @@ from app.core.messages import N_, Msg
 from app.core.text_blocks import text_blocks
 from app.extensions import db, login_manager
 from app.models import User
-from app.web import headers, sessions
+from app.web import headers, sessions, throttle
 from app.web.menu import main_menu, register_menu_item
 from workflows.roles import ROLE_NAMES
 
@@ -38,6 +38,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(web)
     headers.install(app)
+    throttle.install(app)
     login_manager.login_view = "web.login"
     login_manager.login_message = lazy_gettext("Log in to see the page.")
     login_manager.login_message_category = "info"

@@ -12,7 +12,12 @@ from app.models import User
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def _loggable_email(email: str, user: User | None) -> str:
+def normalised_email(email: str | None) -> str:
+    """The form's e-mail address as accounts are stored (and as the throttle counts it)."""
+    return (email or "").strip().lower()[:254]
+
+
+def loggable_email(email: str, user: User | None = None) -> str:
     # People type passwords into the e-mail field; never keep those in a permanent log.
     if user is not None or ("@" in email and "." in email.split("@")[-1]
                             and len(email) <= 100):
@@ -22,7 +27,7 @@ def _loggable_email(email: str, user: User | None) -> str:
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None. Logs success or failure."""
-    email = (email or "").strip().lower()[:254]
+    email = normalised_email(email)
     user = db.session.scalar(select(User).where(User.email == email))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if user is None or not valid or not user.active:
@@ -30,7 +35,7 @@ def authenticate(email: str, password: str) -> User | None:
                   "wrong password" if not valid else "account deactivated")
         record_event("auth.login_failed", actor=user, object_type="user",
                      object_id=user.id if user else None,
-                     data={"email": _loggable_email(email, user), "reason": reason})
+                     data={"email": loggable_email(email, user), "reason": reason})
         return None
     record_event("auth.login_succeeded", actor=user, object_type="user", object_id=user.id)
     return user

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.web import auth, readiness, sessions
 from app.web.forms import safe_next
 from app.web.tasks import grouped_tasks
+from app.web.throttle import login_limits
 
 log = logging.getLogger(__name__)
 web = Blueprint("web", __name__, template_folder="templates")
@@ -34,6 +35,7 @@ def login():
 
 
 @web.post("/login")
+@login_limits
 def login_post():
     email = request.form.get("email", "")
     password = request.form.get("password", "")

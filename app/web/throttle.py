@@ -1,0 +1,99 @@
+"""Login throttling (Flask-Limiter): failed sign-ins are counted per account and per client
+address in a moving window; past the limit a sign-in is refused before the password is checked.
+
+Only failures count (a 401), so a colleague who types her password right is never slowed by a
+guesser. Refused attempts do not touch the database, except one `auth.login_throttled` event
+per key and window: an anonymous flood cannot grow the append-only trail without bound. The
+message says when to try again and reads the same for an account that exists and one that
+does not. The counters live in memory per process by default; set LAGESBILD_RATELIMIT_STORAGE_URL
+(e.g. redis://…) so that several app servers count together.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from datetime import datetime
+
+from flask import Flask, current_app, flash, make_response, render_template, request
+from flask_babel import ngettext
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
+
+from app.audit.trail import record_event
+from app.core.clock import STOCKHOLM
+from app.core.unit_of_work import operation
+from app.web.auth import loggable_email, normalised_email
+
+limiter = Limiter(key_func=get_remote_address, key_prefix="lagesbild-login")
+
+# Scopes, so the two counters never share a key.
+ACCOUNT = "account"
+ADDRESS = "address"
+
+
+def install(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    # A shared store that stops answering must not open the door: each process counts on.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+
+
+def _account_key() -> str:
+    # Hashed: the shared store need not hold anyone's e-mail address.
+    email = normalised_email(request.form.get("email", ""))
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _refused(scope: str):
+    def on_breach(limit: RequestLimit):
+        # window[0]: when the oldest counted failure leaves the window (reset_at rounds up).
+        reset_at = limit.window[0]
+        _record_once_per_window(scope, limit, reset_at)
+        return _throttled_page(reset_at)
+    return on_breach
+
+
+def _record_once_per_window(scope: str, limit: RequestLimit, reset_at: float) -> None:
+    """One event per key and window: the marker below admits one hit per window."""
+    window = limit.limit
+    marker = type(window)(1, window.multiples, namespace="THROTTLED")
+    if not limit.limiter.hit(marker, *limit.request_args):
+        return
+    email = normalised_email(request.form.get("email", ""))
+    data = {"limit": scope, "window": str(window), "until": _local_time(reset_at)}
+    if scope == ACCOUNT:
+        data["email"] = loggable_email(email)
+    with operation(None):
+        record_event("auth.login_throttled", object_type="user", data=data)
+
+
+def _local_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, STOCKHOLM).strftime("%H:%M")
+
+
+def _throttled_page(reset_at: float):
+    seconds = max(1, math.ceil(reset_at - time.time()))
+    minutes = math.ceil(seconds / 60)
+    flash(ngettext("Too many failed sign-ins. Try again in %(num)d minute (at %(time)s).",
+                   "Too many failed sign-ins. Try again in %(num)d minutes (at %(time)s).",
+                   minutes, time=_local_time(reset_at)), "error")
+    page = render_template("login.html", email=request.form.get("email", ""),
+                           next=request.form.get("next", ""))
+    return make_response(page, 429, {"Retry-After": str(seconds)})
+
+
+def login_limits(view):
+    """The two limits of the sign-in form's POST."""
+    per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+                                key_func=_account_key, scope=ACCOUNT, deduct_when=_failed,
+                                on_breach=_refused(ACCOUNT))
+    per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+                                key_func=get_remote_address, scope=ADDRESS,
+                                deduct_when=_failed, on_breach=_refused(ADDRESS))
+    return per_address(per_account(view))
