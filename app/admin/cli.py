@@ -30,6 +30,15 @@ topics_cli = AppGroup("topics", help="Manage topics.")
 periods_cli = AppGroup("periods", help="Manage periods.")
 
 
+def _user_by_email(email: str):
+    from app.models import User
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise DomainError(f"There is no user with e-mail {email}.")
+    return user
+
+
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
@@ -59,16 +68,27 @@ def users_create(email, name, organisation, role, area, password_stdin):
 @click.option("--area", default=None)
 def users_grant(email, role, area):
     """Give an existing user one more role."""
-    from app.models import User
-
     def change(actor):
-        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise DomainError(f"There is no user with e-mail {email}.")
-        return admin.grant_role(actor, user, role, area)
+        return admin.grant_role(actor, _user_by_email(email), role, area)
 
     run_as_command_line(change)
     click.echo(f"Granted {role}{' – ' + area if area else ''} to {email}.")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+def users_deactivate(email):
+    """Deactivate a user who left: every session ends now and sign-in is refused."""
+    run_as_command_line(lambda actor: admin.set_user_active(actor, _user_by_email(email), False))
+    click.echo(f"Deactivated {email}; their sessions have ended.")
+
+
+@users_cli.command("reactivate")
+@click.option("--email", required=True)
+def users_reactivate(email):
+    """Let a deactivated user sign in again."""
+    run_as_command_line(lambda actor: admin.set_user_active(actor, _user_by_email(email), True))
+    click.echo(f"Reactivated {email}.")
 
 
 @users_cli.command("list")

@@ -209,6 +209,24 @@ def create_user(actor: Actor, *, email: str, name: str, organisation_name: str,
     return user
 
 
+def set_user_active(actor: Actor, user: User, active: bool) -> User:
+    """Deactivate a user who left (every session ends at once; sign-in is refused) or bring
+    one back. Nothing the user did is removed: the trail and the texts keep the name."""
+    action = "user.reactivate" if active else "user.deactivate"
+    require_admin(actor, action)
+    if user.active == active:
+        raise InvalidInput(Msg(N_("{email} is already active.") if active
+                               else N_("{email} is already deactivated."), email=user.email))
+    if not active and isinstance(actor, User) and actor.id == user.id:
+        raise InvalidInput(Msg(N_("You cannot deactivate yourself.")))
+    user.active = active
+    user.end_sessions()
+    db.session.flush()
+    record_event(action, actor=actor, object_type="user", object_id=user.id,
+                 data={"email": user.email})
+    return user
+
+
 def grant_role(actor: Actor, user: User, role: str, area_name: str | None = None) -> Membership:
     require_admin(actor, "membership.create")
     if role not in set(Role):

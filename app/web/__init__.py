@@ -27,7 +27,8 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
     except (ValueError, OverflowError):
         return None
-    if user is not None and not sessions.still_valid(user):
+    # A deactivated user's sessions end too (Flask-Login checks is_active only at sign-in).
+    if user is not None and not (user.is_active and sessions.still_valid(user)):
         sessions.end()
         return None
     return user

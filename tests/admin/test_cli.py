@@ -145,6 +145,24 @@ def test_users_grant_refusals(runner, structure):
     assert snapshot() == before
 
 
+def test_users_deactivate_and_reactivate(runner, structure):
+    create_user(runner)
+    create_user(runner, email="leaver@example.se", name="Lea Leaver", role="auditor")
+
+    gone = invoke(runner, "users", "deactivate", "--email", "Leaver@example.se")
+    again = invoke(runner, "users", "deactivate", "--email", "leaver@example.se", expect=1)
+    listed = invoke(runner, "users", "list")
+    back = invoke(runner, "users", "reactivate", "--email", "leaver@example.se")
+    unknown = invoke(runner, "users", "deactivate", "--email", "nobody@example.se", expect=1)
+
+    assert gone.output == "Deactivated Leaver@example.se; their sessions have ended.\n"
+    assert again.output == "Error: leaver@example.se is already deactivated.\n"
+    assert "leaver@example.se\tLea Leaver" in listed.output and "[deactivated]" in listed.output
+    assert back.output == "Reactivated leaver@example.se.\n"
+    assert unknown.output == "Error: There is no user with e-mail nobody@example.se.\n"
+    assert [e.action for e in events()][-2:] == ["user.deactivate", "user.reactivate"]
+
+
 # -- organisations, areas, topics, periods -----------------------------------------------
 
 def test_organisations_add_and_list(runner, structure):

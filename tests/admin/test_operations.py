@@ -337,12 +337,13 @@ ADMIN_CALLS = {
     "user.create": (admin.create_user, (), new_user_kwargs()),
     "membership.create": (admin.grant_role, (None, "auditor"), {}),
     "period.create": (admin.create_period, ("februari 2030",), DEADLINES),
+    "user.deactivate": (admin.set_user_active, (None, False), {}),
 }
 
 
 def _call_args(world, attempted):
     function, args, kwargs = ADMIN_CALLS[attempted]
-    if attempted == "membership.create":
+    if attempted in ("membership.create", "user.deactivate"):
         args = (world.user("approver"), *args[1:])
     return function, args, kwargs
 
@@ -386,3 +387,30 @@ def test_a_deactivated_admin_is_refused(world):
         run(world, "admin", admin.create_area, "Väster")
     assert [e.action for e in events_since(seq)] == ["security.permission_denied"]
     assert db.session.scalar(select(Area).where(Area.name == "Väster")) is None
+
+
+def test_deactivating_a_user_ends_her_sessions_and_keeps_her_history(world):
+    drafter = world.user("drafter")
+    generation, seq = drafter.session_generation, head_seq()
+    run(world, "admin", admin.set_user_active, drafter, False)
+    db.session.rollback()
+    drafter = world.user("drafter")
+    assert not drafter.active and drafter.session_generation == generation + 1
+    [event] = events_since(seq)
+    assert event.action == "user.deactivate" and event.object_id == str(drafter.id)
+    assert data_of(event) == {"email": "drafter@example.se"}
+    run(world, "admin", admin.set_user_active, drafter, True)
+    assert world.user("drafter").active
+    assert [e.action for e in events_since(seq)] == ["user.deactivate", "user.reactivate"]
+
+
+def test_deactivation_twice_or_of_oneself_is_refused(world):
+    with pytest.raises(InvalidInput, match="drafter@example.se is already active."):
+        run(world, "admin", admin.set_user_active, world.user("drafter"), True)
+    run(world, "admin", admin.set_user_active, world.user("drafter"), False)
+    with pytest.raises(InvalidInput, match="already deactivated"):
+        run(world, "admin", admin.set_user_active, world.user("drafter"), False)
+    seq = head_seq()
+    with pytest.raises(InvalidInput, match="You cannot deactivate yourself."):
+        run(world, "admin", admin.set_user_active, world.user("admin"), False)
+    assert events_since(seq) == [] and world.user("admin").active

@@ -53,6 +53,22 @@ def test_a_password_change_ends_the_sessions(web, world):
     assert not web.is_logged_in()
 
 
+def test_deactivation_ends_the_sessions_a_copied_cookie_included(web, other_web, world):
+    web.log_in_as("drafter")
+    _steal(web, other_web)
+    with operation(SETUP):
+        admin.set_user_active(SETUP, world.user("drafter"), False)
+    assert not web.is_logged_in()
+    assert not other_web.is_logged_in()
+    assert web.log_in("drafter@example.se").status_code == 401  # and no new one begins
+    # Reactivated, the old cookie stays dead; signing in again works.
+    with operation(SETUP):
+        admin.set_user_active(SETUP, world.user("drafter"), True)
+    _steal(web, other_web)
+    assert not other_web.is_logged_in()
+    web.log_in_as("drafter")
+
+
 def test_a_role_change_ends_the_sessions(web, world):
     web.log_in_as("auditor")
     with operation(SETUP):
