@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
-import uuid
 
-from flask import Flask, g, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import settings_from_environment
 from app.core.i18n import init_i18n
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
+from app.logs import configure_logging, install_request_log
 
 # Feature packages, each with register(app): blueprints, menu entries, CLI commands.
 FEATURES: tuple[str, ...] = (
@@ -42,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     # First: every other before_request hook (CSRF's included) may end the request, and its
     # error page and log line need the request id.
-    _install_request_context(app)
+    install_request_log(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     init_i18n(app)
@@ -55,26 +54,5 @@ def create_app(config: dict | None = None) -> Flask:
     register_web(app)
     for feature in FEATURES:
         importlib.import_module(feature).register(app)
-    logging.basicConfig(level=logging.INFO)
-    # pytransitions logs every state callback at INFO: noise in the server log and the CLI.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    configure_logging(app.config["LOG_FORMAT"])
     return app
-
-
-def _install_request_context(app: Flask) -> None:
-    """Every request gets an id (in the log, the audit trail and error pages)."""
-    from app.audit.trail import RequestInfo, _request_info
-
-    @app.before_request
-    def _begin_request():
-        g.request_id = uuid.uuid4().hex[:16]
-        g._audit_token = _request_info.set(RequestInfo(g.request_id, request.remote_addr))
-
-    @app.teardown_request
-    def _end_request(_exc):
-        token = g.pop("_audit_token", None)
-        if token is not None:
-            try:
-                _request_info.reset(token)
-            except ValueError:  # torn down in another context: nothing left to undo there
-                pass

@@ -12,6 +12,7 @@ LAGESBILD_SESSION_IDLE_MINUTES  a session ends after this long without a request
 LAGESBILD_SESSION_MAX_HOURS     and this long after sign-in, whatever happens (10)
 LAGESBILD_LOGIN_LIMIT_PER_ACCOUNT  failed sign-ins allowed per account ("10 per 15 minutes")
 LAGESBILD_LOGIN_LIMIT_PER_ADDRESS  and per client address ("50 per 15 minutes")
+LAGESBILD_LOG_FORMAT       json (the default in production: one JSON object per line) or text
 LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each process alone, the
                                    default) or redis://host:port/db (every app server together)
 """
@@ -54,6 +55,14 @@ def _count(name: str, default: int = 0, low: int = 0, high: int = 10) -> int:
         raise ConfigurationError(f"{PREFIX}{name} must be a whole number from {low} to "
                                  f"{high}, not {value!r}.")
     return int(value)
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _setting(name) or default
+    if value not in allowed:
+        raise ConfigurationError(f"{PREFIX}{name} must be {' or '.join(allowed)}, "
+                                 f"not {value!r}.")
+    return value
 
 
 def _rate(name: str, default: str) -> str:
@@ -123,4 +132,6 @@ def settings_from_environment(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": _rate("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": _rate("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
         "RATELIMIT_STORAGE_URI": _rate_limit_store(),
+        "LOG_FORMAT": _choice("LOG_FORMAT", ("json", "text"),
+                              default="json" if production else "text"),
     }

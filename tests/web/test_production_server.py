@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -31,14 +32,16 @@ def server(tmp_path_factory, database_url):
     env = environment(database_url, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY=SECRET,
                       LAGESBILD_TRUSTED_PROXIES="1")
     migrate(env)
-    with running_server(env, tmp_path_factory.mktemp("gunicorn")) as base:
+    folder = tmp_path_factory.mktemp("gunicorn")
+    with running_server(env, folder) as base:
         database = create_engine(database_url)
-        yield base, database, int(base.rsplit(":", 1)[1])
+        port = int(base.rsplit(":", 1)[1])
+        yield base, database, port, folder / f"gunicorn-{port}.log"
         database.dispose()
 
 
 def test_health_and_readiness_say_only_ok(server):
-    base, _database, _port = server
+    base, _database, _port, _log = server
     status, _headers, body = get(f"{base}/healthz")
     assert status == 200 and json.loads(body) == {"status": "ok"}
     status, headers, body = get(f"{base}/readyz")
@@ -47,7 +50,7 @@ def test_health_and_readiness_say_only_ok(server):
 
 
 def test_the_login_page_is_swedish_and_its_cookie_is_secure(server):
-    base, _database, _port = server
+    base, _database, _port, _log = server
     status, headers, body = get(f"{base}/login")
     assert status == 200 and '<html lang="sv">' in body and "Logga in" in body
     cookie = headers["Set-Cookie"]
@@ -55,7 +58,7 @@ def test_the_login_page_is_swedish_and_its_cookie_is_secure(server):
 
 
 def test_behind_the_proxy_the_trail_records_the_clients_address(server):
-    base, database, port = server
+    base, database, port, _log = server
     # The proxy terminates HTTPS and says so; the session cookie is Secure, so it is passed
     # back by hand (a client would send it only over HTTPS).
     proxied = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
@@ -74,7 +77,7 @@ def test_behind_the_proxy_the_trail_records_the_clients_address(server):
 
 
 def test_a_missing_trigger_makes_the_server_not_ready_without_saying_why(server):
-    base, database, _port = server
+    base, database, _port, _log = server
     if database.dialect.name == "postgresql":
         take_away = ["ALTER TABLE remarks DISABLE TRIGGER remarks_append_only"]
         put_back = ["ALTER TABLE remarks ENABLE TRIGGER remarks_append_only"]
@@ -119,3 +122,16 @@ def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(web, world,
                     headers={"X-Forwarded-For": "203.0.113.7"})
     (event,) = audit_events("auth.login_failed")
     assert event.client_address == "127.0.0.1"
+
+
+def test_the_log_is_json_with_the_proxys_request_id(server):
+    base, _database, _port, log = server
+    status, headers, _body = get(f"{base}/login?from=log-test",
+                                 headers={"X-Request-Id": "nginx-7f3a9c"})
+    assert status == 200 and headers["X-Request-Id"] == "nginx-7f3a9c"
+    time.sleep(0.2)  # the worker's line reaches the file
+    entries = [json.loads(line) for line in log.read_text().splitlines()
+               if line.startswith("{")]
+    (entry,) = [e for e in entries if e.get("request_id") == "nginx-7f3a9c"]
+    assert entry["logger"] == "lagesbild.request" and entry["status"] == 200
+    assert entry["route"] == "/login" and entry["user_id"] is None
