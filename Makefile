@@ -5,12 +5,15 @@ PORT ?= 5000
 FLASK = $(VENV)/bin/flask --app app
 AXE = tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test clean
+.PHONY: install demo test clean lock
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions of requirements.lock (with their hashes), then the app itself: a fresh
+# install on another day gets what was tested. pyproject.toml keeps the ranges.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e ".[test]"
+	$(VENV)/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,6 +32,13 @@ demo: install
 test: install $(AXE)
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# After changing a dependency in pyproject.toml: pin every package anew, with hashes.
+lock:
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/pip-compile || $(VENV)/bin/python -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --extra test --strip-extras --allow-unsafe \
+	    -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) tests/browser/node_modules .pytest_cache test-artifacts build

@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import settings_from_environment
+from app.config import instance_path, settings_from_environment
 from app.core.i18n import init_i18n
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
@@ -25,7 +25,9 @@ FEATURES: tuple[str, ...] = (
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # Where the app writes (the SQLite file, a generated key, compiled catalogues): never the
+    # install folder.
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path())
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(settings_from_environment(app.instance_path))
     if config:

@@ -12,6 +12,8 @@ LAGESBILD_SESSION_IDLE_MINUTES  a session ends after this long without a request
 LAGESBILD_SESSION_MAX_HOURS     and this long after sign-in, whatever happens (10)
 LAGESBILD_LOGIN_LIMIT_PER_ACCOUNT  failed sign-ins allowed per account ("10 per 15 minutes")
 LAGESBILD_LOGIN_LIMIT_PER_ADDRESS  and per client address ("50 per 15 minutes")
+LAGESBILD_INSTANCE_PATH    the folder the app writes to (default: instance/ beside the code in a
+                           checkout, <venv>/var/app-instance when installed from the wheel)
 LAGESBILD_LOG_FORMAT       json (the default in production: one JSON object per line) or text
 LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each process alone, the
                                    default) or redis://host:port/db (every app server together)
@@ -86,6 +88,12 @@ def _rate_limit_store() -> str:
         raise ConfigurationError(f"{PREFIX}RATELIMIT_STORAGE_URL must be memory:// or "
                                  f"redis://host:port/db, not {value!r}.")
     return value
+
+
+def instance_path() -> str | None:
+    """LAGESBILD_INSTANCE_PATH made absolute, or None for Flask's default."""
+    value = _setting("INSTANCE_PATH")
+    return str(Path(value).resolve()) if value else None
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:

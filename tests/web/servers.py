@@ -61,11 +61,13 @@ def migrate(env: dict[str, str]) -> None:
                    check=True, capture_output=True, timeout=120)
 
 
-def gunicorn(env: dict[str, str], port: int, log, workers: int = 2) -> subprocess.Popen:
+def gunicorn(env: dict[str, str], port: int, log, workers: int = 2,
+             command: list[str] | None = None, cwd: Path = REPO) -> subprocess.Popen:
+    """gunicorn as the README says to start it (`command`: another installation's)."""
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "app:create_app()"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        [*(command or [str(BIN / "gunicorn")]), "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--timeout", "60", "app:create_app()"],
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
 def get(url: str, opener=None, headers: dict | None = None) -> tuple[int, dict, str]:
@@ -87,13 +89,14 @@ def post(url: str, form: bytes, headers: dict) -> tuple[int, dict, str]:
 
 
 @contextmanager
-def running_server(env: dict[str, str], folder: Path, workers: int = 2) -> Iterator[str]:
+def running_server(env: dict[str, str], folder: Path, workers: int = 2,
+                   command: list[str] | None = None, cwd: Path = REPO) -> Iterator[str]:
     """gunicorn serving until the block ends; yields its base URL (fails with its log if it
     does not come up within a minute)."""
     port = free_port()
     log_path = folder / f"gunicorn-{port}.log"
     log = log_path.open("w")
-    process = gunicorn(env, port, log, workers)
+    process = gunicorn(env, port, log, workers, command, cwd)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
