@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import time
-from pathlib import Path
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +23,7 @@ from app.contributions.policy import editor_for
 from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation, refuse
 from app.documents import carry_forward as carry
-from app.documents import cross_references, policy
+from app.documents import cross_references, pending, policy
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
 from app.documents.docx_format import MAX_FILE_BYTES
@@ -212,28 +209,6 @@ def _require_importer():
     return user
 
 
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
-
-
-def _upload_dir() -> Path:
-    """Where an upload waits between the preview and the confirmation (named by its SHA-256,
-    so the confirmation cannot point anywhere else)."""
-    folder = Path(current_app.config.get("DOCUMENT_IMPORT_DIR")
-                  or Path(current_app.instance_path) / "document-imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _forget_stale_uploads(folder: Path) -> None:
-    limit = time.time() - UPLOAD_MAX_AGE_SECONDS
-    for path in folder.glob("*.upload"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except OSError:  # removed by a parallel request: fine
-            pass
-
-
 def _areas():
     return db.session.scalars(select(Area).order_by(Area.name)).all()
 
@@ -275,9 +250,7 @@ def import_preview():
         proposal = documents_import.propose(data, area)
     except InvalidInput as error:
         return _upload_form(error.translated(gettext), 400, **values)
-    folder = _upload_dir()
-    _forget_stale_uploads(folder)
-    (folder / f"{proposal.source_sha256}.upload").write_bytes(data)
+    pending.keep(_user(), proposal.source_sha256, data)
     return _preview(proposal, area, period_name, upload.filename, proposal.proposed)
 
 
@@ -305,11 +278,10 @@ def import_confirm():
     area = db.session.get(Area, request.form.get("area_id", type=int) or 0)
     period_name = " ".join(request.form.get("period", "").split())
     filename = request.form.get("filename", "")[:200]
-    path = _upload_dir() / f"{source}.upload"
-    if not _SHA256.match(source) or not path.exists() or area is None:
+    data = pending.find(user, source) if _SHA256.match(source) else None
+    if data is None or area is None:
         return _upload_form(gettext("The uploaded file is no longer available. Upload it "
                                     "again."), 400)
-    data = path.read_bytes()
     mapping = {key[len("block-"):]: value or None for key, value in request.form.items()
                if key.startswith("block-")}
     mapping["__source_sha256__"] = source
@@ -319,6 +291,7 @@ def import_confirm():
             result = documents_import.import_document(user, data, filename, area.name,
                                                       period_name, mapping)
             contribution_id = result.contribution.id
+            pending.forget(user, source)
             if carry_into:
                 # The same unit of work: imported history and the draft started from it.
                 carry.carry_forward(user, carry_into, area.id)
@@ -330,7 +303,6 @@ def import_confirm():
         chosen = {block.id: mapping.get(block.id) for block in proposal.blocks}
         return _preview(proposal, area, period_name, filename, chosen,
                         error.translated(gettext), 400)
-    path.unlink(missing_ok=True)
     flash(gettext("The document was imported as the approved lägesbild of %(area)s for "
                   "%(period)s.", area=area.name, period=period_name), "success")
     return redirect(url_for(".print_contribution", contribution_id=contribution_id))

@@ -14,12 +14,14 @@ from app.models.contribution import (
 from app.models.organisation import Organisation, OrganisationKind, area_organisations
 from app.models.period import Period
 from app.models.topic import Topic, TopicScope
+from app.models.upload import PendingUpload
 from app.models.user import AREA_ROLES, CITY_ROLES, Membership, Role, User
 
 __all__ = [
     "AREA_ROLES", "CITY_ROLES", "CONSOLIDATION_STATES", "CONTRIBUTION_STATES", "GENESIS_HASH",
     "MAX_SECTION_CHARS", "Area", "AuditEvent",
-    "Consolidation", "Contribution", "Membership", "Organisation", "OrganisationKind", "Period",
+    "Consolidation", "Contribution", "Membership", "Organisation", "OrganisationKind",
+    "PendingUpload", "Period",
     "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",
     "User", "area_organisations",
 ]
