@@ -20,6 +20,7 @@ FEATURES: tuple[str, ...] = (
     "app.audit",
     "app.documents",
     "app.admin",
+    "app.notifications",
     "app.demo",
 )
 

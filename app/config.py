@@ -15,6 +15,9 @@ LAGESBILD_LOGIN_LIMIT_PER_ADDRESS  and per client address ("50 per 15 minutes")
 LAGESBILD_INSTANCE_PATH    the folder the app writes to (default: instance/ beside the code in a
                            checkout, <venv>/var/app-instance when installed from the wheel)
 LAGESBILD_LOG_FORMAT       json (the default in production: one JSON object per line) or text
+LAGESBILD_EXTERNAL_URL     the address people reach the app at, for links in messages
+LAGESBILD_SMTP_HOST / _PORT / _USERNAME / _PASSWORD / _STARTTLS   the mail relay (no host: the
+                           outbox fills and nothing is sent); LAGESBILD_MAIL_FROM the sender
 LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each process alone, the
                                    default) or redis://host:port/db (every app server together)
 """
@@ -64,6 +67,14 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     if value not in allowed:
         raise ConfigurationError(f"{PREFIX}{name} must be {' or '.join(allowed)}, "
                                  f"not {value!r}.")
+    return value
+
+
+def _external_url() -> str:
+    value = _setting("EXTERNAL_URL") or "http://127.0.0.1:5000"
+    if not value.startswith(("https://", "http://")) or any(ch.isspace() for ch in value):
+        raise ConfigurationError(f"{PREFIX}EXTERNAL_URL must be the app's address, such as "
+                                 f"https://lagesbild.stad.se, not {value!r}.")
     return value
 
 
@@ -140,6 +151,13 @@ def settings_from_environment(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": _rate("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": _rate("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
         "RATELIMIT_STORAGE_URI": _rate_limit_store(),
+        "EXTERNAL_URL": _external_url(),
+        "SMTP_HOST": _setting("SMTP_HOST"),
+        "SMTP_PORT": _count("SMTP_PORT", 25, 1, 65535),
+        "SMTP_USERNAME": _setting("SMTP_USERNAME"),
+        "SMTP_PASSWORD": _setting("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS", default=production),
+        "MAIL_FROM": _setting("MAIL_FROM") or "Lägesbild <lagesbild@localhost>",
         "LOG_FORMAT": _choice("LOG_FORMAT", ("json", "text"),
                               default="json" if production else "text"),
     }

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.models",),
     ("app.core", "app.audit.trail"),
     ("app.audit",),
+    ("app.notifications",),
     ("app.contributions",),
     ("app.periods",),
     ("app.documents",),

@@ -65,6 +65,7 @@ def test_the_unprefixed_names_still_work_and_the_prefixed_ones_win(clean_environ
     ("LAGESBILD_RATELIMIT_STORAGE_URL", "127.0.0.1:6379",
      "LAGESBILD_RATELIMIT_STORAGE_URL must be memory:// or redis://"),
     ("LAGESBILD_RATELIMIT_STORAGE_URL", "mongodb://db", "must be memory:// or redis://"),
+    ("LAGESBILD_EXTERNAL_URL", "lagesbild.stad.se", "LAGESBILD_EXTERNAL_URL must be the app's"),
 ])
 def test_a_malformed_setting_is_named(clean_environment, tmp_path, name, value, message):
     clean_environment.setenv(name, value)
@@ -90,3 +91,22 @@ def test_login_limits_and_their_store_default_to_one_process_and_can_be_shared(
     settings = settings_from_environment(str(tmp_path))
     assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache.example.se:6379/2"
     assert settings["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per hour"
+
+
+def test_mail_settings_default_to_an_outbox_that_only_fills(clean_environment, tmp_path):
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["SMTP_HOST"] is None and settings["SMTP_PORT"] == 25
+    assert settings["SMTP_STARTTLS"] is False
+    assert settings["EXTERNAL_URL"] == "http://127.0.0.1:5000"
+    clean_environment.setenv("LAGESBILD_ENV", "production")
+    clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
+    clean_environment.setenv("LAGESBILD_SMTP_HOST", "smtp.stad.se")
+    clean_environment.setenv("LAGESBILD_SMTP_PORT", "587")
+    clean_environment.setenv("LAGESBILD_EXTERNAL_URL", "https://lagesbild.stad.se")
+    settings = settings_from_environment(str(tmp_path))
+    assert (settings["SMTP_HOST"], settings["SMTP_PORT"]) == ("smtp.stad.se", 587)
+    assert settings["SMTP_STARTTLS"] is True  # in production unless switched off
+    assert settings["EXTERNAL_URL"] == "https://lagesbild.stad.se"
+    clean_environment.setenv("LAGESBILD_SMTP_PORT", "smtp")
+    with pytest.raises(ConfigurationError, match="LAGESBILD_SMTP_PORT must be a whole number"):
+        settings_from_environment(str(tmp_path))

@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None,
             "Msg": None}
-METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2"),
+              ("**.py", "python")]
 
 
 def extract() -> dict[str, list[str]]:

@@ -23,6 +23,7 @@ from app.core.text_rules import validate_section_text
 from app.core.transitions import check_version, require_trigger_role
 from app.extensions import db
 from app.models import Contribution, Remark, Section, SectionRevision, User
+from app.notifications import handoffs
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,8 @@ def transition(actor: Actor, contribution_id: int, trigger: str, *,
             "reason_remark_id": reason_remark.id if reason_remark else None,
         },
     )
+    handoffs.after_contribution_transition(contribution, trigger, actor, stored_remarks,
+                                           reason)
     return contribution
 
 
@@ -187,6 +190,7 @@ def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
                  from_state=contribution.state, to_state=contribution.state,
                  data={"area": contribution.area.name, "period": contribution.period.name,
                        "reason": reason, "version": contribution.version})
+    handoffs.after_exclusion(contribution, actor, reason)
     return contribution
 
 

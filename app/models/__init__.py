@@ -11,6 +11,7 @@ from app.models.contribution import (
     Section,
     SectionRevision,
 )
+from app.models.notification import Notification
 from app.models.organisation import Organisation, OrganisationKind, area_organisations
 from app.models.period import Period
 from app.models.topic import Topic, TopicScope
@@ -20,7 +21,8 @@ from app.models.user import AREA_ROLES, CITY_ROLES, Membership, Role, User
 __all__ = [
     "AREA_ROLES", "CITY_ROLES", "CONSOLIDATION_STATES", "CONTRIBUTION_STATES", "GENESIS_HASH",
     "MAX_SECTION_CHARS", "Area", "AuditEvent",
-    "Consolidation", "Contribution", "Membership", "Organisation", "OrganisationKind",
+    "Consolidation", "Contribution", "Membership", "Notification", "Organisation",
+    "OrganisationKind",
     "PendingUpload", "Period",
     "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",
     "User", "area_organisations",

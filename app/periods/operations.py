@@ -14,6 +14,7 @@ from app.core.text_rules import validate_section_text
 from app.core.transitions import check_version, require_trigger_role
 from app.extensions import db
 from app.models import Consolidation, Remark
+from app.notifications import handoffs
 from app.periods.policy import CONSOLIDATIONS
 
 
@@ -52,4 +53,5 @@ def transition(actor: Actor, consolidation_id: int, trigger: str, *,
             "approved_contributions": fired.effect_data.get("approved_contributions", []),
         },
     )
+    handoffs.after_consolidation_transition(consolidation, trigger, actor, stored)
     return consolidation

@@ -1,0 +1,37 @@
+"""Writing messages into the outbox, inside the transaction of the change they tell about."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app, g, has_app_context, render_template
+from flask_babel import force_locale
+
+from app.core.clock import now
+from app.extensions import db
+from app.models import Notification, User
+
+# A subject is one line: a CR or LF from a name or title must not start a new header.
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
+
+
+def external_url(path: str) -> str:
+    """A link for a message: the configured address of the app, never a request's Host."""
+    return current_app.config["EXTERNAL_URL"].rstrip("/") + path
+
+
+def enqueue(recipients: Iterable[User], kind: str, template: str, **context) -> int:
+    """One message per active recipient, rendered in Swedish from
+    notifications/<template>.txt, whose first line is the subject. Returns how many."""
+    count = 0
+    for user in {u.id: u for u in recipients if u.active}.values():
+        with force_locale("sv"):
+            text = render_template(f"notifications/{template}.txt", recipient=user,
+                                   link=external_url, **context)
+        subject, _, body = text.strip().partition("\n")
+        db.session.add(Notification(
+            recipient_id=user.id, kind=kind, subject=subject.translate(_LINE_BREAKS)[:200],
+            body=body.strip() + "\n", created_at=now(), next_attempt_at=now()))
+        count += 1
+    if count and has_app_context():
+        g.notifications_queued = True
+    return count
