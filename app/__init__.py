@@ -21,6 +21,7 @@ FEATURES: tuple[str, ...] = (
     "app.documents",
     "app.admin",
     "app.notifications",
+    "app.reminders",
     "app.demo",
 )
 

@@ -18,6 +18,7 @@ LAGESBILD_LOG_FORMAT       json (the default in production: one JSON object per 
 LAGESBILD_EXTERNAL_URL     the address people reach the app at, for links in messages
 LAGESBILD_SMTP_HOST / _PORT / _USERNAME / _PASSWORD / _STARTTLS   the mail relay (no host: the
                            outbox fills and nothing is sent); LAGESBILD_MAIL_FROM the sender
+LAGESBILD_REMIND_DAYS_BEFORE  reminders this many days before a deadline ("3,1")
 LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each process alone, the
                                    default) or redis://host:port/db (every app server together)
 """
@@ -68,6 +69,15 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
         raise ConfigurationError(f"{PREFIX}{name} must be {' or '.join(allowed)}, "
                                  f"not {value!r}.")
     return value
+
+
+def _days(name: str, default: str) -> tuple[int, ...]:
+    value = _setting(name) or default
+    parts = [part.strip() for part in value.split(",")]
+    if not all(p.isascii() and p.isdigit() and 0 < int(p) <= 60 for p in parts):
+        raise ConfigurationError(f"{PREFIX}{name} must list days from 1 to 60, such as "
+                                 f"'3,1', not {value!r}.")
+    return tuple(sorted({int(p) for p in parts}, reverse=True))
 
 
 def _external_url() -> str:
@@ -158,6 +168,7 @@ def settings_from_environment(instance_path: str) -> dict:
         "SMTP_PASSWORD": _setting("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", default=production),
         "MAIL_FROM": _setting("MAIL_FROM") or "Lägesbild <lagesbild@localhost>",
+        "REMIND_DAYS_BEFORE": _days("REMIND_DAYS_BEFORE", "3,1"),
         "LOG_FORMAT": _choice("LOG_FORMAT", ("json", "text"),
                               default="json" if production else "text"),
     }

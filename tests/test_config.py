@@ -66,6 +66,8 @@ def test_the_unprefixed_names_still_work_and_the_prefixed_ones_win(clean_environ
      "LAGESBILD_RATELIMIT_STORAGE_URL must be memory:// or redis://"),
     ("LAGESBILD_RATELIMIT_STORAGE_URL", "mongodb://db", "must be memory:// or redis://"),
     ("LAGESBILD_EXTERNAL_URL", "lagesbild.stad.se", "LAGESBILD_EXTERNAL_URL must be the app's"),
+    ("LAGESBILD_REMIND_DAYS_BEFORE", "3,x", "must list days from 1 to 60"),
+    ("LAGESBILD_REMIND_DAYS_BEFORE", "0", "must list days from 1 to 60"),
 ])
 def test_a_malformed_setting_is_named(clean_environment, tmp_path, name, value, message):
     clean_environment.setenv(name, value)

@@ -31,5 +31,8 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Set where a message must go at most once whoever asks again (a reminder per task,
+    # deadline and day): a second run finds it and queues nothing.
+    once_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     recipient: Mapped[User] = relationship()  # noqa: F821

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from flask import current_app, g, has_app_context, render_template
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from app.core.clock import now
 from app.extensions import db
@@ -19,18 +20,25 @@ def external_url(path: str) -> str:
     return current_app.config["EXTERNAL_URL"].rstrip("/") + path
 
 
-def enqueue(recipients: Iterable[User], kind: str, template: str, **context) -> int:
+def enqueue(recipients: Iterable[User], kind: str, template: str, *,
+            once: str | None = None, **context) -> int:
     """One message per active recipient, rendered in Swedish from
-    notifications/<template>.txt, whose first line is the subject. Returns how many."""
+    notifications/<template>.txt, whose first line is the subject. With `once`, a recipient
+    who was ever queued a message under that key gets none. Returns how many were queued."""
     count = 0
     for user in {u.id: u for u in recipients if u.active}.values():
+        once_key = f"{once}:user-{user.id}" if once else None
+        if once_key and db.session.scalar(
+                select(Notification.id).where(Notification.once_key == once_key)):
+            continue
         with force_locale("sv"):
             text = render_template(f"notifications/{template}.txt", recipient=user,
                                    link=external_url, **context)
         subject, _, body = text.strip().partition("\n")
         db.session.add(Notification(
             recipient_id=user.id, kind=kind, subject=subject.translate(_LINE_BREAKS)[:200],
-            body=body.strip() + "\n", created_at=now(), next_attempt_at=now()))
+            body=body.strip() + "\n", created_at=now(), next_attempt_at=now(),
+            once_key=once_key))
         count += 1
     if count and has_app_context():
         g.notifications_queued = True

@@ -28,10 +28,12 @@ def upgrade():
         sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('last_error', sa.String(length=500), nullable=True),
+        sa.Column('once_key', sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(['recipient_id'], ['users.id'],
                                 name=op.f('fk_notifications_recipient_id_users'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+        sa.UniqueConstraint('once_key', name=op.f('uq_notifications_once_key')),
     )
     op.create_index('ix_notifications_due', 'notifications',
                     ['sent_at', 'failed_at', 'next_attempt_at'])
