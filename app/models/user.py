@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     # Each signed-in session remembers the generation it began in; raising it ends them all
     # on the server (a copied cookie is worth nothing after logout, a password or role change).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The interface language the user last chose: her messages come in it too.
+    language: Mapped[str] = mapped_column(String(2), default="sv", server_default="sv")
 
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
     memberships: Mapped[list[Membership]] = relationship(

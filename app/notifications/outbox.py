@@ -22,7 +22,7 @@ def external_url(path: str) -> str:
 
 def enqueue(recipients: Iterable[User], kind: str, template: str, *,
             once: str | None = None, **context) -> int:
-    """One message per active recipient, rendered in Swedish from
+    """One message per active recipient, rendered in her language from
     notifications/<template>.txt, whose first line is the subject. With `once`, a recipient
     who was ever queued a message under that key gets none. Returns how many were queued."""
     count = 0
@@ -31,7 +31,7 @@ def enqueue(recipients: Iterable[User], kind: str, template: str, *,
         if once_key and db.session.scalar(
                 select(Notification.id).where(Notification.once_key == once_key)):
             continue
-        with force_locale("sv"):
+        with force_locale(user.language or "sv"):
             text = render_template(f"notifications/{template}.txt", recipient=user,
                                    link=external_url, **context)
         subject, _, body = text.strip().partition("\n")

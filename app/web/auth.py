@@ -46,3 +46,11 @@ def log_out(user: User) -> None:
     user.end_sessions()
     db.session.flush()
     record_event("auth.logout", actor=user, object_type="user", object_id=user.id)
+
+
+def set_language(user: User, language: str) -> None:
+    """Remember the interface language the user chose (her messages follow it)."""
+    user.language = language
+    db.session.flush()
+    record_event("user.set_language", actor=user, object_type="user", object_id=user.id,
+                 data={"language": language})

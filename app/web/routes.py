@@ -45,8 +45,13 @@ def login_post():
         flash(gettext("Wrong e-mail address or password."), "error")
         return render_template("login.html", email=email,
                                next=request.form.get("next", "")), 401
+    chosen = session.get("lang")  # on the login page, before signing in
     login_user(user)
     sessions.begin(user)
+    if chosen in LANGUAGES and chosen != user.language:
+        with operation(user):
+            auth.set_language(user, chosen)
+    session["lang"] = chosen or user.language  # else the language she chose last time
     flash(gettext("Welcome, %(name)s.", name=user.name), "success")
     return redirect(safe_next(request.form.get("next")))
 
@@ -76,6 +81,10 @@ def set_language():
         flash(gettext("Unknown language."), "error")
     else:
         session["lang"] = language
+        if current_user.is_authenticated and current_user.language != language:
+            user = current_user._get_current_object()
+            with operation(user):
+                auth.set_language(user, language)
     return redirect(safe_next(request.form.get("next")))
 
 

@@ -1,4 +1,5 @@
-"""the notifications outbox: messages written with the change they tell about, sent after
+"""the notifications outbox: messages written with the change they tell about, sent after;
+and each user's language, for her messages
 
 Revision ID: f1c4a8e2d6b3
 Revises: e5a9c3d1b8f4
@@ -15,6 +16,8 @@ depends_on = None
 
 
 def upgrade():
+    op.add_column('users', sa.Column('language', sa.String(length=2), server_default='sv',
+                                     nullable=False))
     op.create_table(
         'notifications',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -44,3 +47,4 @@ def downgrade():
     op.drop_index(op.f('ix_notifications_recipient_id'), table_name='notifications')
     op.drop_index('ix_notifications_due', table_name='notifications')
     op.drop_table('notifications')
+    op.execute('ALTER TABLE users DROP COLUMN language')

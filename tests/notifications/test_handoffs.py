@@ -125,3 +125,13 @@ def test_nobody_deactivated_is_told_and_the_actor_is_never_told(world):
         admin.set_user_active(SETUP, world.user("reviewer2"), False)
     advance(world, "Norr", "police_review")
     assert told() == ["reviewer"]
+
+
+def test_a_user_who_chose_english_gets_her_messages_in_english(world):
+    with operation(SETUP):
+        world.user("reviewer2").language = "en"
+    advance(world, "Norr", "police_review")
+    english, swedish = one_to("reviewer2"), one_to("reviewer")
+    assert english.subject == "Lägesbild: Norr's contribution for januari 2030 waits for " \
+                              "your review"
+    assert "Review it here:" in english.body and "Granska det här:" in swedish.body

@@ -76,3 +76,28 @@ def test_service_errors_are_shown_translated(app, web, world):
         from flask_babel import gettext
         assert error.translated(gettext) == "Sammanställd lägesbild x"
     assert error.message == "Consolidated situation report x"
+
+
+def test_the_chosen_language_follows_the_user_to_her_next_sign_in_and_her_messages(
+        web, other_web, world, audit_events):
+    from app.extensions import db
+    from app.models import User
+
+    web.log_in_as("reviewer")
+    web.client.post("/language", data={"lang": "en", "next": "/",
+                                       "csrf_token": web.csrf_token("/")})
+    (event,) = audit_events("user.set_language")
+    assert event.actor_id == world.users["reviewer"]
+    db.session.rollback()
+    assert db.session.get(User, world.users["reviewer"]).language == "en"
+    # Another browser, nothing chosen there: English after signing in.
+    other_web.log_in_as("reviewer")
+    assert "My tasks" in other_web.client.get("/").get_data(as_text=True)
+    # Choosing Swedish on the login page before signing in keeps Swedish, and remembers it.
+    third = type(web)(web.client.application.test_client())
+    third.client.post("/language", data={"lang": "sv", "next": "/login",
+                                         "csrf_token": third.csrf_token()})
+    third.log_in_as("reviewer")
+    assert "Mina uppgifter" in third.client.get("/").get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(User, world.users["reviewer"]).language == "sv"
