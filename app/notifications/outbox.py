@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app, g, has_app_context, render_template
+from flask import current_app, g, has_app_context
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -26,20 +26,30 @@ def enqueue(recipients: Iterable[User], kind: str, template: str, *,
     notifications/<template>.txt, whose first line is the subject. With `once`, a recipient
     who was ever queued a message under that key gets none. Returns how many were queued."""
     count = 0
+    rendered: dict[str, tuple[str, str]] = {}  # one rendering per language, not per person
     for user in {u.id: u for u in recipients if u.active}.values():
         once_key = f"{once}:user-{user.id}" if once else None
         if once_key and db.session.scalar(
                 select(Notification.id).where(Notification.once_key == once_key)):
             continue
-        with force_locale(user.language or "sv"):
-            text = render_template(f"notifications/{template}.txt", recipient=user,
-                                   link=external_url, **context)
-        subject, _, body = text.strip().partition("\n")
-        db.session.add(Notification(
-            recipient_id=user.id, kind=kind, subject=subject.translate(_LINE_BREAKS)[:200],
-            body=body.strip() + "\n", created_at=now(), next_attempt_at=now(),
-            once_key=once_key))
+        language = user.language or "sv"
+        if language not in rendered:
+            rendered[language] = _render(template, language, context)
+        subject, body = rendered[language]
+        db.session.add(Notification(recipient_id=user.id, kind=kind, subject=subject,
+                                    body=body, created_at=now(), next_attempt_at=now(),
+                                    once_key=once_key))
         count += 1
     if count and has_app_context():
         g.notifications_queued = True
     return count
+
+
+def _render(template: str, language: str, context: dict) -> tuple[str, str]:
+    """(subject, body) of notifications/<template>.txt in `language`: the first line is the
+    subject. The template alone, without the pages' context processors (menus, CSRF)."""
+    with force_locale(language):
+        text = current_app.jinja_env.get_template(f"notifications/{template}.txt").render(
+            link=external_url, **context)
+    subject, _, body = text.strip().partition("\n")
+    return subject.translate(_LINE_BREAKS)[:200], body.strip() + "\n"
