@@ -45,8 +45,8 @@ def may_import(actor: Actor) -> bool:
 
 
 def require_importer(actor: Actor) -> None:
-    """Old documents become approved history: only the city's coordinator (or an operator at
-    the command line) may import them."""
+    """Old documents become final history (marked imported): only the city's coordinator (or
+    an operator at the command line) may import them."""
     if not may_import(actor):
         raise deny(Msg(N_("Only the coordinator may import documents.")),
                    action="document.import")

@@ -285,8 +285,8 @@ def test_cli_saves_an_edited_mapping(jarva, runner, tmp_path):
     result = runner.invoke(args=["documents", "import", str(seed), "--area", "Järva",
                                  "--period", "december 2022", "--mapping", str(template)])
     assert result.exit_code == 0, result.output
-    assert "Imported as the approved lägesbild of Järva for december 2022 (period created" \
-        in result.output
+    assert "Imported as the lägesbild of Järva for december 2022 (period created as a past " \
+        "period), marked imported (approved outside the system)." in result.output
     texts = {s.topic.title: s.text for s in _contribution(jarva, "december 2022").sections}
     assert texts["Kriminella konflikter"] == SEED_LOCAL_TEXTS["Kriminella konflikter"]
 
