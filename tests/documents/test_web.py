@@ -218,7 +218,8 @@ def test_import_the_seed_through_the_preview(web, world, jarva, audit_events):
     assert response.headers["Location"] == f"/contributions/{contribution.id}/print"
     assert contribution.state == "approved"
     html = web.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "har importerats som den fastställda lägesbilden för Järva" in html
+    assert "importerades som lägesbilden för Järva för december 2022, märkt importerad" in html
+    assert "Status: Importerad (fastställd utanför systemet)" in html
     assert "doc-draft-mark" not in html
     assert len(audit_events("document.import")) == 1
 
