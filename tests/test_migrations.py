@@ -225,3 +225,59 @@ def select_all(columns):
     table = sa.table("audit_events", *(
         sa.column(name, UTCDateTime() if name == "occurred_at" else None) for name in columns))
     return sa.select(*table.c).order_by(table.c.seq)
+
+
+# --- e7b3c9d1f4a6: the imported mark --------------------------------------------------------
+
+BEFORE_IMPORTED_MARK = "d4e8b1c2a7f5"
+
+
+def _legacy_rows(connection, period_id: int, cause: str) -> None:
+    """A period, its consolidation approved at once, one approved contribution whose text
+    came by `cause` ("import": what an import stored before the mark)."""
+    moment = "2029-12-31 12:00:00.000000"
+    connection.execute(text(
+        "INSERT INTO periods (id, name, drafting_deadline, review_deadline, "
+        "consolidation_deadline, approval_deadline, created_at) VALUES (:id, :name, "
+        "'2029-12-31', '2029-12-31', '2029-12-31', '2029-12-31', :at)"),
+        {"id": period_id, "name": f"period {period_id}", "at": moment})
+    connection.execute(text(
+        "INSERT INTO consolidations (id, period_id, state, version, submitted_at, approved_at, "
+        "created_at) VALUES (:id, :id, 'approved', 1, :at, :at, :at)"),
+        {"id": period_id, "at": moment})
+    connection.execute(text(
+        "INSERT INTO contributions (id, area_id, period_id, state, version, round, created_at, "
+        "updated_at) VALUES (:id, 1, :id, 'approved', 1, 1, :at, :at)"),
+        {"id": period_id, "at": moment})
+    connection.execute(text(
+        "INSERT INTO sections (id, contribution_id, topic_id, text, version) "
+        "VALUES (:id, :id, 1, 'Text.', 1)"), {"id": period_id})
+    connection.execute(text(
+        "INSERT INTO section_revisions (id, section_id, number, text, cause, round, created_at) "
+        "VALUES (:id, :id, 1, 'Text.', :cause, 1, :at)"),
+        {"id": period_id, "cause": cause, "at": moment})
+
+
+@ON_SQLITE_AND_POSTGRES
+def test_imports_made_before_the_mark_are_marked_imported(request, tmp_path, database):
+    with application_on_empty_database(request, tmp_path, database):
+        upgrade(revision=BEFORE_IMPORTED_MARK)
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO areas (id, name) VALUES (1, 'Norr')"))
+            connection.execute(text(
+                "INSERT INTO topics (id, scope, number, title, position, active) "
+                "VALUES (1, 'city', 1, 'Unga', 1, :yes)"), {"yes": True})
+            _legacy_rows(connection, 1, "import")
+            _legacy_rows(connection, 2, "edit")  # approved in the system: not an import
+        upgrade()
+        with db.engine.connect() as connection:
+            contributions = dict(connection.execute(text(
+                "SELECT id, imported_at IS NOT NULL FROM contributions ORDER BY id")).all())
+            consolidations = dict(connection.execute(text(
+                "SELECT id, imported_at IS NOT NULL FROM consolidations ORDER BY id")).all())
+        assert contributions == {1: True, 2: False}
+        assert consolidations == {1: True, 2: False}
+        db.session.remove()
+        downgrade(revision=BEFORE_IMPORTED_MARK)
+        assert "imported_at" not in {c["name"] for c in inspect(db.engine).get_columns(
+            "contributions")}

@@ -124,19 +124,20 @@ CONTRIBUTION: Final[dict[str, Any]] = {
         },
         {
             # Fired only by the system, when a coordinator imports an old lägesbild that was
-            # approved outside the system into a period's empty draft.
+            # approved outside the system into a period's empty draft. The contribution is
+            # final but marked imported: nobody approved it in the system.
             "trigger": "import_approved",
             "source": ["draft"],
             "dest": "approved",
             "internal": True,
-            "label_sv": "Importera som fastställd",
-            "label_en": "Import as approved",
-            "done_sv": "Importerad som fastställd",
-            "done_en": "Imported as approved",
+            "label_sv": "Importera (fastställd utanför systemet)",
+            "label_en": "Import (approved outside the system)",
+            "done_sv": "Importerad (fastställd utanför systemet)",
+            "done_en": "Imported (approved outside the system)",
             "when_sv": "När en samordnare importerar en äldre lägesbild som fastställts utanför "
-                       "systemet.",
+                       "systemet; den märks som importerad, inte som fastställd här.",
             "when_en": "When a coordinator imports an older lägesbild approved outside the "
-                       "system.",
+                       "system; it is marked imported, not approved here.",
         },
     ],
 }

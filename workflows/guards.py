@@ -43,8 +43,10 @@ KNOWN_GUARDS: Final[dict[str, GuardSpec]] = _specs(
     GuardSpec(
         "not_submitter_or_editor",
         PERMISSION,
-        "Ingen får granska ett bidrag som hen själv skickat in eller redigerat i den här omgången.",
-        "Nobody may review a contribution they submitted or edited in this round.",
+        "Ingen får granska ett bidrag som hen själv skickat in (även om det drogs tillbaka) eller "
+        "redigerat (en text eller en hänvisning) i den här omgången.",
+        "Nobody may review a contribution they submitted (even if withdrawn) or edited (a text "
+        "or a cross-reference) in this round.",
     ),
     GuardSpec(
         "consolidation_open",
@@ -61,9 +63,10 @@ KNOWN_GUARDS: Final[dict[str, GuardSpec]] = _specs(
     GuardSpec(
         "not_consolidator",
         PERMISSION,
-        "Ingen får fastställa eller skicka tillbaka en sammanställning som hen själv sammanställt "
-        "eller skickat för fastställelse.",
-        "Nobody may approve or return a consolidation they consolidated or submitted for approval.",
+        "Ingen får fastställa eller skicka tillbaka en sammanställning där hen själv sammanställt, "
+        "redigerat (en text eller en hänvisning), undantagit eller skickat in något.",
+        "Nobody may approve or return a consolidation in which they consolidated, edited (a text "
+        "or a cross-reference), excluded or submitted anything.",
     ),
 )
 

@@ -18,7 +18,7 @@ from app.core.diff import Segment, has_changes, word_diff
 from app.core.errors import NotFound
 from app.core.messages import N_, Msg
 from app.extensions import db
-from app.models import Contribution, Section, SectionRevision
+from app.models import Contribution, Section, SectionRevision, Topic
 
 EDIT_ACTIONS = ("section.edit", "section.consolidation_edit")
 
@@ -241,6 +241,24 @@ class Step:
 
 
 @dataclass
+class LinkChange:
+    """A cross-reference set, changed or removed: what the section says changed, though its
+    text (and so its revision) did not."""
+
+    step: Step
+    before: str | None  # the local topic's title, None: no cross-reference
+    after: str | None
+
+    @property
+    def before_id(self) -> int | None:
+        return self.step.data.get("previous_handled_in_topic_id")
+
+    @property
+    def after_id(self) -> int | None:
+        return self.step.data.get("handled_in_topic_id")
+
+
+@dataclass
 class SectionProvenance:
     section: SectionInfo
     approved: RevisionInfo | None  # the revision approved (or current, if not approved yet)
@@ -249,11 +267,21 @@ class SectionProvenance:
     drafters: list[str]
     consolidation_edits: list[RevisionInfo]  # revisions after the police review
     segments: list[Segment]  # reviewed -> approved
+    link_changes: list[LinkChange] = field(default_factory=list)  # after the police review
+
+    @property
+    def text_changed_after_review(self) -> bool:
+        return (self.reviewed is not None and self.approved is not None
+                and self.reviewed.id != self.approved.id and has_changes(self.segments))
+
+    @property
+    def link_changed_after_review(self) -> bool:
+        return bool(self.link_changes) and \
+            self.link_changes[0].before_id != self.link_changes[-1].after_id
 
     @property
     def changed_after_review(self) -> bool:
-        return (self.reviewed is not None and self.approved is not None
-                and self.reviewed.id != self.approved.id and has_changes(self.segments))
+        return self.text_changed_after_review or self.link_changed_after_review
 
 
 @dataclass
@@ -268,10 +296,13 @@ class ProvenanceView:
     returns: list[Step]
     drafters: list[str]
     sections: list[SectionProvenance]
+    # Excluded from the consolidation or included again after the police review.
+    exclusions: list[Step] = field(default_factory=list)
+    imported: Step | None = None  # the document.import event: approved outside the system
 
     @property
     def changed_after_review(self) -> bool:
-        return any(s.changed_after_review for s in self.sections)
+        return bool(self.exclusions) or any(s.changed_after_review for s in self.sections)
 
 
 def _step(row: Any) -> Step:
@@ -285,9 +316,29 @@ def _last(events: list[Any], action: str, before_seq: int | None = None) -> Any 
     return found[-1] if found else None
 
 
+def _topic_title(topic_id: int | None) -> str | None:
+    topic = db.session.get(Topic, topic_id) if topic_id is not None else None
+    return topic.title if topic is not None else None
+
+
+def _link_changes(events: list[Any], section_id: int, after_seq: int,
+                  before_seq: int | None) -> list[LinkChange]:
+    """The section's cross-reference changes between two events (the review, the approval)."""
+    changes = []
+    for event in events:
+        if (event.action != "section.cross_reference" or event.object_id != str(section_id)
+                or event.seq <= after_seq or (before_seq is not None and event.seq >= before_seq)):
+            continue
+        step = _step(event)
+        changes.append(LinkChange(step, _topic_title(step.data.get("previous_handled_in_topic_id")),
+                                  step.data.get("handled_in_topic")))
+    return changes
+
+
 def provenance(actor: Actor, contribution_id: int) -> ProvenanceView:
     """Which revision of each section was approved; who drafted, reviewed, consolidated and
-    approved it, and when; and whether any text changed after the police's review."""
+    approved it, and when; and whether what it says changed after the police's review (a
+    text, a cross-reference, an exclusion); or that it was imported, not approved here."""
     require_auditor(actor)
     contribution = _contribution(contribution_id)
     events = contribution_events(contribution.id)
@@ -321,7 +372,8 @@ def provenance(actor: Actor, contribution_id: int) -> ProvenanceView:
                     if reviewed is not None and approved is not None else [])
         section_views.append(SectionProvenance(
             section, approved, recorded_versions.get(str(section.id)), reviewed, drafters,
-            after_review, segments))
+            after_review, segments,
+            _link_changes(events, section.id, review.seq, end_seq) if review else []))
     view = ProvenanceView(
         _contribution_info(contribution), finalize is not None,
         _step(finalize) if finalize else None,
@@ -332,6 +384,10 @@ def provenance(actor: Actor, contribution_id: int) -> ProvenanceView:
         [_step(e) for e in events if e.action in ("contribution.return", "contribution.reopen")
          and (end_seq is None or e.seq < end_seq)],
         sorted({name for s in section_views for name in s.drafters}),
-        section_views)
+        section_views,
+        [_step(e) for e in events if review is not None
+         and e.action in ("contribution.exclude", "contribution.include")
+         and e.seq > review.seq and (end_seq is None or e.seq < end_seq)],
+        next((_step(e) for e in events if e.action == "document.import"), None))
     record_view(actor, "provenance", **scope_of(contribution))
     return view

@@ -8,8 +8,7 @@ A refused read is still a security event (unit_of_work.refuse), as a refused wri
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, select
-
+from app.contributions.duties import Act, acts_in_round
 from app.contributions.effects import EFFECTS
 from app.core.access import deny, roles_for
 from app.core.actors import Actor
@@ -17,8 +16,7 @@ from app.core.errors import InvalidTransition
 from app.core.messages import N_, Msg
 from app.core.transitions import BoundWorkflow, check_version, state_label
 from app.core.unit_of_work import refuse
-from app.extensions import db
-from app.models import Contribution, Role, Section, SectionRevision, User
+from app.models import Contribution, Role, User
 from workflows import CONTRIBUTION_WORKFLOW, Editor
 
 # -- the workflow's guards -------------------------------------------------------------------
@@ -40,21 +38,13 @@ def is_submitter(actor: Actor, contribution: Contribution) -> str | None:
 def not_submitter_or_editor(actor: Actor, contribution: Contribution) -> str | None:
     if not isinstance(actor, User):
         return Msg(N_("Only a person may review."))
-    if contribution.submitted_by_id == actor.id:
-        return Msg(N_("You submitted this contribution, so someone else must review it."))
-    edited = db.session.scalar(
-        select(
-            exists().where(
-                SectionRevision.section_id == Section.id,
-                Section.contribution_id == contribution.id,
-                SectionRevision.round == contribution.round,
-                SectionRevision.author_id == actor.id,
-            )
-        )
-    )
-    if edited:
-        return Msg(N_("You edited this contribution in this round, so someone else must "
-                      "review it."))
+    acts = acts_in_round(actor, contribution)
+    if Act.SUBMITTED in acts:
+        return Msg(N_("You submitted this contribution in this round (even if it was withdrawn), "
+                      "so someone else must review it."))
+    if Act.EDITED in acts:
+        return Msg(N_("You edited this contribution in this round (a text or a "
+                      "cross-reference), so someone else must review it."))
     return None
 
 

@@ -15,8 +15,25 @@ from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
 from app.core.messages import N_
 from app.extensions import db
-from app.models import AuditEvent, Contribution, Remark, Section, SectionRevision
-from workflows import CONTRIBUTION_WORKFLOW
+from app.models import AuditEvent, Consolidation, Contribution, Remark, Section, SectionRevision
+from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
+
+# -- status --------------------------------------------------------------------------------
+
+# An imported lägesbild is final, but was approved outside the system: every page, print view
+# and DOCX shows this instead of the state's label (the workflow labels' sv/en form).
+IMPORTED_LABELS = {"sv": "Importerad (fastställd utanför systemet)",
+                   "en": "Imported (approved outside the system)"}
+
+
+def status_label(subject: Contribution | Consolidation, language: str = "sv") -> str:
+    """A contribution's or a consolidation's status as shown everywhere."""
+    if subject.imported_at is not None:
+        return IMPORTED_LABELS["en" if language == "en" else "sv"]
+    workflow = CONTRIBUTION_WORKFLOW if isinstance(subject, Contribution) \
+        else CONSOLIDATION_WORKFLOW
+    return workflow.state(subject.state).label(language)
+
 
 # -- deadlines -----------------------------------------------------------------------------
 

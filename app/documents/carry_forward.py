@@ -5,9 +5,13 @@ each filled section gets a revision with cause "carry_forward", and each contrib
 audit event. Reviewers see what changed since last period with `previous_approved_text` and
 `changes_since_last_approved`.
 
-Period creation (admin.create_period) and carry-forward are separate operations that a caller
-may run in the same unit of work: `with operation(actor): p = create_period(...);
-carry_forward(actor, p.id)`.
+Carrying forward writes texts, so it is the drafters' (their areas) or the coordinator's
+(every area), never the administrator's, who opens the period (documents.policy.allowed_area_ids).
+The texts carried forward are the contribution's first revisions in its first round, authored
+by whoever carried them: separation of duties counts them as that person's edits.
+
+An imported lägesbild (approved outside the system, marked imported) is a source too: the
+drafts it starts still go through the whole flow, and the event says the source was imported.
 """
 from __future__ import annotations
 
@@ -136,6 +140,7 @@ def carry_forward(actor: Actor, period_id: int, area_id: int | None = None) -> C
             object_id=contribution.id, **scope_of(contribution),
             data={"area": area, "period": period.name,
                   "from_contribution_id": previous.id, "from_period": previous.period.name,
+                  "from_imported": previous.imported,
                   "sections": carried})
         result.filled[area] = len(carried)
     return result

@@ -118,7 +118,8 @@ def _print_proposal(proposal) -> None:
               help="Also start the area's empty draft sections in PERIOD from the imported "
                    "texts (same transaction).")
 def import_command(file, area, period, yes, mapping_file, save_mapping, carry_forward_into):
-    """Import an old lägesbild (text or DOCX) as the approved history of AREA and PERIOD.
+    """Import an old lägesbild (text or DOCX) as the history of AREA and PERIOD, marked
+    imported (approved outside the system).
 
     Prints the proposed mapping of the file's texts to topics; saves only with --yes (the
     proposal as it is) or --mapping FILE (a mapping you edited). Mapping format:
@@ -160,7 +161,8 @@ def import_command(file, area, period, yes, mapping_file, save_mapping, carry_fo
 
     result, carried = run_as_command_line(change)
     made = " (period created as a past period)" if result.created_period else ""
-    click.echo(f"Imported as the approved lägesbild of {target_area.name} for {period}{made}.")
+    click.echo(f"Imported as the lägesbild of {target_area.name} for {period}{made}, marked "
+               "imported (approved outside the system).")
     if result.created_topics:
         click.echo("Created local topics: " + "; ".join(result.created_topics))
     if carried is not None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.audit.trail import canonical_json, record_event, scope_of
+from app.contributions.presenters import status_label
 from app.core.actors import Actor
 from app.core.clock import now
 from app.documents.cross_references import rendered_text
@@ -26,7 +27,7 @@ from app.documents.docx_format import Chapter, DocumentContent, SectionContent, 
 from app.documents.policy import readable_contribution, readable_period
 from app.extensions import db
 from app.models import GENESIS_HASH, AuditEvent, Contribution, Period
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
+from workflows import CONSOLIDATION_WORKFLOW
 
 FINGERPRINT_RE = re.compile(r"\b([0-9a-f]{64})\b")
 
@@ -52,7 +53,7 @@ def contribution_content(contribution: Contribution) -> DocumentContent:
     chapter = chapter_for(contribution)
     return DocumentContent(
         title=chapter.title, period=contribution.period.name, area=contribution.area.name,
-        state_label=CONTRIBUTION_WORKFLOW.state(contribution.state).label("sv"),
+        state_label=status_label(contribution),
         approved=chapter.approved, chapters=[chapter])
 
 
@@ -61,13 +62,14 @@ def period_content(period: Period) -> DocumentContent:
     consolidation_state = period.consolidation.state if period.consolidation else "open"
     summary = []
     for contribution in contributions:
-        label = CONTRIBUTION_WORKFLOW.state(contribution.state).label("sv")
+        label = status_label(contribution)
         if contribution.excluded_reason is not None:
             label = f"{label} (undantaget)"
         summary.append((contribution.area.name, label))
     return DocumentContent(
         title=f"Lägesbild {period.name}", period=period.name, area=None,
-        state_label=CONSOLIDATION_WORKFLOW.state(consolidation_state).label("sv"),
+        state_label=(status_label(period.consolidation) if period.consolidation
+                     else CONSOLIDATION_WORKFLOW.state("open").label("sv")),
         approved=consolidation_state == "approved",
         chapters=[chapter_for(c) for c in contributions if c.excluded_reason is None],
         summary=summary)

@@ -1,5 +1,13 @@
 """Import an existing lägesbild (a text file like the seed document, or a DOCX laid out like
-our export) as the approved history of one area and period.
+our export) as the history of one area and period.
+
+An imported lägesbild was approved outside the system. It is final (state "approved", so it
+can be read, exported and carried forward), but marked imported (`imported_at`) on the
+contribution and, for a period the import creates, on its consolidation, which then names no
+submitter and no approver: every page, print view and DOCX says "imported", never that
+someone approved it here. The mark rather than a second person's confirmation: the system
+cannot attest an approval it did not see, and a confirmation by a second person would only
+put two names under a copy nobody reviewed in the system.
 
 Three steps, so that a person confirms which text belongs to which topic before anything is
 stored (old documents get that wrong; the seed's local comments slid one row):
@@ -434,10 +442,9 @@ def _period_for_import(actor: Actor, name: str) -> tuple[Period, bool]:
                     created_at=moment)
     db.session.add(period)
     db.session.flush()
-    actor_id = actor.id if isinstance(actor, User) else None
-    db.session.add(Consolidation(period_id=period.id, state="approved", approved_at=moment,
-                                 approved_by_id=actor_id, submitted_at=moment,
-                                 submitted_by_id=actor_id))
+    # Final, so nothing more is done in it, but marked imported: nobody submitted or approved
+    # it in the system, and one person's import must not read as an approval signed by them.
+    db.session.add(Consolidation(period_id=period.id, state="approved", imported_at=moment))
     db.session.flush()
     record_event("period.create", actor=actor, object_type="period", object_id=period.id,
                  period_id=period.id,
@@ -514,9 +521,12 @@ def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
         stored[section.topic.heading] = {"revision_id": revision.id,
                                          "text_sha256": text_fingerprint(text),
                                          "handled_in_topic_id": section.handled_in_topic_id}
-    # The definition's internal transition (in the diagram), not a state written here.
-    fired = CONTRIBUTIONS.fire(contribution, "import_approved", actor, (), now(),
+    # The definition's internal transition (in the diagram), not a state written here; the
+    # mark says the approval happened outside the system.
+    moment = now()
+    fired = CONTRIBUTIONS.fire(contribution, "import_approved", actor, (), moment,
                                object_type="contribution", internal=True)
+    contribution.imported_at = moment
     db.session.flush()
     record_event(
         "document.import", actor=actor, object_type="contribution", object_id=contribution.id,

@@ -45,20 +45,21 @@ def may_import(actor: Actor) -> bool:
 
 
 def require_importer(actor: Actor) -> None:
-    """Old documents become approved history: only the city's coordinator (or an operator at
-    the command line) may import them."""
+    """Old documents become final history (marked imported): only the city's coordinator (or
+    an operator at the command line) may import them."""
     if not may_import(actor):
         raise deny(Msg(N_("Only the coordinator may import documents.")),
                    action="document.import")
 
 
 def allowed_area_ids(actor: Actor) -> set[int] | None:
-    """None: every area. Administrators (who open periods) and the coordinator act for every
-    area; a drafter for their own areas; anyone else for none."""
+    """Where the actor may carry texts forward. None: every area (the coordinator, an
+    operator at the command line); a drafter their own areas; anyone else none. Carrying
+    forward writes texts, so it is the drafters' or the coordinator's: the administrator, who
+    opens periods, manages structure and never content."""
     if isinstance(actor, SystemActor):
         return None
-    city = roles_for(actor, None)
-    if Role.ADMIN in city or Role.CONSOLIDATOR in city:
+    if Role.CONSOLIDATOR in roles_for(actor, None):
         return None
     if isinstance(actor, User):
         areas = area_ids_for(actor, Role.DRAFTER)

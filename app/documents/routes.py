@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.contributions.policy import editor_for
+from app.contributions.presenters import status_label
 from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation, refuse
 from app.documents import carry_forward as carry
@@ -29,7 +30,7 @@ from app.documents import importer as documents_import
 from app.documents.docx_format import MAX_FILE_BYTES
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
-from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
+from workflows import CONSOLIDATION_WORKFLOW
 
 documents = Blueprint("documents", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/documents-static")
@@ -52,7 +53,7 @@ def _readable(loader, *args):
 
 
 def _state_label(contribution: Contribution, language: str) -> str:
-    return CONTRIBUTION_WORKFLOW.state(contribution.state).label(language)
+    return status_label(contribution, language)
 
 
 def _language() -> str:
@@ -86,8 +87,8 @@ def index():
         "documents/index.html", rows=rows, city_reader=city_reader,
         may_import=policy.may_import(user),
         state_label=lambda c: _state_label(c, _language()),
-        consolidation_label=lambda p: CONSOLIDATION_WORKFLOW.state(
-            p.consolidation.state if p.consolidation else "open").label(_language()))
+        consolidation_label=lambda p: status_label(p.consolidation, _language())
+        if p.consolidation else CONSOLIDATION_WORKFLOW.state("open").label(_language()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,7 +304,8 @@ def import_confirm():
         chosen = {block.id: mapping.get(block.id) for block in proposal.blocks}
         return _preview(proposal, area, period_name, filename, chosen,
                         error.translated(gettext), 400)
-    flash(gettext("The document was imported as the approved lägesbild of %(area)s for "
-                  "%(period)s.", area=area.name, period=period_name), "success")
+    flash(gettext("The document was imported as the lägesbild of %(area)s for %(period)s, "
+                  "marked imported: approved outside the system.", area=area.name,
+                  period=period_name), "success")
     return redirect(url_for(".print_contribution", contribution_id=contribution_id))
 

@@ -30,12 +30,19 @@ class Consolidation(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A past period created by importing old documents: final, but approved outside the
+    # system, so it names no submitter or approver here.
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     period: Mapped[Period] = relationship(back_populates="consolidation")  # noqa: F821
     remarks: Mapped[list[Remark]] = relationship(order_by="Remark.id")  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def imported(self) -> bool:
+        return self.imported_at is not None
 
     def __repr__(self) -> str:
         return f"<Consolidation period={self.period_id} {self.state}>"

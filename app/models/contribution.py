@@ -54,6 +54,9 @@ class Contribution(db.Model):
     consolidated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     excluded_reason: Mapped[str | None] = mapped_column(Text)
     excluded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the texts came from an old document approved outside the system: the state is
+    # final ("approved"), but nobody approved it here, and every page and export says so.
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
@@ -76,6 +79,10 @@ class Contribution(db.Model):
     @property
     def title(self) -> str:
         return f"Lägesbild {self.period.name} — {self.area.name}"
+
+    @property
+    def imported(self) -> bool:
+        return self.imported_at is not None
 
     def __repr__(self) -> str:
         return f"<Contribution {self.id} area={self.area_id} period={self.period_id} {self.state}>"

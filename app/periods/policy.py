@@ -4,22 +4,12 @@ by the names the definition gives them, and bound with the triggers' effects (CO
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, select
-
+from app.contributions.duties import Act, acts_in_consolidation
 from app.core.access import all_roles, roles_for
 from app.core.actors import Actor
 from app.core.messages import N_, Msg
 from app.core.transitions import BoundWorkflow
-from app.extensions import db
-from app.models import (
-    Consolidation,
-    Contribution,
-    RevisionCause,
-    Role,
-    Section,
-    SectionRevision,
-    User,
-)
+from app.models import Consolidation, Role, User
 from app.periods.effects import EFFECTS
 from workflows import CONSOLIDATION_WORKFLOW
 
@@ -42,29 +32,32 @@ def all_contributions_settled(actor: Actor, consolidation: Consolidation) -> str
     return None
 
 
+# The first act found says why (the consolidation's own submission first).
+_WHY_NOT_APPROVE = (
+    (Act.SUBMITTED_FOR_APPROVAL,
+     N_("You submitted this consolidation, so someone else must approve it.")),
+    (Act.CONSOLIDATED,
+     N_("You consolidated contributions in this period, so someone else must approve it.")),
+    (Act.EXCLUDED,
+     N_("You excluded or included contributions in this consolidation, so someone else must "
+        "approve it.")),
+    (Act.EDITED,
+     N_("You edited texts or cross-references in this consolidation, so someone else must "
+        "approve it.")),
+    (Act.SUBMITTED,
+     N_("You submitted a contribution in this period, so someone else must approve it.")),
+)
+
+
 def not_consolidator(actor: Actor, consolidation: Consolidation) -> str | None:
+    """Whoever consolidated, edited, excluded or submitted in the consolidation may neither
+    approve it nor return it."""
     if not isinstance(actor, User):
         return Msg(N_("Only a person may approve."))
-    if consolidation.submitted_by_id == actor.id:
-        return Msg(N_("You submitted this consolidation, so someone else must approve it."))
-    contributions = consolidation.period.contributions
-    if any(c.consolidated_by_id == actor.id for c in contributions):
-        return Msg(N_("You consolidated contributions in this period, so someone else must "
-                      "approve it."))
-    edited = db.session.scalar(
-        select(
-            exists().where(
-                SectionRevision.section_id == Section.id,
-                Section.contribution_id == Contribution.id,
-                Contribution.period_id == consolidation.period_id,
-                SectionRevision.cause == RevisionCause.CONSOLIDATION_EDIT,
-                SectionRevision.author_id == actor.id,
-            )
-        )
-    )
-    if edited:
-        return Msg(N_("You edited wording in this consolidation, so someone else must "
-                      "approve it."))
+    acts = acts_in_consolidation(actor, consolidation)
+    for act, message in _WHY_NOT_APPROVE:
+        if act in acts:
+            return Msg(message)
     return None
 
 

@@ -2,7 +2,7 @@
 server than its preview did
 
 Revision ID: e5a9c3d1b8f4
-Revises: d4e8b1c2a7f5
+Revises: e7b3c9d1f4a6
 Create Date: 2026-12-02 03:10:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e5a9c3d1b8f4'
-down_revision = 'd4e8b1c2a7f5'
+down_revision = 'e7b3c9d1f4a6'
 branch_labels = None
 depends_on = None
 

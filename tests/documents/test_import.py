@@ -13,7 +13,7 @@ from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation
 from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
 from app.documents.cross_references import rendered_text
-from app.documents.export import export_contribution
+from app.documents.export import export_contribution, export_period
 from app.documents.importer import (
     check_mapping,
     import_document,
@@ -26,6 +26,7 @@ from app.models import Area, AuditEvent, Contribution, Period, Topic
 from tests.documents.support import (
     add_area,
     approve_period,
+    read_docx,
     seed_bytes,
     seed_mapping,
     use_seed_city_topics,
@@ -102,6 +103,10 @@ def test_the_seed_imports_once_its_mapping_is_corrected(jarva):
     contribution = _contribution(jarva, "december 2022")
     assert contribution.state == "approved"
     assert contribution.period.consolidation.state == "approved"
+    # Final, but marked imported: nobody submitted or approved it in the system.
+    consolidation = contribution.period.consolidation
+    assert contribution.imported and consolidation.imported
+    assert (consolidation.submitted_by_id, consolidation.approved_by_id) == (None, None)
     texts = {s.topic.title if s.topic.scope == "local" else s.topic.number: rendered_text(s)
              for s in contribution.sections}
     for number, text in SEED_CITY_TEXTS.items():
@@ -124,6 +129,27 @@ def test_the_seed_imports_once_its_mapping_is_corrected(jarva):
     assert data["mapping"]["local-2"] == "local:Nyrekrytering"
     assert event.contribution_id == contribution.id and event.to_state == "approved"
     assert verify_chain().ok
+
+
+def test_an_import_says_imported_in_the_docx_print_view_and_pages(jarva, world, web):
+    with operation(SETUP):
+        contribution_id = import_document(SETUP, seed_bytes(), "seed.txt", "Järva",
+                                          "december 2022", seed_mapping()).contribution.id
+    contribution = db.session.get(Contribution, contribution_id)
+    with operation(SETUP):
+        exported = export_contribution(SETUP, contribution_id)
+        period_export = export_period(SETUP, contribution.period_id)
+    for document in (read_docx(exported.data), read_docx(period_export.data)):
+        footer = document.sections[0].footer.paragraphs[0].text
+        assert "Status: Importerad (fastställd utanför systemet) ·" in footer
+        assert "UTKAST" not in footer
+    web.log_in_as("consolidator")
+    for path in (f"/contributions/{contribution_id}/print", f"/contributions/{contribution_id}",
+                 "/documents/", f"/periods/{contribution.period_id}"):
+        html = web.client.get(path).get_data(as_text=True)
+        assert "Importerad (fastställd utanför systemet)" in html, path
+        if path.endswith("/print"):
+            assert "UTKAST" not in html
 
 
 def test_the_seed_as_proposed_puts_texts_under_the_wrong_topics(jarva):
@@ -285,8 +311,8 @@ def test_cli_saves_an_edited_mapping(jarva, runner, tmp_path):
     result = runner.invoke(args=["documents", "import", str(seed), "--area", "Järva",
                                  "--period", "december 2022", "--mapping", str(template)])
     assert result.exit_code == 0, result.output
-    assert "Imported as the approved lägesbild of Järva for december 2022 (period created" \
-        in result.output
+    assert "Imported as the lägesbild of Järva for december 2022 (period created as a past " \
+        "period), marked imported (approved outside the system)." in result.output
     texts = {s.topic.title: s.text for s in _contribution(jarva, "december 2022").sections}
     assert texts["Kriminella konflikter"] == SEED_LOCAL_TEXTS["Kriminella konflikter"]
 

@@ -138,10 +138,19 @@ def test_carry_forward_from_the_overview(web, world, audit_events):
             SETUP, "mars 2030", drafting_deadline=date(2030, 3, 10),
             review_deadline=date(2030, 3, 17), consolidation_deadline=date(2030, 3, 24),
             approval_deadline=date(2030, 3, 31)).id
+    # The administrator opens periods but writes no text: no button, and a POST is refused.
     web.log_in_as("admin")
     html = web.client.get("/documents/").get_data(as_text=True)
+    assert f"/periods/{period_id}/carry-forward" not in html
+    assert f"/contributions/{world.contribution().id}/print" not in html  # no content
+    response = web.client.post(f"/periods/{period_id}/carry-forward",
+                               data={"csrf_token": web.csrf_token("/documents/")})
+    assert response.status_code == 403
+    assert len(audit_events("contribution.carry_forward")) == 0
+    web.log_out()
+    web.log_in_as("consolidator")
+    html = web.client.get("/documents/").get_data(as_text=True)
     assert f"/periods/{period_id}/carry-forward" in html
-    assert f"/contributions/{world.contribution().id}/print" not in html  # no content for admins
     assert web.client.post(f"/periods/{period_id}/carry-forward").status_code == 400
     response = web.client.post(f"/periods/{period_id}/carry-forward",
                                data={"csrf_token": web.csrf_token("/documents/")})
@@ -209,7 +218,8 @@ def test_import_the_seed_through_the_preview(web, world, jarva, audit_events):
     assert response.headers["Location"] == f"/contributions/{contribution.id}/print"
     assert contribution.state == "approved"
     html = web.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "har importerats som den fastställda lägesbilden för Järva" in html
+    assert "importerades som lägesbilden för Järva för december 2022, märkt importerad" in html
+    assert "Status: Importerad (fastställd utanför systemet)" in html
     assert "doc-draft-mark" not in html
     assert len(audit_events("document.import")) == 1
 

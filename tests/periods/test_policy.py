@@ -41,7 +41,7 @@ def test_not_consolidator(world):
 
     assert "consolidated" in consolidation_guards.not_consolidator(world.user("consolidator"),
                                                                    consolidation)
-    assert "edited wording" in consolidation_guards.not_consolidator(world.user("consolidator2"),
+    assert "edited texts" in consolidation_guards.not_consolidator(world.user("consolidator2"),
                                                        consolidation)
     assert consolidation_guards.not_consolidator(world.user("approver"), consolidation) is None
     assert (consolidation_guards.not_consolidator(SETUP, consolidation)

@@ -84,5 +84,5 @@ def test_in_english(web, world):
     assert ">Police review</text>" in html and "Submit to police" in html
     assert "(Reviewer (police))" in html and "(the system)" in html
     assert "When the period&#39;s consolidation is approved." in html
-    assert "Import as approved" in html
+    assert "Import (approved outside the system)" in html
     assert "Every section must be filled in." in html
