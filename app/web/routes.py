@@ -20,7 +20,7 @@ from app.core.unit_of_work import operation
 from app.extensions import db
 from app.web import auth, readiness, sessions
 from app.web.forms import safe_next
-from app.web.tasks import grouped_tasks
+from app.web.tasks import grouped_tasks, waiting_on_others
 from app.web.throttle import login_limits
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def logout():
 @web.get("/")
 @login_required
 def start():
-    return render_template("start.html", groups=grouped_tasks(current_user))
+    return render_template("start.html", groups=grouped_tasks(current_user),
+                           waiting=waiting_on_others(current_user))
 
 
 @web.post("/language")

@@ -13,7 +13,8 @@ from app.core.access import roles_for
 from app.core.clock import STOCKHOLM, now
 from app.core.messages import N_, Msg
 from app.extensions import db
-from app.models import Consolidation, Contribution, Period, User
+from app.models import AREA_ROLES, Consolidation, Contribution, Period, Role, User
+from app.notifications.handoffs import members
 from app.periods.policy import CONSOLIDATIONS
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
 
@@ -114,3 +115,70 @@ def tasks_for(user: User) -> list[Task]:
                     CONSOLIDATION_WORKFLOW.state(consolidation.state), actions,
                 ))
     return tasks
+
+
+# Who holds a piece of work in each state: the start page's "waiting on others" names them.
+# A consolidated contribution waits with the consolidation (see _consolidation_holders).
+CONTRIBUTION_HOLDERS: dict[str, Role] = {
+    "draft": Role.DRAFTER, "returned": Role.DRAFTER, "police_review": Role.REVIEWER,
+    "reviewed": Role.CONSOLIDATOR,
+}
+CONSOLIDATION_HOLDERS: dict[str, Role] = {
+    "open": Role.CONSOLIDATOR, "awaiting_approval": Role.APPROVER,
+}
+
+
+@dataclass
+class Waiting:
+    kind: str  # "contribution" or "consolidation"
+    subject: Contribution | Consolidation
+    title: str
+    state: State
+    holders: list[User]
+
+
+def holders_of(subject: Contribution | Consolidation) -> list[User]:
+    """The active users who hold the work now (may act on it in its state)."""
+    if isinstance(subject, Consolidation):
+        role, area_id = CONSOLIDATION_HOLDERS.get(subject.state), None
+    elif subject.state == "consolidated":
+        return holders_of(subject.period.consolidation)
+    else:
+        role = CONTRIBUTION_HOLDERS.get(subject.state)
+        area_id = subject.area_id if role in AREA_ROLES else None
+    if role is None:
+        return []
+    return sorted(members(role, area_id), key=lambda user: user.name)
+
+
+def waiting_on_others(user: User) -> list[Waiting]:
+    """The user's own work now with someone else: her areas' contributions and, for the city
+    office's roles, the consolidations, in open periods, that she cannot act on now."""
+    mine = {(task.kind, task.subject.id) for task in tasks_for(user)}
+    waiting: list[Waiting] = []
+    area_ids = {m.area_id for m in user.memberships if m.area_id is not None}
+    if area_ids:
+        contributions = db.session.scalars(
+            select(Contribution).join(Period).join(Consolidation)
+            .where(Consolidation.state != "approved", Contribution.area_id.in_(area_ids),
+                   Contribution.excluded_reason.is_(None))
+            .order_by(Period.id.desc(), Contribution.id)).all()
+        for contribution in contributions:
+            if ("contribution", contribution.id) not in mine:
+                waiting.append(Waiting("contribution", contribution, contribution.title,
+                                       CONTRIBUTION_WORKFLOW.state(contribution.state),
+                                       holders_of(contribution)))
+    if {Role.CONSOLIDATOR.value, Role.APPROVER.value} & {m.role for m in user.memberships}:
+        for consolidation in db.session.scalars(
+                select(Consolidation).where(Consolidation.state != "approved")
+                .order_by(Consolidation.id.desc())):
+            if ("consolidation", consolidation.id) not in mine:
+                waiting.append(Waiting(
+                    "consolidation", consolidation,
+                    Msg(N_("Consolidated situation report {period}"),
+                        period=consolidation.period.name),
+                    CONSOLIDATION_WORKFLOW.state(consolidation.state),
+                    holders_of(consolidation)))
+    # Work she holds herself, even if she cannot act on it yet, is not waiting on others.
+    return [item for item in waiting
+            if item.holders and user.id not in {holder.id for holder in item.holders}]

@@ -1,13 +1,14 @@
 """The start page ("Mina uppgifter"): what each role may act on now, with the workflow's labels."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
 
 from tests import flow
-from tests.factories import advance, fill_sections
+from tests.factories import advance, fill_sections, run
 
 NOTHING_TO_DO = "Du har inget att göra just nu."
 NORR = "Lägesbild januari 2030 — Norr"
@@ -33,9 +34,14 @@ class _TaskTable(HTMLParser):
         self.rows: list[Row] = []
         self._capture: str | None = None
         self._action: str | None = None
+        self._waiting = False  # the "waiting for others" list is not the user's tasks
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
+        if tag == "section" and attributes.get("data-group") == "waiting":
+            self._waiting = True
+        if self._waiting:
+            return
         if tag == "tr" and "data-kind" in attributes:
             self.rows.append(Row(attributes["data-kind"], attributes.get("data-group", ""),
                                  overdue=attributes.get("data-overdue") == "true"))
@@ -55,7 +61,7 @@ class _TaskTable(HTMLParser):
             self._capture = None
 
     def handle_data(self, data):
-        if self._capture is None:
+        if self._capture is None or self._waiting:
             return
         row = self.rows[-1]
         if self._capture == "action":
@@ -206,7 +212,9 @@ def test_roles_without_work_see_nothing_to_do(web, world, key):
 
     html = response.get_data(as_text=True)
     assert NOTHING_TO_DO in html
-    assert "<table" not in html
+    # No task table; the approver sees the consolidation waiting with the coordinators.
+    assert html.count("<table") == (1 if key == "approver" else 0)
+    assert ('data-group="waiting"' in html) == (key == "approver")
     assert tasks(web) == []
 
 
@@ -331,3 +339,40 @@ def test_start_page_in_english(web, world):
     html = web.client.get("/").get_data(as_text=True)
 
     assert "Returned to you" in html and "Deadline" in html and "Resubmit to police" in html
+
+
+def _waiting_rows(html: str) -> dict[str, str]:
+    """Each "waiting for others" row: the title and who holds it."""
+    section = html.split('data-group="waiting" aria-labelledby', 1)
+    if len(section) == 1:
+        return {}
+    rows = re.findall(r'<a href="[^"]+">([^<]+)</a>.*?<td class="task-holders">([^<]*)</td>',
+                      section[1], re.S)
+    return dict(rows)
+
+
+def test_the_drafter_sees_her_contribution_waiting_with_the_police_and_whom(web, world):
+    advance(world, "Norr", "police_review")
+    web.log_in_as("drafter2")  # not the submitter: nothing to do, but it is hers too
+    html = web.client.get("/").get_data(as_text=True)
+    assert "Väntar på andra" in html
+    rows = _waiting_rows(html)
+    (holders,) = [h for title, h in rows.items() if "Norr" in title]
+    names = sorted([world.user("reviewer").name, world.user("reviewer2").name])
+    assert holders == ", ".join(names)
+
+
+def test_the_coordinator_sees_the_consolidation_waiting_with_the_approvers(web, world):
+    for area in ("Norr", "Söder"):
+        advance(world, area, "consolidated")
+    run(world, "consolidator", flow.submit_for_approval, world.period().consolidation.id)
+    web.log_in_as("consolidator")
+    rows = _waiting_rows(web.client.get("/").get_data(as_text=True))
+    (holders,) = [h for title, h in rows.items() if "januari 2030" in title]
+    assert holders == ", ".join(sorted([world.user("approver").name,
+                                        world.user("approver2").name]))
+
+
+def test_nothing_waits_on_others_for_someone_without_work_in_the_flow(web, world):
+    web.log_in_as("auditor")
+    assert "Väntar på andra" not in web.client.get("/").get_data(as_text=True)
