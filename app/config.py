@@ -10,6 +10,9 @@ LAGESBILD_TRUSTED_PROXIES  how many reverse proxies stand in front (their X-Forw
                            -Host are believed, so the audit trail records the client's address)
 LAGESBILD_SESSION_IDLE_MINUTES  a session ends after this long without a request (30)
 LAGESBILD_SESSION_MAX_HOURS     and this long after sign-in, whatever happens (10)
+LAGESBILD_MAX_UPLOAD_MB    the largest file a form takes (10, the document import's limit); a
+                           request body over it (plus 1 MB for the form around the file) is
+                           refused with 413 before it is read
 """
 from __future__ import annotations
 
@@ -79,6 +82,7 @@ def settings_from_environment(instance_path: str) -> dict:
     production = environment == "production"
     https = _flag("HTTPS", default=production)
     default_db = f"sqlite:///{instance / 'lagesbild.sqlite'}"
+    upload_bytes = 2**20 * _count("MAX_UPLOAD_MB", 10, 1, 1024)
     return {
         "LAGESBILD_ENV": environment,
         "SQLALCHEMY_DATABASE_URI": _setting("DATABASE_URL", "DATABASE_URL") or default_db,
@@ -93,4 +97,8 @@ def settings_from_environment(instance_path: str) -> dict:
         "SESSION_IDLE_SECONDS": 60 * _count("SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         "SESSION_MAX_SECONDS": 3600 * _count("SESSION_MAX_HOURS", 10, 1, 7 * 24),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Werkzeug refuses a larger body (413) as it reads it, a chunked one included, instead
+        # of reading it whole; 1 MB on top for the form's other fields around the file.
+        "MAX_UPLOAD_BYTES": upload_bytes,
+        "MAX_CONTENT_LENGTH": upload_bytes + 2**20,
     }

@@ -10,7 +10,8 @@ from app.config import ConfigurationError, settings_from_environment
 @pytest.fixture
 def clean_environment(monkeypatch):
     for name in ("LAGESBILD_ENV", "LAGESBILD_DATABASE_URL", "LAGESBILD_SECRET_KEY",
-                 "LAGESBILD_HTTPS", "LAGESBILD_TRUSTED_PROXIES", "DATABASE_URL", "SECRET_KEY"):
+                 "LAGESBILD_HTTPS", "LAGESBILD_TRUSTED_PROXIES", "LAGESBILD_MAX_UPLOAD_MB",
+                 "DATABASE_URL", "SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -58,6 +59,8 @@ def test_the_unprefixed_names_still_work_and_the_prefixed_ones_win(clean_environ
     ("LAGESBILD_TRUSTED_PROXIES", "two", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
     ("LAGESBILD_TRUSTED_PROXIES", "-1", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
     ("LAGESBILD_TRUSTED_PROXIES", "99", "LAGESBILD_TRUSTED_PROXIES must be a whole number"),
+    ("LAGESBILD_MAX_UPLOAD_MB", "²", "LAGESBILD_MAX_UPLOAD_MB must be a whole number from 1"),
+    ("LAGESBILD_MAX_UPLOAD_MB", "0", "LAGESBILD_MAX_UPLOAD_MB must be a whole number from 1"),
 ])
 def test_a_malformed_setting_is_named(clean_environment, tmp_path, name, value, message):
     clean_environment.setenv(name, value)
@@ -70,3 +73,12 @@ def test_https_can_be_switched_off_behind_a_plain_http_proxy(clean_environment, 
     clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
     clean_environment.setenv("LAGESBILD_HTTPS", "0")
     assert settings_from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+
+
+def test_request_bodies_are_limited_to_the_largest_upload_and_its_form(clean_environment,
+                                                                       tmp_path):
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["MAX_UPLOAD_BYTES"] == 10 * 2**20  # the document import's own limit
+    assert settings["MAX_CONTENT_LENGTH"] == 11 * 2**20
+    clean_environment.setenv("LAGESBILD_MAX_UPLOAD_MB", "2")
+    assert settings_from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == 3 * 2**20

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -24,6 +23,7 @@ from sqlalchemy import select
 
 from app.contributions.policy import editor_for
 from app.core.errors import InvalidInput, NotAllowed
+from app.core.parsing import MAX_ID, whole_number
 from app.core.unit_of_work import operation, refuse
 from app.documents import carry_forward as carry
 from app.documents import cross_references, policy
@@ -32,6 +32,7 @@ from app.documents import importer as documents_import
 from app.documents.docx_format import MAX_FILE_BYTES
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
+from app.web import forms
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 documents = Blueprint("documents", __name__, template_folder="templates",
@@ -97,7 +98,7 @@ def index():
 # Print views
 # --------------------------------------------------------------------------------------------
 
-@documents.get("/contributions/<int:contribution_id>/print")
+@documents.get("/contributions/<id:contribution_id>/print")
 @login_required
 def print_contribution(contribution_id: int):
     contribution = _readable(policy.readable_contribution, contribution_id,
@@ -108,7 +109,7 @@ def print_contribution(contribution_id: int):
                                               contribution_id=contribution.id))
 
 
-@documents.get("/periods/<int:period_id>/print")
+@documents.get("/periods/<id:period_id>/print")
 @login_required
 def print_period(period_id: int):
     period = _readable(policy.readable_period, period_id, "document.print")
@@ -126,7 +127,7 @@ def _send(exported: documents_export.ExportedDocument):
                      download_name=exported.filename, max_age=0)
 
 
-@documents.post("/contributions/<int:contribution_id>/export.docx")
+@documents.post("/contributions/<id:contribution_id>/export.docx")
 @login_required
 def export_contribution(contribution_id: int):
     user = _user()
@@ -135,7 +136,7 @@ def export_contribution(contribution_id: int):
     return _send(exported)
 
 
-@documents.post("/periods/<int:period_id>/export.docx")
+@documents.post("/periods/<id:period_id>/export.docx")
 @login_required
 def export_period(period_id: int):
     user = _user()
@@ -148,11 +149,11 @@ def export_period(period_id: int):
 # Carry-forward
 # --------------------------------------------------------------------------------------------
 
-@documents.post("/periods/<int:period_id>/carry-forward")
+@documents.post("/periods/<id:period_id>/carry-forward")
 @login_required
 def carry_forward(period_id: int):
     user = _user()
-    area_id = request.form.get("area_id", type=int)
+    area_id = forms.form_id("area_id")
     with operation(user):
         result = carry.carry_forward(user, period_id, area_id)
     if result.total:
@@ -168,7 +169,7 @@ def carry_forward(period_id: int):
 # Cross-references
 # --------------------------------------------------------------------------------------------
 
-@documents.get("/contributions/<int:contribution_id>/cross-references")
+@documents.get("/contributions/<id:contribution_id>/cross-references")
 @login_required
 def cross_reference_form(contribution_id: int):
     user = _user()
@@ -183,17 +184,15 @@ def cross_reference_form(contribution_id: int):
         sentence=cross_references.cross_reference_sentence)
 
 
-@documents.post("/sections/<int:section_id>/cross-reference")
+@documents.post("/sections/<id:section_id>/cross-reference")
 @login_required
 def set_cross_reference(section_id: int):
     user = _user()
-    raw_topic = request.form.get("local_topic_id", "")
-    version = request.form.get("version", type=int)
-    if raw_topic and not raw_topic.isdigit():
-        abort(400)
+    local_topic_id = forms.form_id("local_topic_id")
+    version = forms.form_id("version")
     with operation(user):
-        section = cross_references.set_cross_reference(
-            user, section_id, int(raw_topic) if raw_topic else None, version)
+        section = cross_references.set_cross_reference(user, section_id, local_topic_id,
+                                                       version)
         contribution_id = section.contribution_id
     flash(gettext("The cross-reference was saved."), "success")
     return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
@@ -258,7 +257,10 @@ def import_preview():
     if (request.content_length or 0) > MAX_FILE_BYTES + 1024 * 1024:
         return _upload_form(gettext("The file is larger than %(limit)s MB.",
                                     limit=MAX_FILE_BYTES // 2**20), 400)
-    area_id = request.form.get("area_id", type=int)
+    try:
+        area_id = forms.form_id("area_id")
+    except InvalidInput:
+        area_id = None  # asked for below, as when none was chosen
     period_name = " ".join(request.form.get("period", "").split())
     values = {"area_id": area_id, "period": period_name}
     upload = request.files.get("file")
@@ -302,7 +304,8 @@ def _preview(proposal, area, period_name, filename, chosen, error=None, status=2
 def import_confirm():
     user = _require_importer()
     source = request.form.get("source_sha256", "")
-    area = db.session.get(Area, request.form.get("area_id", type=int) or 0)
+    area_id = whole_number(request.form.get("area_id"), 1, MAX_ID)
+    area = db.session.get(Area, area_id) if area_id else None
     period_name = " ".join(request.form.get("period", "").split())
     filename = request.form.get("filename", "")[:200]
     path = _upload_dir() / f"{source}.upload"
@@ -313,7 +316,7 @@ def import_confirm():
     mapping = {key[len("block-"):]: value or None for key, value in request.form.items()
                if key.startswith("block-")}
     mapping["__source_sha256__"] = source
-    carry_into = request.form.get("carry_forward_period_id", type=int)
+    carry_into = forms.form_id("carry_forward_period_id")
     try:
         with operation(user):
             result = documents_import.import_document(user, data, filename, area.name,
