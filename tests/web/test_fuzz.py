@@ -41,31 +41,26 @@ PAYLOADS: tuple[tuple[str, str], ...] = tuple(
         ("huge id", "99999999999999999999"),
         ("int4 max + 1", "2147483648"),
         ("5000 digits", "9" * 5000),
-        ("negative", "-1"),
         ("superscript two", "²"),
         ("arabic-indic twelve", "١٢"),
-        ("fraction", "1.5"),
         ("NUL in an e-mail", "a\x00b@x.se"),
         ("NUL alone", "\x00"),
         ("first day", "0001-01-01"),
         ("last day", "9999-12-31"),
         ("last moment", "9999-12-31T23:59:59"),
-        ("no such day", "2030-02-30"),
         ("long string", "x" * 30_000),
-        ("markup", "<script>alert(1)</script>"),
     )
 ) + (
     ("invalid UTF-8", "%ff%fe"),
-    ("overlong UTF-8", "%c0%af"),
-    ("broken escape", "%zz%"),
 )
 # Free text (a textarea, a text or password input) takes any digits or date as text: it gets
 # what can still break a database or a decoder.
 TEXT_PAYLOADS = tuple(p for p in PAYLOADS if p[0] in (
-    "NUL in an e-mail", "NUL alone", "long string", "invalid UTF-8", "broken escape"))
-# Payloads for path parameters: a long string in a URL is the server's business, not ours.
-PATH_PAYLOADS = tuple(p for p in PAYLOADS if p[0] != "long string") + (
-    ("long segment", "x" * 2000),)
+    "NUL in an e-mail", "NUL alone", "long string", "invalid UTF-8"))
+# A path parameter is an id or a name from a short list: what a URL rule has to turn away.
+PATH_PAYLOADS = tuple(p for p in PAYLOADS if p[0] in (
+    "huge id", "int4 max + 1", "superscript two", "arabic-indic twelve",
+    "NUL alone", "invalid UTF-8")) + (("long segment", "x" * 2000),)
 # Upload contents for a form's file field.
 FILE_PAYLOADS = (
     ("NUL bytes", b"\x00" * 64),
@@ -270,10 +265,12 @@ class Fuzzer:
             wire = "&".join(filter(None, (urlencode(plain), "&".join(
                 f"{quote(k, safe='')}={v}" for k, v in (encoded or {}).items()))))
             if method == "GET":
-                response = web.client.open(path, method=method, query_string=wire, buffered=True)
+                response = web.client.open(path, method=method, query_string=wire,
+                                           buffered=True)
             else:
-                response = web.client.open(path, method=method, data=wire.encode("ascii"), buffered=True,
-                                           content_type="application/x-www-form-urlencoded")
+                response = web.client.open(path, method=method, data=wire.encode("ascii"),
+                                           content_type="application/x-www-form-urlencoded",
+                                           buffered=True)
         response.close()
         if response.status_code >= 500:
             self.server_errors.append(Finding(role, method, path[:120], *what,
@@ -332,7 +329,8 @@ class Fuzzer:
                     rule.endpoint.endswith("static"):
                 continue
             path = path_of(rule.rule, {n: defaults.get(n, "1") for n in rule.arguments})
-            response = web.client.get(path)
+            response = web.client.get(path, buffered=True)
+            response.close()
             if response.status_code == 200 and "text/html" in response.content_type:
                 found.extend(forms_of(response.get_data(as_text=True)))
         for form in [f for f in found if f.multipart]:
@@ -383,68 +381,100 @@ def fuzz_world(app):
     return world
 
 
-def _payload_sample(payloads, start: int, count: int):
-    """`count` payloads, rotating: a role that is not the first to read a field still sees
-    some of every kind over the run."""
-    return [payloads[(start + i) % len(payloads)] for i in range(count)]
+@dataclass
+class Plan:
+    """A target as one role: what its base request read, and whether the role got past the
+    access checks (a refusal of the stale version counts: every field was read by then)."""
+
+    role: str | None
+    target: Target
+    fields: list[str]
+    reached: bool
+
+
+def _key(target: Target, name: str) -> tuple[str, str, str]:
+    # remark_section_12 and remark_section_13 are one field to fuzz
+    return target.endpoint, target.method, re.sub("[0-9]+", "#", name)
 
 
 def test_hostile_input_never_gives_a_server_error_nor_changes_anything(app, fuzz_world):
     fuzzer = Fuzzer(app, fuzz_world)
-    fully_fuzzed: set[tuple[str, str, str]] = set()  # (endpoint, method, field) given all
-    changes = []
-    rotation = 0
+    for role in ROLES:
+        fuzzer.session(role)  # signed in before anything is compared
+    before_rows, before_seq = table_rows(), head_seq()
+    plans = []
     for role in ROLES:
         for target in fuzzer.targets(role):
-            before_rows, before_seq = table_rows(), head_seq()
-            path = path_of(target.rule, target.path_values)
-            files = ({"file": (FIXTURE.read_bytes(), FIXTURE.name)} if target.multipart
-                     else None)
-            base = {k: v for k, v in target.fields.items() if k != "file"}
-            _, read = fuzzer.send(role, target.method, path, base, multipart=target.multipart,
-                                  files=files, what=("base", "-"))
-            names = sorted((set(read) | set(target.fields)) - UNCHANGING)
-            # Path parameters: each payload, the other parameters real.
-            for name in target.path_values:
-                key = (target.endpoint, target.method, f"<{name}>")
-                payloads = PATH_PAYLOADS if key not in fully_fuzzed else \
-                    _payload_sample(PATH_PAYLOADS, rotation, 2)
-                fully_fuzzed.add(key)
-                rotation += 1
-                for label, value in payloads:
-                    fuzzer.send(role, target.method,
-                                path_of(target.rule, {**target.path_values, name: value}),
-                                base, multipart=target.multipart, files=files,
-                                what=(f"<{name}>", label))
-            # Fields: each payload in one field, the rest of the form as the page sent it.
-            for name in names:
-                # remark_section_12 and remark_section_13 are one field to fuzz
-                key = (target.endpoint, target.method, re.sub("[0-9]+", "#", name))
-                kind = TEXT_PAYLOADS if name in target.text_fields else PAYLOADS
-                payloads = kind if key not in fully_fuzzed else \
-                    _payload_sample(kind, rotation, 2)
-                fully_fuzzed.add(key)
-                rotation += 1
-                others = {k: v for k, v in base.items() if k != name}
-                for label, value in payloads:
-                    fuzzer.send(role, target.method, path, others, encoded={name: value},
-                                multipart=target.multipart,
-                                files=files if name != "file" else None, what=(name, label))
-                if name == "file" and target.multipart:
-                    for label, content in FILE_PAYLOADS:
-                        fuzzer.send(role, target.method, path, others, multipart=True,
-                                    files={"file": (content, "hostile.txt")},
-                                    what=("file", label))
-            events = unexpected_events(before_seq)
-            if events or table_rows() != before_rows:
-                changes.append(f"{role} {target.method} {path[:100]}: events {events}")
+            response, read = fuzzer.send(
+                role, target.method, path_of(target.rule, target.path_values),
+                {k: v for k, v in target.fields.items() if k != "file"},
+                multipart=target.multipart, files=_document(target), what=("base", "-"))
+            reached = response.status_code not in (302, 401, 403, 404)
+            plans.append(Plan(role, target, sorted((set(read) | set(target.fields))
+                                                   - UNCHANGING), reached))
+    changes = _changes(before_rows, before_seq, "the pages and their forms as sent")
+    # Every field (and path parameter) gets every payload once, from a role that gets past
+    # the access checks where there is one; every other role that reads it gets one payload.
+    reachable = {_key(plan.target, name) for plan in plans if plan.reached
+                 for name in [*plan.fields, *(f"<{n}>" for n in plan.target.path_values)]}
+    fully_fuzzed: set[tuple[str, str, str]] = set()
+    rotation = 0
+
+    def payloads_for(plan: Plan, name: str, kind):
+        nonlocal rotation
+        key = _key(plan.target, name)
+        if key not in fully_fuzzed and (plan.reached or key not in reachable):
+            fully_fuzzed.add(key)
+            return kind
+        rotation += 1
+        return [kind[rotation % len(kind)]]
+
+    rows, seq, role_before = table_rows(), head_seq(), plans[0].role
+    for plan in plans:
+        target, role = plan.target, plan.role
+        if role != role_before:  # compared once per role: the tables are read whole
+            changes += _changes(rows, seq, f"fuzzing as {role_before}")
+            rows, seq, role_before = table_rows(), head_seq(), role
+        path = path_of(target.rule, target.path_values)
+        base = {k: v for k, v in target.fields.items() if k != "file"}
+        for name in target.path_values:
+            for label, value in payloads_for(plan, f"<{name}>", PATH_PAYLOADS):
+                fuzzer.send(role, target.method,
+                            path_of(target.rule, {**target.path_values, name: value}), base,
+                            multipart=target.multipart, files=_document(target),
+                            what=(f"<{name}>", label))
+        for name in plan.fields:
+            kind = TEXT_PAYLOADS if name in target.text_fields else PAYLOADS
+            others = {k: v for k, v in base.items() if k != name}
+            for label, value in payloads_for(plan, name, kind):
+                fuzzer.send(role, target.method, path, others, encoded={name: value},
+                            multipart=target.multipart,
+                            files=_document(target) if name != "file" else None,
+                            what=(name, label))
+            if name == "file" and target.multipart:
+                for label, content in FILE_PAYLOADS:
+                    fuzzer.send(role, target.method, path, others, multipart=True,
+                                files={"file": (content, "hostile.txt")}, what=("file", label))
+    changes += _changes(rows, seq, f"fuzzing as {role_before}")
     report = "\n".join(f"{f.status} {f.role} {f.method} {f.path} [{f.field} = {f.payload}] "
                        f"{f.error}" for f in fuzzer.server_errors[:80])
     assert not fuzzer.server_errors, (
         f"{len(fuzzer.server_errors)} of {fuzzer.requests} requests gave a server error:\n"
         f"{report}")
     assert not changes, "fuzzed requests changed data:\n" + "\n".join(changes)
-    assert fuzzer.requests > 1000  # the run really covered the routes
+    assert fuzzer.requests > 1000, fuzzer.requests  # the run really covered the routes
+    print(f"{fuzzer.requests} requests")
+
+
+def _document(target: Target) -> dict[str, tuple[bytes, str]] | None:
+    """A real document for an upload form, so the other fields are read past the file."""
+    return {"file": (FIXTURE.read_bytes(), FIXTURE.name)} if target.multipart else None
+
+
+def _changes(rows: dict, seq: int, what: str) -> list[str]:
+    events = unexpected_events(seq)
+    changed = sorted(name for name, found in table_rows().items() if found != rows[name])
+    return [f"{what}: events {events}, tables {changed}"] if events or changed else []
 
 
 def test_the_crawl_finds_the_forms_that_matter(app, fuzz_world):
