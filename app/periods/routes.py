@@ -128,6 +128,8 @@ def contribution_transition(period_id: int, contribution_id: int, trigger: str):
         return _consolidation_page_with_error(period_id, error, f"{trigger}-{contribution_id}")
     done = CONTRIBUTION_WORKFLOW.transition(trigger).done(_language())
     flash(gettext("%(done)s: %(title)s.", done=done, title=title), "success")
+    if not may_see_consolidation(current_user):
+        return redirect(url_for("contributions.show", contribution_id=contribution_id))
     return redirect(url_for("periods.consolidation", period_id=period_id))
 
 
