@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
+    Response,
     redirect,
     render_template,
     request,
@@ -62,6 +63,8 @@ def export(export_format: str):
     event_filter = audit_query.parse_filter(request.args)
     with operation(current_user):
         ticket = audit_export.prepare_export(current_user, event_filter, export_format)
+    if request.method == "HEAD":  # asks about the file without getting it: nothing to record
+        return Response(mimetype=ticket.mimetype)
     built = audit_export.build_export(ticket)  # a read: no write transaction held meanwhile
     try:
         with operation(current_user):

@@ -31,7 +31,7 @@ MAX_ID = 2**31 - 1
 # Dates outside these are refused: nothing in the service happened before 2000, and the far
 # future is only ever a typing error.
 FIRST_DATE = date(2000, 1, 1)
-LAST_DATE = date(2099, 12, 31)
+LAST_DATE = date(2100, 12, 31)
 
 _SHOWN_CHARS = 40  # how much of a refused value the message repeats
 _DIGITS = re.compile(r"[0-9]{1,20}", re.ASCII)

@@ -350,3 +350,11 @@ def test_an_export_that_fails_is_an_error_before_its_first_byte_and_is_not_recor
     data = json.loads(exported[0].data)
     assert data["sha256"] == hashlib.sha256(complete.data).hexdigest()
     assert data["events"] == complete.data.count(b"\n") == data["up_to_seq"]
+
+
+def test_asking_about_an_export_without_getting_it_is_not_an_export(web, returned,
+                                                                    audit_events):
+    web.log_in_as("auditor")
+    response = web.client.head("/audit/export.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert audit_events("audit.export") == []
