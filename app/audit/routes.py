@@ -72,8 +72,9 @@ def export(export_format: str):
     except BaseException:
         built.file.close()
         raise
-    return send_file(built.file, mimetype=ticket.mimetype, as_attachment=True,
-                     download_name=ticket.filename, max_age=0)
+    response = send_file(built.file, mimetype=ticket.mimetype, max_age=0)
+    response.headers["Content-Disposition"] = f'attachment; filename="{ticket.filename}"'
+    return response
 
 
 @audit.get("/contributions/<id:contribution_id>")

@@ -126,6 +126,12 @@ def test_filters_and_older_newer_links(web, returned):
     ("/audit/sections/1/compare?from=1", "Välj två versioner"),
     ("/audit/contributions/1/as-of?at=kl15", "är inte ett datum"),
     ("/audit/export.xml", "Okänt exportformat"),
+    ("/audit/?before_seq=%C2%B2", "måste vara ett tal"),
+    ("/audit/?after_seq=2147483648", "måste vara ett tal från 1 till 2"),
+    ("/audit/?to=9999-12-31", "ligger utanför de datum som systemet hanterar"),
+    ("/audit/export.csv?from=0001-01-01", "ligger utanför de datum"),
+    ("/audit/sections/1/compare?from=%C2%B2&to=1", "Välj två versioner"),
+    ("/audit/contributions/1/as-of?at=9999-12-31T23:59:59", "ligger utanför de datum"),
 ])
 def test_bad_input_gets_a_clear_message(web, returned, path, message):
     web.log_in_as("auditor")
