@@ -253,7 +253,8 @@ def import_form():
 @login_required
 def import_preview():
     _require_importer()
-    # Before the form is parsed: an oversized body is refused unread.
+    # A body over MAX_CONTENT_LENGTH is refused (413) as it is read; one between that and
+    # the import's own limit gets the form's message.
     if (request.content_length or 0) > MAX_FILE_BYTES + 1024 * 1024:
         return _upload_form(gettext("The file is larger than %(limit)s MB.",
                                     limit=MAX_FILE_BYTES // 2**20), 400)
