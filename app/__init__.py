@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import instance_path, settings_from_environment
 from app.core.i18n import init_i18n
+from app.core.parsing import IdConverter
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 from app.logs import configure_logging, install_request_log
@@ -40,12 +41,17 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    # <id:name> in every route: ASCII digits within an INTEGER column's range, else 404.
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
     # First: every other before_request hook (CSRF's included) may end the request, and its
     # error page and log line need the request id.
     install_request_log(app)
+    from app.web.input_guard import refuse_nul_characters
+
+    app.before_request(refuse_nul_characters)
     csrf.init_app(app)
     login_manager.init_app(app)
     init_i18n(app)

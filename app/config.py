@@ -21,6 +21,9 @@ LAGESBILD_SMTP_HOST / _PORT / _USERNAME / _PASSWORD / _STARTTLS   the mail relay
 LAGESBILD_REMIND_DAYS_BEFORE  reminders this many days before a deadline ("3,1")
 LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each process alone, the
                                    default) or redis://host:port/db (every app server together)
+LAGESBILD_MAX_UPLOAD_MB    the largest file a form takes (10, the document import's limit); a
+                           request body over it (plus 1 MB for the form around the file) is
+                           refused with 413 before it is read
 """
 from __future__ import annotations
 
@@ -144,6 +147,7 @@ def settings_from_environment(instance_path: str) -> dict:
     production = environment == "production"
     https = _flag("HTTPS", default=production)
     default_db = f"sqlite:///{instance / 'lagesbild.sqlite'}"
+    upload_bytes = 2**20 * _count("MAX_UPLOAD_MB", 10, 1, 1024)
     return {
         "LAGESBILD_ENV": environment,
         "SQLALCHEMY_DATABASE_URI": _setting("DATABASE_URL", "DATABASE_URL") or default_db,
@@ -171,4 +175,8 @@ def settings_from_environment(instance_path: str) -> dict:
         "REMIND_DAYS_BEFORE": _days("REMIND_DAYS_BEFORE", "3,1"),
         "LOG_FORMAT": _choice("LOG_FORMAT", ("json", "text"),
                               default="json" if production else "text"),
+        # Werkzeug refuses a larger body (413) as it reads it, a chunked one included, instead
+        # of reading it whole; 1 MB on top for the form's other fields around the file.
+        "MAX_UPLOAD_BYTES": upload_bytes,
+        "MAX_CONTENT_LENGTH": upload_bytes + 2**20,
     }

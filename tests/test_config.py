@@ -68,6 +68,8 @@ def test_the_unprefixed_names_still_work_and_the_prefixed_ones_win(clean_environ
     ("LAGESBILD_EXTERNAL_URL", "lagesbild.stad.se", "LAGESBILD_EXTERNAL_URL must be the app's"),
     ("LAGESBILD_REMIND_DAYS_BEFORE", "3,x", "must list days from 1 to 60"),
     ("LAGESBILD_REMIND_DAYS_BEFORE", "0", "must list days from 1 to 60"),
+    ("LAGESBILD_MAX_UPLOAD_MB", "²", "LAGESBILD_MAX_UPLOAD_MB must be a whole number from 1"),
+    ("LAGESBILD_MAX_UPLOAD_MB", "0", "LAGESBILD_MAX_UPLOAD_MB must be a whole number from 1"),
 ])
 def test_a_malformed_setting_is_named(clean_environment, tmp_path, name, value, message):
     clean_environment.setenv(name, value)
@@ -112,3 +114,12 @@ def test_mail_settings_default_to_an_outbox_that_only_fills(clean_environment, t
     clean_environment.setenv("LAGESBILD_SMTP_PORT", "smtp")
     with pytest.raises(ConfigurationError, match="LAGESBILD_SMTP_PORT must be a whole number"):
         settings_from_environment(str(tmp_path))
+
+
+def test_request_bodies_are_limited_to_the_largest_upload_and_its_form(clean_environment,
+                                                                       tmp_path):
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["MAX_UPLOAD_BYTES"] == 10 * 2**20  # the document import's own limit
+    assert settings["MAX_CONTENT_LENGTH"] == 11 * 2**20
+    clean_environment.setenv("LAGESBILD_MAX_UPLOAD_MB", "2")
+    assert settings_from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == 3 * 2**20

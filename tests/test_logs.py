@@ -35,7 +35,7 @@ def test_each_request_leaves_one_json_line_with_its_id_user_route_and_status(
     page = next(line for line in lines if line["path"] == f"/contributions/{contribution_id}")
     assert page["request_id"] == response.headers["X-Request-Id"]
     assert page["user_id"] == world.users["drafter"]
-    assert page["route"] == "/contributions/<int:contribution_id>"
+    assert page["route"] == "/contributions/<id:contribution_id>"
     assert page["status"] == 200 and page["method"] == "GET"
     assert isinstance(page["duration_ms"], float) and page["duration_ms"] > 0
     assert page["level"] == "INFO" and page["logger"] == "lagesbild.request"

@@ -15,12 +15,14 @@ system; `verify_against_checkpoint` proves the log still extends it.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import func, select
 
@@ -67,22 +69,41 @@ class ExportTicket:
             "application/x-ndjson; charset=utf-8"
 
 
-def begin_export(actor: Actor, event_filter: EventFilter, export_format: str) -> ExportTicket:
-    """Check the reader and record the export (`audit.export`); the caller commits, then
-    streams with `export_lines(ticket)`. The command line (a SystemActor) may export too."""
+def prepare_export(actor: Actor, event_filter: EventFilter,
+                   export_format: str) -> ExportTicket:
+    """Check the reader and the format and fix what the export covers (the head now). Nothing
+    is recorded yet: see record_export."""
     if not (is_auditor(actor) or isinstance(actor, SystemActor)):
         raise deny(Msg(N_("Only auditors may export the audit trail.")), action="audit.export")
     if export_format not in FORMATS:
         raise InvalidInput(Msg(N_("Unknown export format '{format}': use jsonl or csv."),
                                format=str(export_format)[:20]))
     up_to = db.session.scalar(select(func.max(EVENTS.c.seq))) or 0
-    described = event_filter.described()
+    return ExportTicket(event_filter, export_format, up_to)
+
+
+def record_export(actor: Actor, ticket: ExportTicket,
+                  built: BuiltExport | None = None) -> None:
+    """Record the export (`audit.export`) with its filter and the last event it covers, and,
+    once it is built, how many events it holds and the SHA-256 of the file handed out."""
+    described = ticket.event_filter.described()
     scope = {k: described[k] for k in ("period_id", "area_id", "contribution_id")
              if k in described}
+    data: dict[str, Any] = {"format": ticket.format, "filter": described,
+                            "up_to_seq": ticket.up_to_seq}
+    if built is not None:
+        data.update(events=built.events, sha256=built.sha256)
     record_event("audit.export", actor=actor, object_type="audit_trail", object_id="export",
-                 data={"format": export_format, "filter": described, "up_to_seq": up_to},
-                 **scope)
-    return ExportTicket(event_filter, export_format, up_to)
+                 data=data, **scope)
+
+
+def begin_export(actor: Actor, event_filter: EventFilter, export_format: str) -> ExportTicket:
+    """Check the reader and record the export (`audit.export`) before it is written; the
+    caller commits, then writes it with `write_export(ticket)` (the command line, which
+    fails loudly itself). The web builds the file first instead: see build_export."""
+    ticket = prepare_export(actor, event_filter, export_format)
+    record_export(actor, ticket)
+    return ticket
 
 
 def iter_matching(event_filter: EventFilter, up_to_seq: int,
@@ -176,6 +197,47 @@ def write_export(ticket: ExportTicket, handle) -> int:
         handle.write(chunk.encode("utf-8"))
         count += chunk.count("\n")
     return count - (1 if ticket.format == "csv" else 0)
+
+
+# Kept in memory up to this size, then in a temporary file.
+SPOOL_BYTES = 16 * 2**20
+
+
+@dataclass
+class BuiltExport:
+    """A complete export, ready to send from its start."""
+
+    file: IO[bytes]
+    events: int
+    sha256: str
+
+
+class _Digesting:
+    """A binary file that also hashes what is written to it."""
+
+    def __init__(self, handle: IO[bytes]):
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.handle.write(data)
+
+
+def build_export(ticket: ExportTicket) -> BuiltExport:
+    """The whole export, written before anything is sent. A failure on the way (the database
+    gone, a row that cannot be read) is then an error page instead of a 200 whose download
+    stops half-way, and the export is recorded (record_export) only once it exists, with the
+    fingerprint of exactly what the reader gets."""
+    handle = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        writer = _Digesting(handle)
+        events = write_export(ticket, writer)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return BuiltExport(handle, events, writer.digest.hexdigest())
 
 
 # -- checkpoints ----------------------------------------------------------------------------

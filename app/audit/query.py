@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, select, text
 
 from app.audit.policy import require_auditor
 from app.audit.trail import record_event
+from app.core import parsing
 from app.core.actors import Actor
-from app.core.clock import STOCKHOLM
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.extensions import db
@@ -94,56 +94,24 @@ FILTER_FIELDS = ("period", "area", "contribution", "user", "organisation", "acti
                  "to")
 
 
-def _int_field(args: Mapping[str, str], name: str, label: str) -> int | None:
-    value = (args.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput(Msg(N_("The filter '{field}' must be a number, not '{value}'."),
-                               field=label, value=value[:40])) from None
-    if number < 1:
-        raise InvalidInput(Msg(N_("The filter '{field}' must be a number, not '{value}'."),
-                               field=label, value=value[:40]))
-    return number
-
-
 def parse_local_moment(value: str, *, end_of_day: bool = False,
                        label: str = "time") -> datetime | None:
-    """A date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM[:SS]) in Swedish local time,
-    as UTC. A bare date means the start of that day, or with end_of_day the start of the next."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            day = datetime.strptime(value, "%Y-%m-%d").date()
-            if end_of_day:
-                day += timedelta(days=1)
-            local = datetime.combine(day, time(0, 0))
-        else:
-            local = datetime.fromisoformat(value.replace(" ", "T"))
-            if local.tzinfo is not None:
-                return local.astimezone(UTC)
-    except ValueError:
-        raise InvalidInput(Msg(N_("'{value}' is not a date (YYYY-MM-DD) or a date and time "
-                                  "(YYYY-MM-DDTHH:MM) for '{field}'."),
-                               value=value[:40], field=label)) from None
-    return local.replace(tzinfo=STOCKHOLM).astimezone(UTC)
+    """A date or date and time in Swedish local time, as UTC (app.core.parsing's rules)."""
+    return parsing.parse_local_moment(value, field=label, end_of_day=end_of_day)
 
 
 def parse_filter(args: Mapping[str, str]) -> EventFilter:
-    """The filter from a query string (or CLI options): bad input raises InvalidInput."""
+    """The filter from a query string (or CLI options): bad input raises InvalidInput. Ids
+    must fit their columns and dates the window app.core.parsing allows."""
     since = parse_local_moment(args.get("from", ""), label="from")
     until = parse_local_moment(args.get("to", ""), end_of_day=True, label="to")
     if since and until and since >= until:
         raise InvalidInput(Msg(N_("The time range ends before it starts.")))
     return EventFilter(
-        period_id=_int_field(args, "period", "period"),
-        area_id=_int_field(args, "area", "area"),
-        contribution_id=_int_field(args, "contribution", "contribution"),
-        actor_id=_int_field(args, "user", "user"),
+        period_id=parsing.parse_id(args.get("period"), field="period"),
+        area_id=parsing.parse_id(args.get("area"), field="area"),
+        contribution_id=parsing.parse_id(args.get("contribution"), field="contribution"),
+        actor_id=parsing.parse_id(args.get("user"), field="user"),
         organisation=(args.get("organisation") or "").strip() or None,
         action=(args.get("action") or "").strip() or None,
         since=since, until=until,

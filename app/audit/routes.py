@@ -13,7 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
+    send_file,
     url_for,
 )
 from flask_babel import get_locale, gettext
@@ -24,6 +24,7 @@ from app.audit import history as audit_history
 from app.audit import query as audit_query
 from app.audit.policy import require_auditor
 from app.audit.verify import verify_chain
+from app.core import parsing
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation
@@ -33,12 +34,8 @@ audit = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templ
 
 
 def _seq_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise InvalidInput(Msg(N_("'{name}' must be a number."), name=name))
-    return int(value)
+    """An event number for paging (before_seq, after_seq): what the seq column can hold."""
+    return parsing.parse_id(request.args.get(name), field=name)
 
 
 def _filter_args() -> dict[str, str]:
@@ -60,15 +57,27 @@ def log():
 @audit.get("/export.<export_format>")
 @login_required
 def export(export_format: str):
+    """The export, built whole before its first byte is sent and recorded only then: an export
+    that fails is an error page, never a 200 cut off half-way, and never an audit.export for a
+    file nobody got."""
     event_filter = audit_query.parse_filter(request.args)
     with operation(current_user):
-        ticket = audit_export.begin_export(current_user, event_filter, export_format)
-    body = stream_with_context(audit_export.export_chunks(ticket))
-    return Response(body, mimetype=ticket.mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{ticket.filename}"'})
+        ticket = audit_export.prepare_export(current_user, event_filter, export_format)
+    if request.method == "HEAD":  # asks about the file without getting it: nothing to record
+        return Response(mimetype=ticket.mimetype)
+    built = audit_export.build_export(ticket)  # a read: no write transaction held meanwhile
+    try:
+        with operation(current_user):
+            audit_export.record_export(current_user, ticket, built)
+    except BaseException:
+        built.file.close()
+        raise
+    response = send_file(built.file, mimetype=ticket.mimetype, max_age=0)
+    response.headers["Content-Disposition"] = f'attachment; filename="{ticket.filename}"'
+    return response
 
 
-@audit.get("/contributions/<int:contribution_id>")
+@audit.get("/contributions/<id:contribution_id>")
 @login_required
 def history(contribution_id: int):
     with operation(current_user):
@@ -76,25 +85,25 @@ def history(contribution_id: int):
     return render_template("audit/history.html", view=view)
 
 
-@audit.get("/sections/<int:section_id>/compare")
+@audit.get("/sections/<id:section_id>/compare")
 @login_required
 def compare(section_id: int):
     numbers = []
     for name in ("from", "to"):
-        value = request.args.get(name, "").strip()
-        if not value.isdigit():
+        number = parsing.whole_number(request.args.get(name), 1, parsing.MAX_ID)
+        if number is None:
             raise InvalidInput(Msg(N_("Choose two revisions to compare.")))
-        numbers.append(int(value))
+        numbers.append(number)
     with operation(current_user):
         view = audit_history.compare_revisions(current_user, section_id, *numbers)
     return render_template("audit/compare.html", view=view)
 
 
-@audit.get("/contributions/<int:contribution_id>/as-of")
+@audit.get("/contributions/<id:contribution_id>/as-of")
 @login_required
 def as_of(contribution_id: int):
     value = request.args.get("at", "").strip()
-    moment = audit_query.parse_local_moment(value, label="at") if value else None
+    moment = parsing.parse_local_moment(value, field="at")
     if moment is None:
         moment = datetime.now(UTC)
     with operation(current_user):
@@ -102,7 +111,7 @@ def as_of(contribution_id: int):
     return render_template("audit/as_of.html", view=view, at=value)
 
 
-@audit.get("/contributions/<int:contribution_id>/provenance")
+@audit.get("/contributions/<id:contribution_id>/provenance")
 @login_required
 def provenance(contribution_id: int):
     with operation(current_user):

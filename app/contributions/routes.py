@@ -95,7 +95,7 @@ def _page_context(contribution: Contribution) -> dict:
     }
 
 
-@bp.get("/contributions/<int:contribution_id>")
+@bp.get("/contributions/<id:contribution_id>")
 @login_required
 def show(contribution_id: int):
     contribution = load_contribution(contribution_id)
@@ -103,17 +103,13 @@ def show(contribution_id: int):
     return render_template("contributions/show.html", **_page_context(contribution))
 
 
-@bp.post("/contributions/<int:contribution_id>/transition/<trigger>")
+@bp.post("/contributions/<id:contribution_id>/transition/<trigger>")
 @login_required
 def transition(contribution_id: int, trigger: str):
     user = _user()
     expected_version = forms.expected_version()
     contribution = load_contribution(contribution_id)
-    remarks = [contributions.RemarkInput(request.form.get("remark_general", ""))]
-    for section in contribution.ordered_sections:
-        text = request.form.get(f"remark_section_{section.id}", "")
-        if text.strip():
-            remarks.append(contributions.RemarkInput(text, section.id))
+    remarks = remarks_from_form(contribution)
     reason = request.form.get("reason")
     try:
         with operation(user):
@@ -123,18 +119,34 @@ def transition(contribution_id: int, trigger: str):
     except StaleVersion:
         return _stale_contribution_page(contribution_id)
     except InvalidInput as error:
-        # Show the page again with what was typed kept, and the message (only to readers:
-        # an unknown action is refused before the role check).
-        contribution = load_contribution(contribution_id)
-        if not may_read(user, contribution):
-            raise
-        context = _page_context(contribution)
-        context.update(form=request.form.to_dict(), form_trigger=trigger,
-                       form_error=error.translated(gettext))
-        return render_template("contributions/show.html", **context), 400
+        return transition_error_page(contribution_id, trigger, error)
     done = CONTRIBUTION_WORKFLOW.transition(trigger).done(_lang())
     flash(gettext("%(done)s: %(title)s.", done=done, title=_title(contribution_id)), "success")
     return redirect(url_for("contributions.show", contribution_id=contribution_id))
+
+
+def remarks_from_form(contribution: Contribution) -> list[contributions.RemarkInput]:
+    """The remarks a transition's form carries: a general one and one per section."""
+    remarks = [contributions.RemarkInput(request.form.get("remark_general", ""))]
+    for section in contribution.ordered_sections:
+        text = request.form.get(f"remark_section_{section.id}", "")
+        if text.strip():
+            remarks.append(contributions.RemarkInput(text, section.id))
+    return remarks
+
+
+def transition_error_page(contribution_id: int, trigger: str, error: InvalidInput):
+    """The contribution page again with what was typed kept and the message, wherever the
+    transition was asked for (only to readers: an unknown action is refused before the role
+    check)."""
+    db.session.rollback()
+    contribution = load_contribution(contribution_id)
+    if not may_read(_user(), contribution):
+        raise error
+    context = _page_context(contribution)
+    context.update(form=request.form.to_dict(), form_trigger=trigger,
+                   form_error=error.translated(gettext))
+    return render_template("contributions/show.html", **context), 400
 
 
 def _title(contribution_id: int) -> str:
@@ -147,7 +159,7 @@ def _stale_contribution_page(contribution_id: int):
     return render_template("contributions/stale.html", contribution=contribution), 409
 
 
-@bp.post("/contributions/<int:contribution_id>/exclude")
+@bp.post("/contributions/<id:contribution_id>/exclude")
 @login_required
 def exclude(contribution_id: int):
     user = _user()
@@ -169,7 +181,7 @@ def exclude(contribution_id: int):
     return redirect(url_for("contributions.show", contribution_id=contribution_id))
 
 
-@bp.post("/contributions/<int:contribution_id>/include")
+@bp.post("/contributions/<id:contribution_id>/include")
 @login_required
 def include(contribution_id: int):
     user = _user()
@@ -186,7 +198,7 @@ def include(contribution_id: int):
 
 # -- history ---------------------------------------------------------------------------------
 
-@bp.get("/contributions/<int:contribution_id>/history")
+@bp.get("/contributions/<id:contribution_id>/history")
 @login_required
 def history(contribution_id: int):
     contribution = load_contribution(contribution_id)
@@ -221,7 +233,7 @@ def _editor_page(section: Section, text: str, expected_version: int, *,
     ), status
 
 
-@bp.get("/sections/<int:section_id>/edit")
+@bp.get("/sections/<id:section_id>/edit")
 @login_required
 def edit_section(section_id: int):
     section = load_section(section_id)
@@ -229,7 +241,7 @@ def edit_section(section_id: int):
     return _editor_page(section, section.text, section.version)
 
 
-@bp.post("/sections/<int:section_id>/edit")
+@bp.post("/sections/<id:section_id>/edit")
 @login_required
 def save_section(section_id: int):
     user = _user()

@@ -7,7 +7,6 @@ import re
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from app.contributions.policy import editor_for
 from app.contributions.presenters import status_label
 from app.core.errors import InvalidInput, NotAllowed
+from app.core.parsing import MAX_ID, whole_number
 from app.core.unit_of_work import operation, refuse
 from app.documents import carry_forward as carry
 from app.documents import cross_references, pending, policy
@@ -30,6 +30,7 @@ from app.documents import importer as documents_import
 from app.documents.docx_format import MAX_FILE_BYTES
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
+from app.web import forms
 from workflows import CONSOLIDATION_WORKFLOW
 
 documents = Blueprint("documents", __name__, template_folder="templates",
@@ -95,7 +96,7 @@ def index():
 # Print views
 # --------------------------------------------------------------------------------------------
 
-@documents.get("/contributions/<int:contribution_id>/print")
+@documents.get("/contributions/<id:contribution_id>/print")
 @login_required
 def print_contribution(contribution_id: int):
     contribution = _readable(policy.readable_contribution, contribution_id,
@@ -106,7 +107,7 @@ def print_contribution(contribution_id: int):
                                               contribution_id=contribution.id))
 
 
-@documents.get("/periods/<int:period_id>/print")
+@documents.get("/periods/<id:period_id>/print")
 @login_required
 def print_period(period_id: int):
     period = _readable(policy.readable_period, period_id, "document.print")
@@ -124,7 +125,7 @@ def _send(exported: documents_export.ExportedDocument):
                      download_name=exported.filename, max_age=0)
 
 
-@documents.post("/contributions/<int:contribution_id>/export.docx")
+@documents.post("/contributions/<id:contribution_id>/export.docx")
 @login_required
 def export_contribution(contribution_id: int):
     user = _user()
@@ -133,7 +134,7 @@ def export_contribution(contribution_id: int):
     return _send(exported)
 
 
-@documents.post("/periods/<int:period_id>/export.docx")
+@documents.post("/periods/<id:period_id>/export.docx")
 @login_required
 def export_period(period_id: int):
     user = _user()
@@ -146,11 +147,11 @@ def export_period(period_id: int):
 # Carry-forward
 # --------------------------------------------------------------------------------------------
 
-@documents.post("/periods/<int:period_id>/carry-forward")
+@documents.post("/periods/<id:period_id>/carry-forward")
 @login_required
 def carry_forward(period_id: int):
     user = _user()
-    area_id = request.form.get("area_id", type=int)
+    area_id = forms.form_id("area_id")
     with operation(user):
         result = carry.carry_forward(user, period_id, area_id)
     if result.total:
@@ -166,7 +167,7 @@ def carry_forward(period_id: int):
 # Cross-references
 # --------------------------------------------------------------------------------------------
 
-@documents.get("/contributions/<int:contribution_id>/cross-references")
+@documents.get("/contributions/<id:contribution_id>/cross-references")
 @login_required
 def cross_reference_form(contribution_id: int):
     user = _user()
@@ -181,17 +182,15 @@ def cross_reference_form(contribution_id: int):
         sentence=cross_references.cross_reference_sentence)
 
 
-@documents.post("/sections/<int:section_id>/cross-reference")
+@documents.post("/sections/<id:section_id>/cross-reference")
 @login_required
 def set_cross_reference(section_id: int):
     user = _user()
-    raw_topic = request.form.get("local_topic_id", "")
-    version = request.form.get("version", type=int)
-    if raw_topic and not raw_topic.isdigit():
-        abort(400)
+    local_topic_id = forms.form_id("local_topic_id")
+    version = forms.form_id("version")
     with operation(user):
-        section = cross_references.set_cross_reference(
-            user, section_id, int(raw_topic) if raw_topic else None, version)
+        section = cross_references.set_cross_reference(user, section_id, local_topic_id,
+                                                       version)
         contribution_id = section.contribution_id
     flash(gettext("The cross-reference was saved."), "success")
     return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
@@ -230,11 +229,15 @@ def import_form():
 @login_required
 def import_preview():
     _require_importer()
-    # Before the form is parsed: an oversized body is refused unread.
+    # A body over MAX_CONTENT_LENGTH is refused (413) as it is read; one between that and
+    # the import's own limit gets the form's message.
     if (request.content_length or 0) > MAX_FILE_BYTES + 1024 * 1024:
         return _upload_form(gettext("The file is larger than %(limit)s MB.",
                                     limit=MAX_FILE_BYTES // 2**20), 400)
-    area_id = request.form.get("area_id", type=int)
+    try:
+        area_id = forms.form_id("area_id")
+    except InvalidInput:
+        area_id = None  # asked for below, as when none was chosen
     period_name = " ".join(request.form.get("period", "").split())
     values = {"area_id": area_id, "period": period_name}
     upload = request.files.get("file")
@@ -276,7 +279,8 @@ def _preview(proposal, area, period_name, filename, chosen, error=None, status=2
 def import_confirm():
     user = _require_importer()
     source = request.form.get("source_sha256", "")
-    area = db.session.get(Area, request.form.get("area_id", type=int) or 0)
+    area_id = whole_number(request.form.get("area_id"), 1, MAX_ID)
+    area = db.session.get(Area, area_id) if area_id else None
     period_name = " ".join(request.form.get("period", "").split())
     filename = request.form.get("filename", "")[:200]
     data = pending.find(user, source) if _SHA256.match(source) else None
@@ -286,7 +290,7 @@ def import_confirm():
     mapping = {key[len("block-"):]: value or None for key, value in request.form.items()
                if key.startswith("block-")}
     mapping["__source_sha256__"] = source
-    carry_into = request.form.get("carry_forward_period_id", type=int)
+    carry_into = forms.form_id("carry_forward_period_id")
     try:
         with operation(user):
             result = documents_import.import_document(user, data, filename, area.name,

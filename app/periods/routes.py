@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.contributions import operations as contributions
+from app.contributions import routes as contribution_pages
 from app.core.errors import InvalidInput, NotFound
 from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.periods import operations as consolidations
 from app.periods import overview
 from app.periods.diagram import arc_diagram
+from app.periods.policy import may_see_consolidation
 from app.web import forms, role_label
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
@@ -49,7 +51,7 @@ def index():
                            summaries=overview.periods_newest_first(current_user))
 
 
-@periods.get("/periods/<int:period_id>")
+@periods.get("/periods/<id:period_id>")
 @login_required
 def show(period_id: int):
     return render_template("periods/show.html",
@@ -57,7 +59,7 @@ def show(period_id: int):
                            step_labels=STEP_LABELS)
 
 
-@periods.get("/periods/<int:period_id>/consolidation")
+@periods.get("/periods/<id:period_id>/consolidation")
 @login_required
 def consolidation(period_id: int):
     return render_template("periods/consolidation.html",
@@ -66,7 +68,7 @@ def consolidation(period_id: int):
                            form_error=None, form_key=None, form={})
 
 
-@periods.post("/periods/<int:period_id>/consolidation/transition/<trigger>")
+@periods.post("/periods/<id:period_id>/consolidation/transition/<trigger>")
 @login_required
 def consolidation_transition(period_id: int, trigger: str):
     expected_version = forms.expected_version()
@@ -104,25 +106,34 @@ def _consolidation_page_with_error(period_id: int, error: InvalidInput, form_key
 
 # The coordinator's actions on one area's contribution, from the consolidation page: one route
 # per service (the workflow transition; the exclusion), each returning to the page.
-@periods.post("/periods/<int:period_id>/contributions/<int:contribution_id>/transition/<trigger>")
+@periods.post("/periods/<id:period_id>/contributions/<id:contribution_id>/transition/<trigger>")
 @login_required
 def contribution_transition(period_id: int, contribution_id: int, trigger: str):
     expected_version = forms.expected_version()
     contribution = _contribution_of(period_id, contribution_id)
     title = contribution.title
+    # The same transition as from the contribution's page, with the same inputs: the police
+    # return with remarks here too.
+    remarks = contribution_pages.remarks_from_form(contribution)
     try:
         with operation(current_user):
             contributions.transition(current_user, contribution_id, trigger,
-                                     expected_version=expected_version,
+                                     expected_version=expected_version, remarks=remarks,
                                      reason=request.form.get("reason"))
     except InvalidInput as error:
+        if not may_see_consolidation(current_user):
+            # Shown where this user can read it (the police cannot see the consolidation
+            # page, and refusing them that would hide what was wrong, e.g. missing remarks).
+            return contribution_pages.transition_error_page(contribution_id, trigger, error)
         return _consolidation_page_with_error(period_id, error, f"{trigger}-{contribution_id}")
     done = CONTRIBUTION_WORKFLOW.transition(trigger).done(_language())
     flash(gettext("%(done)s: %(title)s.", done=done, title=title), "success")
+    if not may_see_consolidation(current_user):
+        return redirect(url_for("contributions.show", contribution_id=contribution_id))
     return redirect(url_for("periods.consolidation", period_id=period_id))
 
 
-@periods.post("/periods/<int:period_id>/contributions/<int:contribution_id>/exclusion")
+@periods.post("/periods/<id:period_id>/contributions/<id:contribution_id>/exclusion")
 @login_required
 def contribution_exclusion(period_id: int, contribution_id: int):
     expected_version = forms.expected_version()

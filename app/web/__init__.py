@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -75,6 +75,13 @@ def register_web(app: Flask) -> None:
     for status in (403, 404, 405):
         app.register_error_handler(status, lambda e, s=status: _error_page(s, None))
 
+    @app.errorhandler(413)
+    def _too_large(error):
+        # Werkzeug stops reading at MAX_CONTENT_LENGTH: the upload is refused, not stored.
+        limit = current_app.config["MAX_UPLOAD_BYTES"] // 2**20
+        return _error_page(413, gettext("The upload is too large: a file may be at most "
+                                        "%(limit)s MB. Choose a smaller file.", limit=limit))
+
     @app.errorhandler(500)
     def _server_error(error):
         log.exception("request %s failed", g.get("request_id"))
@@ -101,6 +108,7 @@ ERROR_TITLES = {
     404: N_("Page not found"),
     405: N_("Method not allowed"),
     409: N_("Conflict"),
+    413: N_("Too large"),
     500: N_("Something went wrong"),
 }
 

@@ -8,15 +8,23 @@ from flask import request, url_for
 
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
+from app.core.parsing import MAX_ID, parse_id, whole_number
 
 
 def expected_version() -> int:
-    raw = request.form.get("expected_version", "")
-    try:
-        return int(raw)
-    except ValueError:
+    """The version the form was rendered with (a hidden field): a whole number the version
+    column can hold, or the form is refused."""
+    version = whole_number(request.form.get("expected_version"), 1, MAX_ID)
+    if version is None:
         raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
-                                  "again."))) from None
+                                  "again.")))
+    return version
+
+
+def form_id(name: str) -> int | None:
+    """An id chosen in a form (a select's value): None when empty, else what an id column
+    holds (app.core.parsing), or InvalidInput naming the field."""
+    return parse_id(request.form.get(name), field=name)
 
 
 def safe_next(target: str | None) -> str:

@@ -2,6 +2,7 @@
 read and export logged, and auditors refused on every state-changing route of the app."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -10,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.audit.trail import canonical_json
 from app.contributions import operations as contributions
 from app.extensions import db
 from app.models import AuditEvent
+from tests.audit.support import guards_off, row, update_event
 from tests.factories import advance, run
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
@@ -123,6 +126,12 @@ def test_filters_and_older_newer_links(web, returned):
     ("/audit/sections/1/compare?from=1", "Välj två versioner"),
     ("/audit/contributions/1/as-of?at=kl15", "är inte ett datum"),
     ("/audit/export.xml", "Okänt exportformat"),
+    ("/audit/?before_seq=%C2%B2", "måste vara ett tal"),
+    ("/audit/?after_seq=2147483648", "måste vara ett tal från 1 till 2"),
+    ("/audit/?to=9999-12-31", "ligger utanför de datum som systemet hanterar"),
+    ("/audit/export.csv?from=0001-01-01", "ligger utanför de datum"),
+    ("/audit/sections/1/compare?from=%C2%B2&to=1", "Välj två versioner"),
+    ("/audit/contributions/1/as-of?at=9999-12-31T23:59:59", "ligger utanför de datum"),
 ])
 def test_bad_input_gets_a_clear_message(web, returned, path, message):
     web.log_in_as("auditor")
@@ -321,3 +330,37 @@ def test_auditors_are_refused_on_every_state_changing_route(web, returned, app):
     reads = set(READS_OVER_POST.values())
     assert all(action.startswith("security.") or action in reads for action in logged), \
         set(logged)
+
+
+def test_an_export_that_fails_is_an_error_before_its_first_byte_and_is_not_recorded(
+        web, returned, audit_events, app):
+    """The file is built before anything is sent: an event the CSV cannot show (its time
+    tampered with behind the application's back) makes the export an error page, not a 200
+    cut off half-way, and no audit.export claims an export nobody got."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answered as in production
+    target = row(3)
+    record = json.loads(target.canonical)
+    record["occurred_at"] += "junk"  # still readable by the database, not by the export
+    with guards_off() as connection:
+        update_event(connection, 3, canonical=canonical_json(record))
+    web.log_in_as("auditor")
+    response = web.client.get("/audit/export.csv", buffered=True)
+    assert response.status_code == 500
+    assert response.mimetype == "text/html" and "Content-Disposition" not in response.headers
+    assert audit_events("audit.export") == []
+
+    complete = web.client.get("/audit/export.jsonl", buffered=True)  # this one can be built
+    assert complete.status_code == 200
+    exported = audit_events("audit.export")
+    assert len(exported) == 1
+    data = json.loads(exported[0].data)
+    assert data["sha256"] == hashlib.sha256(complete.data).hexdigest()
+    assert data["events"] == complete.data.count(b"\n") == data["up_to_seq"]
+
+
+def test_asking_about_an_export_without_getting_it_is_not_an_export(web, returned,
+                                                                    audit_events):
+    web.log_in_as("auditor")
+    response = web.client.head("/audit/export.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert audit_events("audit.export") == []

@@ -143,6 +143,13 @@ def test_an_empty_result_and_an_unknown_value(world):
     ({"area": "-3"}, "must be a number"),
     ({"from": "31/12/2029"}, "is not a date"),
     ({"from": "2030-01-02", "to": "2030-01-01"}, "ends before it starts"),
+    # Beyond what the columns hold, digits that are not ASCII, the calendar's ends:
+    ({"contribution": "99999999999999999999"}, "must be a number from 1 to 2,147,483,647"),
+    ({"user": "2147483648"}, "must be a number from 1 to 2,147,483,647"),
+    ({"period": "²"}, "must be a number"),
+    ({"area": "١٢"}, "must be a number"),
+    ({"from": "0001-01-01"}, "outside the dates the system handles"),
+    ({"to": "9999-12-31"}, "outside the dates the system handles"),
 ])
 def test_bad_filter_input_is_refused_with_a_message(args, message):
     with pytest.raises(InvalidInput) as refused:

@@ -345,3 +345,31 @@ def test_page_in_english(web, world):
     assert "City-wide priority topics" in html and "Edit the wording" in html
     assert ">Consolidate</button>" in html and "Exclude…" in html
     assert "Not yet consolidated or excluded: Norr, Söder" in html
+
+
+def test_the_police_return_through_the_period_page_as_through_the_contribution_page(
+        web, world, audit_events):
+    """The police cannot see the consolidation page; a return without remarks posted to the
+    period's route must say that remarks are required (on the contribution's page), not that
+    the consolidation may not be viewed - and with remarks it returns, as from that page."""
+    advance(world, "Norr", "police_review")
+    web.log_in_as("reviewer")
+    contribution = world.contribution()
+    route = f"/periods/{world.period_id}/contributions/{contribution.id}/transition/return"
+    token = web.csrf_token(f"/contributions/{contribution.id}")
+    response = web.client.post(route, data={"csrf_token": token,
+                                            "expected_version": contribution.version})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Skriv minst en anmärkning." in html
+    assert "sammanställning" not in html.split("<main", 1)[-1].split("</h1>", 1)[0].lower()
+    assert audit_events("security.permission_denied") == []
+    assert current(world, "Norr").state == "police_review"
+
+    response = web.client.post(route, data={"csrf_token": token,
+                                            "expected_version": contribution.version,
+                                            "remark_general": "Komplettera avsnittet."})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/contributions/{contribution.id}"  # theirs to see
+    assert current(world, "Norr").state == "returned"
+    assert [e.action for e in audit_events("contribution.return")] == ["contribution.return"]

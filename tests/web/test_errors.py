@@ -1,10 +1,13 @@
 """Error pages: Swedish, with a reference id that support can find in the server log."""
 from __future__ import annotations
 
+import contextvars
+import io
 import logging
 import re
 
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 
@@ -121,3 +124,49 @@ def test_domain_errors_map_to_status_and_show_their_message(failing_app, client,
     assert f"<h1>{title} ({status})</h1>" in html
     assert f'<p class="error-message">{message}</p>' in html
     assert logged(caplog, reference_of(response))
+
+
+class _EndlessUpload(io.RawIOBase):
+    """A request body that never ends (a chunked upload of any size), counting what is read."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        buffer[:] = b"x" * len(buffer)
+        self.read_bytes += len(buffer)
+        return len(buffer)
+
+
+def _too_large_page(response) -> None:
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "<h1>För stor (413)</h1>" in html
+    assert "Filen är för stor: en fil får vara högst 10 MB. Välj en mindre fil." in html
+
+
+def test_a_body_over_the_limit_is_refused_with_413_unread(web, world, app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 11 * 2**20
+    web.log_in_as("consolidator")
+    token = web.csrf_token("/documents/import")
+    declared = web.client.post("/documents/import", data=b"x" * (11 * 2**20 + 1),
+                               content_type="multipart/form-data; boundary=b",
+                               headers={"X-CSRFToken": token})
+    _too_large_page(declared)
+
+    # Chunked: no Content-Length, a server that ends the stream itself (as gunicorn does).
+    endless = _EndlessUpload()
+    environ = EnvironBuilder(path="/documents/import", method="POST",
+                             content_type="multipart/form-data; boundary=b",
+                             headers={"X-CSRFToken": token}).get_environ()
+    web.client._add_cookies_to_wsgi(environ)
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BufferedReader(endless), "wsgi.input_terminated": True,
+                    "HTTP_TRANSFER_ENCODING": "chunked"})
+    body, status, _headers = contextvars.Context().run(run_wsgi_app, app, environ, True)
+    assert status.startswith("413")
+    assert "Filen är för stor" in b"".join(body).decode("utf-8")
+    assert endless.read_bytes <= app.config["MAX_CONTENT_LENGTH"] + 2**20  # not read whole
