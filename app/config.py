@@ -10,6 +10,13 @@ LAGESBILD_TRUSTED_PROXIES  how many reverse proxies stand in front (their X-Forw
                            -Host are believed, so the audit trail records the client's address)
 LAGESBILD_SESSION_IDLE_MINUTES  a session ends after this long without a request (30)
 LAGESBILD_SESSION_MAX_HOURS     and this long after sign-in, whatever happens (10)
+LAGESBILD_WITNESS_PATH     the append-only file (JSON Lines) the signed checkpoints go to,
+                           outside the database; required in production; elsewhere
+                           instance/audit-witness.jsonl
+LAGESBILD_WITNESS_KEY      the Ed25519 private key (PEM file) that signs them; required in
+                           production; elsewhere generated once into instance/audit-witness-key.pem
+LAGESBILD_WITNESS_GRACE_SECONDS  how long a committed event may wait for its witness line before
+                           `audit verify` reports it (60)
 """
 from __future__ import annotations
 
@@ -70,6 +77,20 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key_file.read_text().strip()
 
 
+def _witness(production: bool) -> dict:
+    """Where the signed checkpoints go and the key that signs them (app/audit/witness.py fills
+    in the development defaults; a test app without a witness path has none)."""
+    path, key = _setting("WITNESS_PATH"), _setting("WITNESS_KEY")
+    if production and not (path and key):
+        raise ConfigurationError(
+            f"{PREFIX}WITNESS_PATH and {PREFIX}WITNESS_KEY must be set in production: an "
+            "append-only file outside the database (ideally on another host) for the audit "
+            "trail's signed checkpoints, and the Ed25519 private key (PEM) that signs them "
+            "(e.g. openssl genpkey -algorithm ed25519 -out witness-key.pem).")
+    return {"AUDIT_WITNESS_PATH": path, "AUDIT_WITNESS_KEY": key,
+            "AUDIT_WITNESS_GRACE_SECONDS": _count("WITNESS_GRACE_SECONDS", 60, 1, 24 * 3600)}
+
+
 def settings_from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     environment = _setting("ENV") or "development"
@@ -93,4 +114,5 @@ def settings_from_environment(instance_path: str) -> dict:
         "SESSION_IDLE_SECONDS": 60 * _count("SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         "SESSION_MAX_SECONDS": 3600 * _count("SESSION_MAX_HOURS", 10, 1, 7 * 24),
         "WTF_CSRF_TIME_LIMIT": None,
+        **_witness(production),
     }

@@ -10,7 +10,8 @@ since ',' is the decimal separator there). Cells that would start with = + - @ (
 would run as a formula) get a leading apostrophe; the JSON Lines export is the faithful one.
 
 A checkpoint is the chain's head (seq, hash, time) written to a file to be kept outside the
-system; `verify_against_checkpoint` proves the log still extends it.
+system (signed like the witness's lines: witness.py); `verify_against_checkpoint` proves the
+log still extends it.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from app.audit.policy import is_auditor, require_auditor
 from app.audit.query import EventFilter
 from app.audit.trail import HASHED_FIELDS, format_time, record_event
 from app.audit.verify import VerifyResult, verify_chain
+from app.audit.witness import Checkpoint, parse_checkpoint
 from app.core.access import deny
 from app.core.actors import Actor, SystemActor
 from app.core.clock import STOCKHOLM, now
@@ -44,7 +46,6 @@ CSV_COLUMNS = ("seq", "occurred_at", "occurred_at_local", "actor_id", "actor_nam
                "area_id", "contribution_id", "from_state", "to_state", "data", "request_id",
                "client_address", "prev_hash", "hash")
 BATCH = 5000
-CHECKPOINT_KIND = "lagesbild-audit-checkpoint"
 
 
 @dataclass(frozen=True)
@@ -180,19 +181,6 @@ def write_export(ticket: ExportTicket, handle) -> int:
 
 # -- checkpoints ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Checkpoint:
-    seq: int
-    hash: str
-    occurred_at: str  # the head event's time, as hashed
-    written_at: str
-
-    def as_json(self) -> str:
-        return json.dumps({"kind": CHECKPOINT_KIND, "seq": self.seq, "hash": self.hash,
-                           "occurred_at": self.occurred_at, "written_at": self.written_at},
-                          indent=2) + "\n"
-
-
 def current_checkpoint(up_to_seq: int | None = None) -> Checkpoint:
     """The head of the chain, or with `up_to_seq` that event (the head a verification reached,
     so that events appended since are not vouched for)."""
@@ -207,21 +195,8 @@ def current_checkpoint(up_to_seq: int | None = None) -> Checkpoint:
 
 
 def read_checkpoint(content: str) -> Checkpoint:
-    """Parse a checkpoint file; a malformed one raises InvalidInput saying what is wrong."""
-    try:
-        data = json.loads(content)
-    except ValueError as error:
-        raise InvalidInput(f"The checkpoint file is not JSON ({error}).") from None
-    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
-        raise InvalidInput("The file is not an audit checkpoint of Lägesbild.")
-    seq, digest = data.get("seq"), data.get("hash")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise InvalidInput("The checkpoint has no valid seq.")
-    if not isinstance(digest, str) or len(digest) != 64 \
-            or any(ch not in "0123456789abcdef" for ch in digest):
-        raise InvalidInput("The checkpoint has no valid hash.")
-    return Checkpoint(seq, digest, str(data.get("occurred_at", "")),
-                      str(data.get("written_at", "")))
+    """Parse a checkpoint file (signed or not); a malformed one raises InvalidInput."""
+    return parse_checkpoint(content)
 
 
 @dataclass(frozen=True)
