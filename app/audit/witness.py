@@ -197,8 +197,8 @@ def signature_problem(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> s
     if checkpoint.signature is None:
         return "it is not signed"
     if checkpoint.key != key_id(public_key):
-        return (f"it was signed with key {checkpoint.key}, not with the app's key "
-                f"{key_id(public_key)}")
+        return (f"it was signed with key {checkpoint.key}, not with the key checked against "
+                f"({key_id(public_key)})")
     try:
         signature = base64.b64decode(checkpoint.signature, validate=True)
         public_key.verify(signature, checkpoint.message())
