@@ -1,6 +1,7 @@
 """`flask --app app audit verify|checkpoint|export|public-key|grant-app-role`."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from app.audit import app_role
 from app.audit import export as audit_export
 from app.audit.query import parse_filter
 from app.audit.trail import request_info
@@ -190,6 +192,38 @@ def audit_public_key(out: Path | None):
     click.echo(f"Public key {app_witness().key.id} written to {out}.")
 
 
+@click.command("grant-app-role")
+@click.argument("role")
+@click.option("--password-env", "password_env", default=None, metavar="VARIABLE",
+              help="Set the role's password from this environment variable.")
+@click.option("--sql", "print_only", is_flag=True,
+              help="Print the statements instead of running them.")
+def audit_grant_app_role(role: str, password_env: str | None, print_only: bool):
+    """Make ROLE the PostgreSQL role the app runs as: not the tables' owner, only SELECT and
+    INSERT on the append-only tables. Run it as the owner, after every db upgrade."""
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.ClickException(f"The environment variable {password_env} is empty.")
+    db.session.rollback()
+    try:
+        with db.engine.begin() as connection:
+            if print_only:
+                found = app_role.plan(connection, role, password)
+            else:
+                found = app_role.grant(connection, role, password)
+    except app_role.RoleRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    if print_only:
+        click.echo("".join(f"{statement};\n" for statement in found.statements), nl=False)
+        return
+    created = "created and " if found.created else ""
+    click.echo(f"The role {role} was {created}granted what the app needs; it owns nothing and "
+               "may only SELECT and INSERT on the append-only tables. Run this again after "
+               "every flask db upgrade.")
+
+
 def _user_id(value: str | None) -> str:
     """--user takes an e-mail address or a user id."""
     if not value:
@@ -257,3 +291,4 @@ audit_cli.add_command(audit_verify, "verify")
 audit_cli.add_command(audit_checkpoint, "checkpoint")
 audit_cli.add_command(audit_export_command, "export")
 audit_cli.add_command(audit_public_key, "public-key")
+audit_cli.add_command(audit_grant_app_role, "grant-app-role")

@@ -72,11 +72,24 @@ def _get(url: str, opener=None, headers: dict | None = None) -> tuple[int, dict,
         return error.code, dict(error.headers), error.read().decode()
 
 
+def _witness_settings(folder: Path) -> dict[str, str]:
+    """Production needs the audit trail's witness and its signing key (app/audit/witness.py)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = folder / "witness-key.pem"
+    key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return {"LAGESBILD_WITNESS_PATH": str(folder / "witness.jsonl"),
+            "LAGESBILD_WITNESS_KEY": str(key)}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, database_url):
     folder = tmp_path_factory.mktemp("gunicorn")
     env = _environment(database_url, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY=SECRET,
-                       LAGESBILD_TRUSTED_PROXIES="1")
+                       LAGESBILD_TRUSTED_PROXIES="1", **_witness_settings(folder))
     subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=REPO, env=env,
                    check=True, capture_output=True, timeout=120)
     port = _free_port()
