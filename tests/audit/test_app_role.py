@@ -3,8 +3,12 @@
 to the trail but cannot change it, empty it, or take its guards away."""
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +20,8 @@ from app.extensions import db
 from tests.conftest import POSTGRES_URL, require_postgres
 
 pytestmark = pytest.mark.postgres
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 # Every statement that would let the app's role rewrite or unguard history.
 PRIVILEGED = [
@@ -100,6 +106,18 @@ def _migrate_and_grant(owner_url: str, role: str, tmp_path) -> str:
         return result.output
 
 
+def _upgrade_script(owner_url: str, role: str, tmp_path) -> str:
+    """deploy/upgrade.sh, as the README's production steps run it."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LAGESBILD_") and k not in ("DATABASE_URL", "SECRET_KEY")}
+    env.update(LAGESBILD_OWNER_DATABASE_URL=owner_url, FLASK=str(BIN / "flask"),
+               LAGESBILD_WITNESS_PATH=str(tmp_path / "owner-witness.jsonl"))
+    done = subprocess.run([str(REPO / "deploy" / "upgrade.sh"), role], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def _refused(statement: str) -> DBAPIError:
     db.session.rollback()
     with pytest.raises(DBAPIError) as refusal:
@@ -112,7 +130,7 @@ def test_the_apps_role_runs_the_flow_and_cannot_touch_the_trail(cluster, tmp_pat
     from tests.factories import advance, build_world
 
     owner_url, app_url, names = cluster
-    output = _migrate_and_grant(owner_url, names["app"], tmp_path)
+    output = _upgrade_script(owner_url, names["app"], tmp_path)
     assert f"The role {names['app']} was created and granted" in output
     with application(app_url, tmp_path) as app:
         assert db.session.scalar(text("SELECT current_user")) == names["app"]
