@@ -30,6 +30,7 @@ from app.audit.query import EventFilter
 from app.audit.trail import HASHED_FIELDS, format_time, record_event
 from app.audit.verify import VerifyResult, verify_chain
 from app.audit.witness import Checkpoint, parse_checkpoint
+from app.audit.witnessed import WitnessResult
 from app.core.access import deny
 from app.core.actors import Actor, SystemActor
 from app.core.clock import STOCKHOLM, now
@@ -263,16 +264,24 @@ class Verification:
     by: str | None
     seq: int  # the audit.verify event itself
     appended_since: int  # events after it (the verification itself included)
+    # Against the witness: {"ok", "reason", "failed_seq", "latest_seq"}, or None where the run
+    # had no witness to check (the chain alone was checked).
+    witness: dict | None = None
 
 
-def record_verification(actor: Actor, result: VerifyResult) -> None:
+def record_verification(actor: Actor, result: VerifyResult | WitnessResult) -> None:
     """Log a verification run and its result (`audit.verify`): the last one is what the verify
     page shows, and the trail keeps every one. Auditors only."""
     require_auditor(actor, VERIFY_ACTION)
+    witness = None
+    if isinstance(result, WitnessResult):
+        witness = {"ok": result.ok, "reason": result.reason, "failed_seq": result.failed_seq,
+                   "latest_seq": result.latest.seq if result.latest else None}
+        result = result.chain
     record_event(VERIFY_ACTION, actor=actor, object_type="audit_trail", object_id="chain",
                  data={"ok": result.ok, "count": result.count, "head_seq": result.head_seq,
                        "head_hash": result.head_hash, "failed_seq": result.failed_seq,
-                       "reason": result.reason})
+                       "reason": result.reason, "witness": witness})
 
 
 def last_verification() -> Verification | None:
@@ -288,4 +297,4 @@ def last_verification() -> Verification | None:
     return Verification(bool(data["ok"]), int(data["count"]), data.get("head_seq"),
                         data["head_hash"], data.get("failed_seq"), data.get("reason"),
                         event.occurred_at, event.actor_name, event.seq,
-                        (newest or event.seq) - (data.get("head_seq") or 0))
+                        (newest or event.seq) - (data.get("head_seq") or 0), data.get("witness"))
