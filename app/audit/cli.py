@@ -87,6 +87,8 @@ def audit_verify(checkpoint_file: Path | None, witness_file: Path | None,
     if checkpoint_file is not None:
         _verify_against_file(checkpoint_file, public_key)
         return
+    if witness_file is not None and not witness_file.is_file():
+        raise click.ClickException(f"Cannot read {witness_file}: there is no such file.")
     store = FileWitness(witness_file) if witness_file else app_witness().store
     if store is None:
         result = _with_progress(lambda progress: verify_chain(progress=progress))

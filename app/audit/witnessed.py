@@ -141,13 +141,17 @@ def _check_coverage(gaps: list[tuple[int, int]], grace_seconds: int) -> int:
 
 def verify_against_witness(store: FileWitness, public_key: Ed25519PublicKey, grace_seconds: int,
                            progress: Callable[[int], None] | None = None) -> WitnessResult:
+    # The witness first: each line is written after its commit, so every line read now is
+    # about events the chain check below will see, however many commits happen meanwhile.
+    try:
+        lines, refused = _signed_lines(store, public_key), None
+    except _Refused as refusal:
+        lines, refused = [], refusal
     chain = verify_chain(progress=progress)
     if not chain.ok and chain.failed_seq is None:  # the table itself: nothing else to trust
         return WitnessResult(chain, False, f"the log cannot be trusted: {chain.reason}")
-    try:
-        lines = _signed_lines(store, public_key)
-    except _Refused as refusal:
-        return WitnessResult(chain, False, refusal.reason, refusal.failed_seq)
+    if refused is not None:
+        return WitnessResult(chain, False, refused.reason, refused.failed_seq)
     # The events the chain vouches for: all of them, or those before the first that broke it.
     verified = (chain.head_seq or 0) if chain.ok else chain.failed_seq - 1
     if not lines:

@@ -385,3 +385,23 @@ def test_a_manual_checkpoint_is_signed_and_a_changed_one_refused(history, runner
     assert result.exit_code == 1
     assert (f"FAILED: the checkpoint {path} is refused: its signature does not verify"
             in result.output)
+
+
+def test_a_commit_while_the_chain_is_checked_is_no_truncation(history, runner, monkeypatch):
+    """The app keeps working while an auditor verifies: a line filed after the witness was
+    read is not a head the log must reach."""
+    import app.audit.witnessed as witnessed
+
+    real = witnessed.verify_chain
+
+    def checked_then_someone_commits(*args, **kwargs):
+        result = real(*args, **kwargs)
+        with operation(SETUP):
+            record_event("test.meanwhile", actor=SETUP)
+        return result
+
+    monkeypatch.setattr(witnessed, "verify_chain", checked_then_someone_commits)
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    monkeypatch.undo()
+    assert verify(runner).exit_code == 0
