@@ -19,7 +19,6 @@ from app.audit.verify import verify_chain
 from app.extensions import db
 from tests.conftest import POSTGRES_URL, require_postgres
 
-pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -126,6 +125,7 @@ def _refused(statement: str) -> DBAPIError:
     return refusal.value
 
 
+@pytest.mark.postgres
 def test_the_apps_role_runs_the_flow_and_cannot_touch_the_trail(cluster, tmp_path):
     from tests.factories import advance, build_world
 
@@ -149,6 +149,7 @@ def test_the_apps_role_runs_the_flow_and_cannot_touch_the_trail(cluster, tmp_pat
         assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
+@pytest.mark.postgres
 def test_a_rerun_after_an_upgrade_grants_the_new_tables(cluster, tmp_path):
     """Default privileges give a table a later migration creates SELECT and INSERT only; the
     re-run the README asks for after every upgrade grants the rest (and is idempotent)."""
@@ -169,6 +170,7 @@ def test_a_rerun_after_an_upgrade_grants_the_new_tables(cluster, tmp_path):
     owner.dispose()
 
 
+@pytest.mark.postgres
 def test_the_command_refuses_what_would_defeat_it(cluster, tmp_path):
     owner_url, app_url, names = cluster
     _migrate_and_grant(owner_url, names["app"], tmp_path)
@@ -193,6 +195,7 @@ def test_the_command_refuses_what_would_defeat_it(cluster, tmp_path):
         assert "CREATE ROLE" not in printed.output  # it exists already
 
 
+@pytest.mark.postgres
 def test_a_password_is_set_from_the_environment(cluster, tmp_path, monkeypatch):
     owner_url, _app_url, names = cluster
     monkeypatch.setenv("APP_ROLE_PASSWORD", "s3cret-with-%-and-'quote")
@@ -209,3 +212,10 @@ def test_a_password_is_set_from_the_environment(cluster, tmp_path, monkeypatch):
                                    {"r": names["app"]})
     superuser.dispose()
     assert stored is not None and stored.startswith("SCRAM-SHA-256$")
+
+
+def test_on_sqlite_there_are_no_roles_to_grant(app, runner, dialect):
+    if dialect != "sqlite":
+        pytest.skip("the main database is PostgreSQL here")
+    result = runner.invoke(args=["audit", "grant-app-role", "lagesbild_app"])
+    assert result.exit_code == 1 and "Database roles are for PostgreSQL" in result.output
