@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -84,31 +85,52 @@ def test_a_witness_failure_never_fails_the_commit_and_the_next_line_catches_up(a
     assert [(line.from_seq, line.seq) for line in witness_lines()] == [(1, 1), (2, 4)]
 
 
-def test_the_line_is_what_openssl_verifies_with_the_exported_public_key(world, runner,
-                                                                        tmp_path):
-    """The README's recipe, run as an auditor would: jq builds the signed message, base64
-    decodes the signature, openssl checks it against the key `audit public-key` wrote."""
-    if not (shutil.which("openssl") and shutil.which("jq")):
-        pytest.skip("needs openssl and jq")
-    public = tmp_path / "pub.pem"
-    result = runner.invoke(args=["audit", "public-key", "--out", str(public)])
+def _readme_recipe() -> dict[str, str]:
+    """The auditor's signature check as the README gives it: its jq lines, its python3 line,
+    and its openssl line (with the public key's file name as the README has it)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("tail -n 1 audit-witness.jsonl > line.json", 1)[1].split("```")[0]
+    lines = block.splitlines()
+    return {"jq": "\n".join(line for line in lines if line.startswith("jq ")),
+            "python3": "\n".join(line for line in lines if line.startswith("python3 ")),
+            "openssl": next(line for line in lines if line.startswith("openssl pkeyutl"))}
+
+
+@pytest.mark.parametrize("tool", ["jq", "python3"])
+def test_the_readmes_openssl_recipe_checks_a_line(world, runner, tmp_path, tool):
+    """Run as an auditor would: the message and signature files made as the README says,
+    openssl checking them against the key `audit public-key` wrote; a changed line fails."""
+    if not (shutil.which("openssl") and shutil.which(tool)):
+        pytest.skip(f"needs openssl and {tool}")
+    recipe = _readme_recipe()
+    assert recipe[tool] and "-rawin" in recipe["openssl"]
+    script = recipe[tool] + "\n" + recipe["openssl"] + "\n"
+    result = runner.invoke(args=["audit", "public-key", "--out",
+                                 str(tmp_path / "witness-public.pem")])
     assert result.exit_code == 0, result.output
     line = tmp_path / "line.json"
     line.write_text(list(app_witness().store.read())[-1][1])
-    recipe = (
-        'jq -j \'"lagesbild-audit-checkpoint\\norigin=\\(.origin)\\nfrom_seq=\\(.from_seq // "")'
-        '\\nseq=\\(.seq)\\nhash=\\(.hash)\\noccurred_at=\\(.occurred_at)\\nwritten_at='
-        '\\(.written_at)\\n"\' line.json > message\n'
-        "jq -r .signature line.json | base64 -d > signature\n"
-        "openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in message -sigfile signature\n")
-    verified = subprocess.run(["sh", "-e", "-c", recipe], cwd=tmp_path, capture_output=True,
+    verified = subprocess.run(["sh", "-e", "-c", script], cwd=tmp_path, capture_output=True,
                               text=True)
-    assert verified.returncode == 0 and "Signature Verified Successfully" in verified.stdout
-    tampered = json.loads(line.read_text()) | {"seq": 1}
-    line.write_text(json.dumps(tampered))
-    refused = subprocess.run(["sh", "-e", "-c", recipe], cwd=tmp_path, capture_output=True,
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Signature Verified Successfully" in verified.stdout
+    line.write_text(json.dumps(json.loads(line.read_text()) | {"seq": 1}))
+    refused = subprocess.run(["sh", "-e", "-c", script], cwd=tmp_path, capture_output=True,
                              text=True)
     assert refused.returncode != 0 and "Signature Verification Failure" in refused.stdout
+
+
+def test_a_signed_manual_checkpoint_file_passes_the_same_recipe(world, runner, tmp_path):
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl")
+    recipe = _readme_recipe()
+    assert runner.invoke(args=["audit", "checkpoint", "--out",
+                               str(tmp_path / "line.json")]).exit_code == 0
+    assert runner.invoke(args=["audit", "public-key", "--out",
+                               str(tmp_path / "witness-public.pem")]).exit_code == 0
+    verified = subprocess.run(["sh", "-e", "-c", recipe["python3"] + "\n" + recipe["openssl"]],
+                              cwd=tmp_path, capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_public_key_is_printed_as_pem(app, runner):
