@@ -289,6 +289,11 @@ def init_app(app: Flask) -> None:
         if not store.path.parent.is_dir():
             raise ConfigurationError(f"LAGESBILD_WITNESS_PATH: the folder {store.path.parent} "
                                      "does not exist.")
+        try:  # refuse to start rather than log a failure after every commit
+            os.close(os.open(store.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640))
+        except OSError as error:
+            raise ConfigurationError(f"LAGESBILD_WITNESS_PATH: cannot append to {store.path} "
+                                     f"({error.strerror}).") from None
     app.extensions[_EXTENSION] = AppWitness(key, store, app.config["AUDIT_WITNESS_GRACE_SECONDS"])
     if not event.contains(db.session, "after_commit", _after_commit):
         event.listen(db.session, "after_commit", _after_commit)

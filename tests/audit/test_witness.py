@@ -199,6 +199,14 @@ def test_a_witness_in_a_missing_folder_stops_the_start(tmp_path, monkeypatch):
         _create(tmp_path, monkeypatch, LAGESBILD_WITNESS_PATH=str(tmp_path / "gone" / "w"))
 
 
+def test_a_witness_that_cannot_be_appended_to_stops_the_start(tmp_path, monkeypatch):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    (folder / "w.jsonl").mkdir()  # a folder where the file should be: not appendable
+    with pytest.raises(ConfigurationError, match="cannot append to"):
+        _create(tmp_path, monkeypatch, LAGESBILD_WITNESS_PATH=str(folder / "w.jsonl"))
+
+
 def test_a_configured_key_is_used_as_it_is(tmp_path, monkeypatch):
     from cryptography.hazmat.primitives import serialization
 
