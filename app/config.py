@@ -24,6 +24,13 @@ LAGESBILD_RATELIMIT_STORAGE_URL    where those are counted: memory:// (each proc
 LAGESBILD_MAX_UPLOAD_MB    the largest file a form takes (10, the document import's limit); a
                            request body over it (plus 1 MB for the form around the file) is
                            refused with 413 before it is read
+LAGESBILD_WITNESS_PATH     the append-only file (JSON Lines) the signed checkpoints go to,
+                           outside the database; required in production; elsewhere
+                           instance/audit-witness.jsonl
+LAGESBILD_WITNESS_KEY      the Ed25519 private key (PEM file) that signs them; required in
+                           production; elsewhere generated once into instance/audit-witness-key.pem
+LAGESBILD_WITNESS_GRACE_SECONDS  how long a committed event may wait for its witness line before
+                           `audit verify` reports it (60)
 """
 from __future__ import annotations
 
@@ -138,6 +145,20 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key_file.read_text().strip()
 
 
+def _witness(production: bool) -> dict:
+    """Where the signed checkpoints go and the key that signs them (app/audit/witness.py fills
+    in the development defaults; a test app without a witness path has none)."""
+    path, key = _setting("WITNESS_PATH"), _setting("WITNESS_KEY")
+    if production and not (path and key):
+        raise ConfigurationError(
+            f"{PREFIX}WITNESS_PATH and {PREFIX}WITNESS_KEY must be set in production: an "
+            "append-only file outside the database (ideally on another host) for the audit "
+            "trail's signed checkpoints, and the Ed25519 private key (PEM) that signs them "
+            "(e.g. openssl genpkey -algorithm ed25519 -out witness-key.pem).")
+    return {"AUDIT_WITNESS_PATH": path, "AUDIT_WITNESS_KEY": key,
+            "AUDIT_WITNESS_GRACE_SECONDS": _count("WITNESS_GRACE_SECONDS", 60, 1, 24 * 3600)}
+
+
 def settings_from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     environment = _setting("ENV") or "development"
@@ -179,4 +200,5 @@ def settings_from_environment(instance_path: str) -> dict:
         # of reading it whole; 1 MB on top for the form's other fields around the file.
         "MAX_UPLOAD_BYTES": upload_bytes,
         "MAX_CONTENT_LENGTH": upload_bytes + 2**20,
+        **_witness(production),
     }

@@ -58,7 +58,9 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
 
 
-def _make_app(url: str):
+def _make_app(url: str, witness_path=None):
+    """A test app; with `witness_path`, it files signed checkpoints there after each commit
+    (a test app given none has no witness: see app/audit/witness.py)."""
     from app import create_app
 
     app = create_app({
@@ -66,6 +68,7 @@ def _make_app(url: str):
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
+        "AUDIT_WITNESS_PATH": None if witness_path is None else str(witness_path),
     })
     app.test_client_class = IsolatedClient
     return app
@@ -174,7 +177,7 @@ def postgres_database(tmp_path_factory):
 
 
 def _app_for(kind: DatabaseKind, tmp_path):
-    app = _make_app(kind.fresh_url(tmp_path))
+    app = _make_app(kind.fresh_url(tmp_path), tmp_path / "audit-witness.jsonl")
     ctx = app.app_context()
     ctx.push()
     try:

@@ -17,6 +17,11 @@ def clean_environment(monkeypatch):
     return monkeypatch
 
 
+def _witness_settings(environment, tmp_path) -> None:
+    environment.setenv("LAGESBILD_WITNESS_PATH", str(tmp_path / "witness.jsonl"))
+    environment.setenv("LAGESBILD_WITNESS_KEY", str(tmp_path / "witness-key.pem"))
+
+
 def test_development_defaults_to_a_local_database_and_a_generated_key(clean_environment,
                                                                       tmp_path):
     settings = settings_from_environment(str(tmp_path))
@@ -35,6 +40,10 @@ def test_production_needs_the_secret_key_and_sends_cookies_over_https_only(clean
         settings_from_environment(str(tmp_path))
     assert not (tmp_path / "secret_key").exists()
     clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
+    with pytest.raises(ConfigurationError, match="LAGESBILD_WITNESS_PATH and "
+                                                 "LAGESBILD_WITNESS_KEY must be set"):
+        settings_from_environment(str(tmp_path))
+    _witness_settings(clean_environment, tmp_path)
     clean_environment.setenv("LAGESBILD_DATABASE_URL", "postgresql+psycopg://app@db/lagesbild")
     clean_environment.setenv("LAGESBILD_TRUSTED_PROXIES", "1")
     settings = settings_from_environment(str(tmp_path))
@@ -81,6 +90,7 @@ def test_https_can_be_switched_off_behind_a_plain_http_proxy(clean_environment, 
     clean_environment.setenv("LAGESBILD_ENV", "production")
     clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
     clean_environment.setenv("LAGESBILD_HTTPS", "0")
+    _witness_settings(clean_environment, tmp_path)
     assert settings_from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
 
 

@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.conftest import MAIN_DATABASE_URL
-from tests.web.servers import SECRET, environment, get, running_server
+from tests.web.servers import SECRET, environment, get, running_server, witness_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,6 +78,7 @@ def test_the_wheel_migrates_and_serves_swedish_pages_writing_only_to_the_instanc
     instance = folder / "instance"
     env = environment(f"sqlite:///{folder / 'lagesbild.sqlite'}", LAGESBILD_ENV="production",
                       LAGESBILD_SECRET_KEY=SECRET, LAGESBILD_INSTANCE_PATH=str(instance),
+                      **witness_settings(folder),
                       PATH=f"{python.parent}:/usr/bin:/bin")
     where = subprocess.run([python, "-c", "import app; print(app.__file__)"], cwd=folder,
                            env=env, check=True, capture_output=True, text=True).stdout

@@ -1,17 +1,28 @@
-"""`flask --app app audit verify|checkpoint|export`."""
+"""`flask --app app audit verify|checkpoint|export|public-key|grant-app-role`."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from app.audit import app_role
 from app.audit import export as audit_export
 from app.audit.query import parse_filter
 from app.audit.trail import request_info
 from app.audit.verify import verify_chain
+from app.audit.witness import (
+    FileWitness,
+    app_witness,
+    load_public_key,
+    public_key_pem,
+    signature_problem,
+)
+from app.audit.witnessed import verify_against_witness
 from app.core.actors import command_line_actor
 from app.core.errors import DomainError
 from app.core.unit_of_work import operation
@@ -47,33 +58,103 @@ def _failure(result) -> str:
     return f"FAILED at event {result.failed_seq}: {result.reason}"
 
 
+def _public_key(public_key_file: Path | None):
+    """The auditor's copy of the public key if given, else the app's (from its private key)."""
+    if public_key_file is None:
+        return app_witness().key.public_key
+    try:
+        return load_public_key(public_key_file.read_bytes())
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {public_key_file}: {error.strerror}") from None
+    except DomainError as error:
+        raise click.ClickException(f"{public_key_file}: {error.message}") from None
+
+
 @click.command("verify")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also prove the log still extends this checkpoint file.")
-def audit_verify(checkpoint_file: Path | None):
-    """Recompute the hash chain; exit 1 naming the first event that does not fit."""
-    if checkpoint_file is None:
+              default=None, help="Prove the log still extends this checkpoint file instead.")
+@click.option("--witness", "witness_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="A copy of the witness to check against (default: the "
+                                 "configured LAGESBILD_WITNESS_PATH).")
+@click.option("--public-key", "public_key_file",
+              type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The public key (PEM) to check signatures with (default: the app's).")
+def audit_verify(checkpoint_file: Path | None, witness_file: Path | None,
+                 public_key_file: Path | None):
+    """Recompute the hash chain and check it against the latest signed checkpoint of the
+    witness; exit 1 naming the first event that does not fit, and why."""
+    public_key = _public_key(public_key_file)
+    if checkpoint_file is not None:
+        _verify_against_file(checkpoint_file, public_key)
+        return
+    if witness_file is not None and not witness_file.is_file():
+        raise click.ClickException(f"Cannot read {witness_file}: there is no such file.")
+    store = FileWitness(witness_file) if witness_file else app_witness().store
+    if store is None:
         result = _with_progress(lambda progress: verify_chain(progress=progress))
         if result.ok:
             click.echo(f"OK: {result.count} events, head hash {result.head_hash}")
+            click.echo("No witness is configured (LAGESBILD_WITNESS_PATH): the chain alone "
+                       "was checked.", err=True)
             return
-        click.echo(_failure(result), err=True)
-        if result.failed_seq is not None:
-            click.echo(f"({result.count} events before it verified.)", err=True)
+        _chain_failure(result)
         sys.exit(1)
+    outcome = _with_progress(lambda progress: verify_against_witness(
+        store, public_key, current_app.config["AUDIT_WITNESS_GRACE_SECONDS"], progress))
+    chain = outcome.chain
+    if not outcome.ok:
+        if not chain.ok:
+            _chain_failure(chain)
+        where = "" if outcome.failed_seq is None else f" at event {outcome.failed_seq}"
+        click.echo(f"FAILED against the witness{where}: {outcome.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {chain.count} events, head hash {chain.head_hash}")
+    if outcome.latest is None:
+        click.echo(f"The witness ({store.path}) holds no checkpoint yet"
+                   + (f"; {outcome.pending} events await theirs (within the grace window)."
+                      if outcome.pending else "."))
+        return
+    latest = outcome.latest
+    click.echo(f"Witnessed: the log extends the latest signed checkpoint, event {latest.seq} "
+               f"(hash {latest.hash}, filed {latest.written_at}, line {outcome.latest_line} of "
+               f"{store.path}); {outcome.lines} lines, every signature good.")
+    before = outcome.first_witnessed - 1
+    click.echo("Every event " + (f"from event {before + 1} on " if before else "")
+               + "was filed by a commit of the app's"
+               + (f" (events 1 to {before} precede the witness: its signed heads vouch for "
+                  "them)" if before else "")
+               + (f"; {outcome.pending} newer events await their line (within the grace "
+                  "window)." if outcome.pending else "."))
+
+
+def _chain_failure(result) -> None:
+    click.echo(_failure(result), err=True)
+    if result.failed_seq is not None:
+        click.echo(f"({result.count} events before it verified.)", err=True)
+
+
+def _verify_against_file(checkpoint_file: Path, public_key) -> None:
     try:
         checkpoint = audit_export.read_checkpoint(checkpoint_file.read_text(encoding="utf-8"))
     except OSError as error:
         raise click.ClickException(f"Cannot read {checkpoint_file}: {error.strerror}") from None
     except DomainError as error:
         raise click.ClickException(f"{checkpoint_file}: {error.message}") from None
+    if checkpoint.signature is not None:
+        problem = signature_problem(checkpoint, public_key)
+        if problem is not None:
+            click.echo(f"FAILED: the checkpoint {checkpoint_file} is refused: {problem}.",
+                       err=True)
+            sys.exit(1)
     outcome = _with_progress(
         lambda progress: audit_export.verify_against_checkpoint(checkpoint, progress))
     chain = outcome.chain
     if outcome.ok:
         click.echo(f"OK: {chain.count} events, head hash {chain.head_hash}")
+        signed = (f"signed with key {checkpoint.key}" if checkpoint.signature is not None
+                  else "unsigned")
         click.echo(f"The log extends the checkpoint at event {checkpoint.seq} "
-                   f"(hash {checkpoint.hash}).")
+                   f"(hash {checkpoint.hash}; {signed}).")
         return
     if not chain.ok:
         click.echo(_failure(chain), err=True)
@@ -85,7 +166,7 @@ def audit_verify(checkpoint_file: Path | None):
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write (JSON): keep it outside the system.")
 def audit_checkpoint(out: Path):
-    """Write the chain's head (seq, hash, time) to a file, after verifying the chain."""
+    """Write the chain's head (seq, hash, time), signed, to a file, after verifying the chain."""
     result = _with_progress(lambda progress: verify_chain(progress=progress))
     if not result.ok:
         click.echo(_failure(result), err=True)
@@ -94,9 +175,55 @@ def audit_checkpoint(out: Path):
         checkpoint = audit_export.current_checkpoint(up_to_seq=result.head_seq)
     except DomainError as error:
         raise click.ClickException(error.message) from None
+    checkpoint = app_witness().key.sign(checkpoint)
     out.write_text(checkpoint.as_json(), encoding="utf-8")
     click.echo(f"Checkpoint written to {out}: event {checkpoint.seq}, hash {checkpoint.hash}, "
-               f"time {checkpoint.occurred_at}")
+               f"time {checkpoint.occurred_at}, signed with key {checkpoint.key}")
+
+
+@click.command("public-key")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write it to this file (default: print it).")
+def audit_public_key(out: Path | None):
+    """The public key (PEM) that checks the checkpoints' signatures: give it to the auditors."""
+    pem = public_key_pem(app_witness().key.public_key)
+    if out is None:
+        click.echo(pem, nl=False)
+        return
+    out.write_text(pem, encoding="ascii")
+    click.echo(f"Public key {app_witness().key.id} written to {out}.")
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+@click.option("--password-env", "password_env", default=None, metavar="VARIABLE",
+              help="Set the role's password from this environment variable.")
+@click.option("--sql", "print_only", is_flag=True,
+              help="Print the statements instead of running them.")
+def audit_grant_app_role(role: str, password_env: str | None, print_only: bool):
+    """Make ROLE the PostgreSQL role the app runs as: not the tables' owner, only SELECT and
+    INSERT on the append-only tables. Run it as the owner, after every db upgrade."""
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.ClickException(f"The environment variable {password_env} is empty.")
+    db.session.rollback()
+    try:
+        with db.engine.begin() as connection:
+            if print_only:
+                found = app_role.plan(connection, role, password)
+            else:
+                found = app_role.grant(connection, role, password)
+    except app_role.RoleRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    if print_only:
+        click.echo("".join(f"{statement};\n" for statement in found.statements), nl=False)
+        return
+    created = "created and " if found.created else ""
+    click.echo(f"The role {role} was {created}granted what the app needs; it owns nothing and "
+               "may only SELECT and INSERT on the append-only tables. Run this again after "
+               "every flask db upgrade.")
 
 
 def _user_id(value: str | None) -> str:
@@ -165,3 +292,5 @@ def audit_export_command(export_format, out: Path, period, area, contribution, u
 audit_cli.add_command(audit_verify, "verify")
 audit_cli.add_command(audit_checkpoint, "checkpoint")
 audit_cli.add_command(audit_export_command, "export")
+audit_cli.add_command(audit_public_key, "public-key")
+audit_cli.add_command(audit_grant_app_role, "grant-app-role")

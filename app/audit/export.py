@@ -10,7 +10,8 @@ since ',' is the decimal separator there). Cells that would start with = + - @ (
 would run as a formula) get a leading apostrophe; the JSON Lines export is the faithful one.
 
 A checkpoint is the chain's head (seq, hash, time) written to a file to be kept outside the
-system; `verify_against_checkpoint` proves the log still extends it.
+system (signed like the witness's lines: witness.py); `verify_against_checkpoint` proves the
+log still extends it.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from app.audit.policy import is_auditor, require_auditor
 from app.audit.query import EventFilter
 from app.audit.trail import HASHED_FIELDS, format_time, record_event
 from app.audit.verify import VerifyResult, verify_chain
+from app.audit.witness import Checkpoint, parse_checkpoint
+from app.audit.witnessed import WitnessResult
 from app.core.access import deny
 from app.core.actors import Actor, SystemActor
 from app.core.clock import STOCKHOLM, now
@@ -46,7 +49,6 @@ CSV_COLUMNS = ("seq", "occurred_at", "occurred_at_local", "actor_id", "actor_nam
                "area_id", "contribution_id", "from_state", "to_state", "data", "request_id",
                "client_address", "prev_hash", "hash")
 BATCH = 5000
-CHECKPOINT_KIND = "lagesbild-audit-checkpoint"
 
 
 @dataclass(frozen=True)
@@ -242,19 +244,6 @@ def build_export(ticket: ExportTicket) -> BuiltExport:
 
 # -- checkpoints ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Checkpoint:
-    seq: int
-    hash: str
-    occurred_at: str  # the head event's time, as hashed
-    written_at: str
-
-    def as_json(self) -> str:
-        return json.dumps({"kind": CHECKPOINT_KIND, "seq": self.seq, "hash": self.hash,
-                           "occurred_at": self.occurred_at, "written_at": self.written_at},
-                          indent=2) + "\n"
-
-
 def current_checkpoint(up_to_seq: int | None = None) -> Checkpoint:
     """The head of the chain, or with `up_to_seq` that event (the head a verification reached,
     so that events appended since are not vouched for)."""
@@ -269,21 +258,8 @@ def current_checkpoint(up_to_seq: int | None = None) -> Checkpoint:
 
 
 def read_checkpoint(content: str) -> Checkpoint:
-    """Parse a checkpoint file; a malformed one raises InvalidInput saying what is wrong."""
-    try:
-        data = json.loads(content)
-    except ValueError as error:
-        raise InvalidInput(f"The checkpoint file is not JSON ({error}).") from None
-    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
-        raise InvalidInput("The file is not an audit checkpoint of Lägesbild.")
-    seq, digest = data.get("seq"), data.get("hash")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise InvalidInput("The checkpoint has no valid seq.")
-    if not isinstance(digest, str) or len(digest) != 64 \
-            or any(ch not in "0123456789abcdef" for ch in digest):
-        raise InvalidInput("The checkpoint has no valid hash.")
-    return Checkpoint(seq, digest, str(data.get("occurred_at", "")),
-                      str(data.get("written_at", "")))
+    """Parse a checkpoint file (signed or not); a malformed one raises InvalidInput."""
+    return parse_checkpoint(content)
 
 
 @dataclass(frozen=True)
@@ -350,16 +326,24 @@ class Verification:
     by: str | None
     seq: int  # the audit.verify event itself
     appended_since: int  # events after it (the verification itself included)
+    # Against the witness: {"ok", "reason", "failed_seq", "latest_seq"}, or None where the run
+    # had no witness to check (the chain alone was checked).
+    witness: dict | None = None
 
 
-def record_verification(actor: Actor, result: VerifyResult) -> None:
+def record_verification(actor: Actor, result: VerifyResult | WitnessResult) -> None:
     """Log a verification run and its result (`audit.verify`): the last one is what the verify
     page shows, and the trail keeps every one. Auditors only."""
     require_auditor(actor, VERIFY_ACTION)
+    witness = None
+    if isinstance(result, WitnessResult):
+        witness = {"ok": result.ok, "reason": result.reason, "failed_seq": result.failed_seq,
+                   "latest_seq": result.latest.seq if result.latest else None}
+        result = result.chain
     record_event(VERIFY_ACTION, actor=actor, object_type="audit_trail", object_id="chain",
                  data={"ok": result.ok, "count": result.count, "head_seq": result.head_seq,
                        "head_hash": result.head_hash, "failed_seq": result.failed_seq,
-                       "reason": result.reason})
+                       "reason": result.reason, "witness": witness})
 
 
 def last_verification() -> Verification | None:
@@ -375,4 +359,4 @@ def last_verification() -> Verification | None:
     return Verification(bool(data["ok"]), int(data["count"]), data.get("head_seq"),
                         data["head_hash"], data.get("failed_seq"), data.get("reason"),
                         event.occurred_at, event.actor_name, event.seq,
-                        (newest or event.seq) - (data.get("head_seq") or 0))
+                        (newest or event.seq) - (data.get("head_seq") or 0), data.get("witness"))

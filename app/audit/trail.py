@@ -34,6 +34,20 @@ HASHED_FIELDS = (
 )
 
 
+# Where record_event leaves the head the current transaction reached, for the witness to sign
+# once the transaction commits (app/audit/witness.py): the session's info, cleared by commit
+# and rollback.
+PENDING_HEAD = "lagesbild_audit_pending_head"
+
+
+@dataclass(frozen=True)
+class PendingHead:
+    from_seq: int  # the transaction's first event
+    seq: int
+    hash: str
+    occurred_at: str
+
+
 @dataclass(frozen=True)
 class RequestInfo:
     request_id: str | None = None
@@ -144,6 +158,9 @@ def record_event(
                        hash=hash_of_record(prev_hash, canonical))
     db.session.add(event)
     db.session.flush()
+    earlier = db.session.info.get(PENDING_HEAD)
+    db.session.info[PENDING_HEAD] = PendingHead(earlier.from_seq if earlier else seq, seq,
+                                                event.hash, payload["occurred_at"])
     return event
 
 

@@ -10,24 +10,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-# The tables whose rows are never changed or removed (the first migrations' triggers).
-APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
+# The guards' one definition is the audit trail's (`audit verify` checks them too).
+from app.audit.guards import APPEND_ONLY_TABLES, expected_triggers, present_triggers
 
-
-def expected_triggers(dialect: str) -> set[str]:
-    if dialect == "postgresql":
-        return {f"{table}_{kind}" for table in APPEND_ONLY_TABLES
-                for kind in ("append_only", "no_truncate")}
-    return {f"{table}_no_{verb}" for table in APPEND_ONLY_TABLES for verb in ("update", "delete")}
-
-
-def present_triggers(connection) -> set[str]:
-    """The append-only triggers present (and enabled, on PostgreSQL)."""
-    if connection.dialect.name == "postgresql":
-        return set(connection.scalars(text(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
-            "AND tgrelid::regclass::text = ANY(:tables)"), {"tables": list(APPEND_ONLY_TABLES)}))
-    return set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+__all__ = ["APPEND_ONLY_TABLES", "expected_triggers", "present_triggers", "problems"]
 
 
 def problems(engine: Engine, migrations: str | Path) -> list[str]:

@@ -213,9 +213,13 @@ def test_verify_page_shows_the_last_run_and_runs_one_on_request(web, returned):
     assert response.status_code == 303 and response.location.endswith("/audit/verify")
     [logged] = _verifications()
     assert logged == {"ok": True, "count": expected.count, "head_seq": expected.head_seq,
-                      "head_hash": expected.head_hash, "failed_seq": None, "reason": None}
+                      "head_hash": expected.head_hash, "failed_seq": None, "reason": None,
+                      "witness": {"ok": True, "reason": None, "failed_seq": None,
+                                  "latest_seq": expected.head_seq}}
     html = web.client.get("/audit/verify").get_data(as_text=True)
     assert "Verifierad: kedjan är obruten." in html
+    assert ("Bevittnad: loggen bygger vidare på den senaste signerade kontrollpunkten, "
+            f"arkiverad utanför databasen.</strong>\n  Händelse {expected.head_seq}.") in html
     assert f"{expected.count} händelser kontrollerade." in html
     assert expected.head_hash in html
     assert "Revisor" in html  # who ran it
@@ -235,6 +239,26 @@ def test_a_failed_run_is_shown_and_the_page_does_not_recompute(web, returned):
     assert "FEL: kedjan är bruten vid händelse 5." in html
     assert "4 händelser före den kontrollerades utan fel." in html
     assert _verifications()[-1]["failed_seq"] == 5
+
+
+def test_a_run_against_the_witness_names_a_forged_append(web, returned):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.audit.support import EVENTS, forged_values, head, row
+
+    count, newest = head()
+    db.session.rollback()
+    with db.engine.begin() as connection:  # straight into the table, behind the app's back
+        connection.execute(EVENTS.insert().values(**forged_values(
+            row(count), seq=count + 1, prev_hash=newest, action="contribution.approve",
+            occurred_at=datetime.now(UTC) - timedelta(hours=1))))
+    web.log_in_as("auditor")
+    assert _verify_now(web).status_code == 303
+    html = web.client.get("/audit/verify").get_data(as_text=True)
+    assert "Verifierad: kedjan är obruten." in html  # the chain alone cannot tell
+    assert f"FEL mot vittnet vid händelse {count + 1}." in html
+    assert f"event {count + 1} is covered by no witness line" in html
+    assert _verifications()[-1]["witness"]["failed_seq"] == count + 1
 
 
 @pytest.mark.parametrize("key", ["admin", "drafter", "reviewer"])

@@ -296,7 +296,7 @@ def test_the_guards_are_on_again_when_the_tampering_fails(chain, database, how):
 def test_cli_verify_on_an_empty_trail(app, runner, database):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"OK: 0 events, head hash {GENESIS_HASH}\n"
+    assert result.output.splitlines()[0] == f"OK: 0 events, head hash {GENESIS_HASH}"
 
 
 @ON_EACH_DATABASE
@@ -304,7 +304,7 @@ def test_cli_verify_reports_count_and_head_hash(chain, runner, database):
     count, newest = head()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"OK: {count} events, head hash {newest}\n"
+    assert result.output.splitlines()[0] == f"OK: {count} events, head hash {newest}"
 
 
 @ON_EACH_DATABASE

@@ -66,7 +66,9 @@ def live_server(tmp_path_factory):
 
     database = tmp_path_factory.mktemp("browser") / "demo.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "SECRET_KEY": "browser-test-secret"})
+                      "SECRET_KEY": "browser-test-secret",
+                      # its own witness, not the development one in instance/
+                      "AUDIT_WITNESS_PATH": str(database.with_suffix(".witness.jsonl"))})
     with app.app_context():
         upgrade()
         load_demo()

@@ -60,7 +60,9 @@ def flow_server(tmp_path_factory):
 
     database = tmp_path_factory.mktemp("flow") / "flow.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "SECRET_KEY": "flow-test-secret"})
+                      "SECRET_KEY": "flow-test-secret",
+                      # its own witness, not the development one in instance/
+                      "AUDIT_WITNESS_PATH": str(database.with_suffix(".witness.jsonl"))})
     setup = SystemActor(name="full-flow set-up")
 
     def user(key: str) -> User:

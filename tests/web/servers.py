@@ -39,6 +39,19 @@ def environment(database_url: str, **settings: str) -> dict[str, str]:
     return env
 
 
+def witness_settings(folder: Path) -> dict[str, str]:
+    """Production needs the audit trail's witness and its signing key (app/audit/witness.py)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = folder / "witness-key.pem"
+    key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return {"LAGESBILD_WITNESS_PATH": str(folder / "witness.jsonl"),
+            "LAGESBILD_WITNESS_KEY": str(key)}
+
+
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory):
     if not MAIN_DATABASE_URL.startswith("postgresql"):

@@ -22,6 +22,7 @@ from tests.web.servers import (
     migrate,
     post,
     running_server,
+    witness_settings,
 )
 
 __all__ = ["database_url"]  # a fixture
@@ -29,10 +30,10 @@ __all__ = ["database_url"]  # a fixture
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, database_url):
-    env = environment(database_url, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY=SECRET,
-                      LAGESBILD_TRUSTED_PROXIES="1")
-    migrate(env)
     folder = tmp_path_factory.mktemp("gunicorn")
+    env = environment(database_url, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY=SECRET,
+                      LAGESBILD_TRUSTED_PROXIES="1", **witness_settings(folder))
+    migrate(env)
     with running_server(env, folder) as base:
         database = create_engine(database_url)
         port = int(base.rsplit(":", 1)[1])
