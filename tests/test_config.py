@@ -114,6 +114,7 @@ def test_mail_settings_default_to_an_outbox_that_only_fills(clean_environment, t
     assert settings["EXTERNAL_URL"] == "http://127.0.0.1:5000"
     clean_environment.setenv("LAGESBILD_ENV", "production")
     clean_environment.setenv("LAGESBILD_SECRET_KEY", "k" * 40)
+    _witness_settings(clean_environment, tmp_path)
     clean_environment.setenv("LAGESBILD_SMTP_HOST", "smtp.stad.se")
     clean_environment.setenv("LAGESBILD_SMTP_PORT", "587")
     clean_environment.setenv("LAGESBILD_EXTERNAL_URL", "https://lagesbild.stad.se")

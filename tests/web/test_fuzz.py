@@ -68,8 +68,11 @@ FILE_PAYLOADS = (
     ("not a zip", b"PK\x03\x04" + b"\x00garbage" * 50),
 )
 # What a fuzzed request may add to the trail: refusals and logged reads.
-ALLOWED_ACTIONS = ("security.", "auth.login_failed", "audit.view", "audit.export",
-                   "audit.verify", "document.print", "document.export")
+ALLOWED_ACTIONS = ("security.", "auth.login_failed", "auth.login_throttled", "audit.view",
+                   "audit.export", "audit.verify", "document.print", "document.export")
+# Tables a refused or read-only request may still write: an import preview keeps its upload
+# for the confirmation (app/documents/pending.py).
+SCRATCH_TABLES = ("audit_events", "pending_uploads")
 # Signing out would end the session the rest of the run uses: fuzzed without a session only.
 # Signing in fails for every payload, and each attempt costs a password check (scrypt): once.
 ANONYMOUS_ONLY = {"web.logout", "web.login_post"}
@@ -349,11 +352,11 @@ class Fuzzer:
 # -- what may change ----------------------------------------------------------------------------
 
 def table_rows() -> dict[str, list]:
-    """Every row of every table but the audit trail."""
+    """Every row of every table but the audit trail and the scratch tables."""
     db.session.rollback()
     return {table.name: [tuple(row) for row in db.session.execute(
                 select(table).order_by(*table.primary_key.columns)).all()]
-            for table in db.metadata.sorted_tables if table.name != "audit_events"}
+            for table in db.metadata.sorted_tables if table.name not in SCRATCH_TABLES}
 
 
 def head_seq() -> int:
