@@ -14,7 +14,8 @@ from app.core.parsing import MAX_ID, parse_id, whole_number
 def expected_version() -> int:
     """The version the form was rendered with (a hidden field): a whole number the version
     column can hold, or the form is refused."""
-    version = whole_number(request.form.get("expected_version"), 1, MAX_ID)
+    # 0 is older than any version (they start at 1): a conflict, as any stale version is.
+    version = whole_number(request.form.get("expected_version"), 0, MAX_ID)
     if version is None:
         raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
                                   "again.")))

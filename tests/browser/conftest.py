@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class LiveServer:
     url: str
     current_period: str
     users: dict[str, DemoUser] = field(default_factory=dict)  # by the e-mail's local part
+    # Puts every account back to the default language (accounts remember the one chosen).
+    reset_languages: Callable[[], None] = lambda: None
 
     def user(self, key: str) -> DemoUser:
         return self.users[key]
@@ -56,7 +59,7 @@ def live_server(tmp_path_factory):
     """The app on a temporary SQLite file, migrated, with the demo loaded, served over HTTP
     on 127.0.0.1 (a free port) from a background thread."""
     from flask_migrate import upgrade
-    from sqlalchemy import select
+    from sqlalchemy import select, update
     from werkzeug.serving import make_server
 
     from app import create_app
@@ -78,11 +81,18 @@ def live_server(tmp_path_factory):
         current = db.session.scalars(select(Period.name).order_by(Period.id.desc())).first()
         db.session.remove()
 
+    def reset_languages() -> None:
+        with app.app_context():
+            db.session.execute(update(User).values(language="sv"))
+            db.session.commit()
+            db.session.remove()
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", current, users)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", current, users,
+                         reset_languages)
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -117,7 +127,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context (no cookies) per test, with relative URLs on the live server."""
+    """A fresh browser context (no cookies) per test, with relative URLs on the live server;
+    every account is back at the default language, as a test that chose English left it."""
+    live_server.reset_languages()
     context = browser.new_context(base_url=live_server.url, locale="sv-SE",
                                   viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
