@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -278,12 +279,26 @@ def audit_export_command(export_format, out: Path, period, area, contribution, u
     try:
         event_filter = parse_filter(args)
         with request_info(None, "command line"), operation(actor):
-            ticket = audit_export.begin_export(actor, event_filter, export_format)
+            ticket = audit_export.prepare_export(actor, event_filter, export_format)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    with out.open("wb") as handle:
-        count = audit_export.write_export(ticket, handle)
-    click.echo(f"Exported {count} events (up to event {ticket.up_to_seq}) to {out}.")
+    # The file is complete on disk before the export is recorded, and recorded before it takes
+    # its name: never an audit.export for a file nobody got, nor a file nobody recorded.
+    partial_file = out.with_name(out.name + ".partial")
+    try:
+        built = audit_export.build_export(ticket)
+        with built.file, partial_file.open("wb") as handle:
+            shutil.copyfileobj(built.file, handle)
+        with request_info(None, "command line"), operation(actor):
+            audit_export.record_export(actor, ticket, built)
+        partial_file.replace(out)
+    except OSError as error:
+        partial_file.unlink(missing_ok=True)
+        raise click.ClickException(f"Cannot write {out}: {error.strerror}") from None
+    except BaseException:
+        partial_file.unlink(missing_ok=True)
+        raise
+    click.echo(f"Exported {built.events} events (up to event {ticket.up_to_seq}) to {out}.")
     if export_format == "jsonl":
         partial = "" if event_filter.is_empty else " --partial"
         click.echo(f"Verify it with: python3 tools/verify_export.py{partial} {out}")

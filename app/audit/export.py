@@ -84,28 +84,17 @@ def prepare_export(actor: Actor, event_filter: EventFilter,
     return ExportTicket(event_filter, export_format, up_to)
 
 
-def record_export(actor: Actor, ticket: ExportTicket,
-                  built: BuiltExport | None = None) -> None:
-    """Record the export (`audit.export`) with its filter and the last event it covers, and,
-    once it is built, how many events it holds and the SHA-256 of the file handed out."""
+def record_export(actor: Actor, ticket: ExportTicket, built: BuiltExport) -> None:
+    """Record the built export (`audit.export`): its filter, the last event it covers, how many
+    events it holds and the SHA-256 of the file handed out."""
     described = ticket.event_filter.described()
     scope = {k: described[k] for k in ("period_id", "area_id", "contribution_id")
              if k in described}
     data: dict[str, Any] = {"format": ticket.format, "filter": described,
                             "up_to_seq": ticket.up_to_seq}
-    if built is not None:
-        data.update(events=built.events, sha256=built.sha256)
+    data.update(events=built.events, sha256=built.sha256)
     record_event("audit.export", actor=actor, object_type="audit_trail", object_id="export",
                  data=data, **scope)
-
-
-def begin_export(actor: Actor, event_filter: EventFilter, export_format: str) -> ExportTicket:
-    """Check the reader and record the export (`audit.export`) before it is written; the
-    caller commits, then writes it with `write_export(ticket)` (the command line, which
-    fails loudly itself). The web builds the file first instead: see build_export."""
-    ticket = prepare_export(actor, event_filter, export_format)
-    record_export(actor, ticket)
-    return ticket
 
 
 def iter_matching(event_filter: EventFilter, up_to_seq: int,

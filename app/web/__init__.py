@@ -7,6 +7,8 @@ from flask import Flask, current_app, g, render_template
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.core.errors import DomainError
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -81,6 +83,22 @@ def register_web(app: Flask) -> None:
         limit = current_app.config["MAX_UPLOAD_BYTES"] // 2**20
         return _error_page(413, gettext("The upload is too large: a file may be at most "
                                         "%(limit)s MB. Choose a smaller file.", limit=limit))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(error):
+        """The database is down, unreachable or too busy: 503 and a page that needs nothing
+        from it (the write, if any, was rolled back with its transaction)."""
+        log.error("request %s: the database is unavailable: %s", g.get("request_id"),
+                  str(error).splitlines()[0])
+        try:
+            db.session.rollback()
+        except (OperationalError, InterfaceError, PoolTimeout):
+            pass
+        page = render_template("unavailable.html", request_id=g.get("request_id", "-"),
+                               language=str(get_locale() or DEFAULT_LANGUAGE))
+        return page, 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def _server_error(error):

@@ -73,8 +73,10 @@ def test_the_export_is_logged_and_a_snapshot_up_to_its_own_event(runner, tmp_pat
     logged = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "audit.export")
                                 ).one()
     assert logged.seq == head + 1
-    assert json.loads(logged.data) == {"format": "jsonl", "up_to_seq": head,
-                                       "filter": {"area_id": history.areas["Norr"]}}
+    data = json.loads(logged.data)
+    assert data == {"format": "jsonl", "up_to_seq": head,
+                    "filter": {"area_id": history.areas["Norr"]},
+                    "events": len(exported), "sha256": data["sha256"]}
     assert logged.actor_name.startswith("command line")
 
 
@@ -200,9 +202,9 @@ def test_csv_cells_that_excel_would_run_as_formulas_are_neutralised():
 def test_only_auditors_and_the_command_line_may_export(world):
     for key in ("admin", "consolidator", "reviewer"):
         with pytest.raises(NotAllowed), operation(world.user(key)):
-            audit_export.begin_export(world.user(key), EventFilter(), "jsonl")
+            audit_export.prepare_export(world.user(key), EventFilter(), "jsonl")
     with pytest.raises(InvalidInput), operation(world.user("auditor")):
-        audit_export.begin_export(world.user("auditor"), EventFilter(), "xml")
+        audit_export.prepare_export(world.user("auditor"), EventFilter(), "xml")
     assert not db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "audit.export")).all()
 
@@ -211,3 +213,27 @@ def test_export_batches_do_not_skip_or_repeat(world):
     head = verify_chain().head_seq
     seqs = [row.seq for row in audit_export.iter_matching(EventFilter(), head, batch_size=7)]
     assert seqs == list(range(1, head + 1))
+
+
+def test_a_command_line_export_that_cannot_be_written_is_not_recorded(runner, tmp_path,
+                                                                      history):
+    out = tmp_path / "no such folder" / "export.jsonl"
+    result = runner.invoke(args=["audit", "export", "--format", "jsonl", "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"Cannot write {out}" in result.output
+    db.session.rollback()
+    assert not db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "audit.export")).all()
+    assert not out.exists() and not out.with_name(out.name + ".partial").exists()
+
+
+def test_a_command_line_export_is_recorded_with_the_fingerprint_of_its_file(
+        runner, tmp_path, history):
+    import hashlib
+
+    out = cli_export(runner, tmp_path, "csv")
+    (logged,) = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "audit.export")).all()
+    data = json.loads(logged.data)
+    assert data["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert data["events"] == len(out.read_text(encoding="utf-8").splitlines()) - 1

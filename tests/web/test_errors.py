@@ -170,3 +170,37 @@ def test_a_body_over_the_limit_is_refused_with_413_unread(web, world, app):
     assert status.startswith("413")
     assert "Filen är för stor" in b"".join(body).decode("utf-8")
     assert endless.read_bytes <= app.config["MAX_CONTENT_LENGTH"] + 2**20  # not read whole
+
+
+def _unreachable_app(url: str):
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                      "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False})
+    return app
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_with_the_database_unreachable_pages_answer_503_and_the_process_stays_up(
+        kind, tmp_path, caplog):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = (f"postgresql+psycopg://postgres@127.0.0.1:{port}/lagesbild" if kind == "postgresql"
+           else f"sqlite:///{tmp_path / 'no such folder' / 'x.sqlite'}")
+    app = _unreachable_app(url)
+    client = app.test_client()
+
+    response = client.post("/login", data={"email": "a@example.se", "password": "x"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    html = response.get_data(as_text=True)
+    assert "Tillfälligt otillgänglig (503)" in html and "Inget av det du skickade sparades" in html
+    assert "the database is unavailable" in caplog.text
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200  # the process itself is up
+    with app.app_context():
+        from app.extensions import db
+        db.engine.dispose()
