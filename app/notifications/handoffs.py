@@ -98,9 +98,8 @@ def _changed_since_return(contribution: Contribution) -> list[str]:
 
 
 def _reviewed_count(period_id: int) -> tuple[int, int]:
-    states = db.session.execute(select(Contribution.state).where(
-        Contribution.period_id == period_id, Contribution.excluded_reason.is_(None))).scalars()
-    states = list(states)
+    states = list(db.session.scalars(select(Contribution.state).where(
+        Contribution.period_id == period_id, Contribution.excluded_reason.is_(None))))
     return sum(state in REVIEWED_STATES for state in states), len(states)
 
 

@@ -11,8 +11,12 @@ from app.core.clock import now
 from app.extensions import db
 from app.models import Notification, User
 
-# A subject is one line: a CR or LF from a name or title must not start a new header.
 _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
+
+
+def one_line(text: str) -> str:
+    """`text` for a mail header: a CR or LF from a name or title must not start a new one."""
+    return text.translate(_LINE_BREAKS)
 
 
 def external_url(path: str) -> str:
@@ -52,4 +56,4 @@ def _render(template: str, language: str, context: dict) -> tuple[str, str]:
         text = current_app.jinja_env.get_template(f"notifications/{template}.txt").render(
             link=external_url, **context)
     subject, _, body = text.strip().partition("\n")
-    return subject.translate(_LINE_BREAKS)[:200], body.strip() + "\n"
+    return one_line(subject)[:200], body.strip() + "\n"

@@ -22,11 +22,11 @@ from app.core.clock import now
 from app.database import write_intent
 from app.extensions import db
 from app.models import Notification
+from app.notifications.outbox import one_line
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
 
 
 def pause_after(attempts: int) -> timedelta:
@@ -47,10 +47,10 @@ def build_message(notification: Notification) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = config["MAIL_FROM"]
     user = notification.recipient
-    name = user.name.translate(_LINE_BREAKS)
+    name = one_line(user.name)
     local, _, domain = user.email.partition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
-    message["Subject"] = notification.subject.translate(_LINE_BREAKS)
+    message["Subject"] = notification.subject  # made one line when it was queued
     message["Message-ID"] = (f"<lagesbild-notification-{notification.id}@"
                              f"{config['MAIL_FROM'].rpartition('@')[2].strip('>') or 'localhost'}>")
     message["Auto-Submitted"] = "auto-generated"
