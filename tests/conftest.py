@@ -97,13 +97,14 @@ def _truncate_postgres(url: str) -> None:
     engine.dispose()
 
 
-def _private_postgres_database(server_url: str) -> str:
+def private_postgres_database(server_url: str, prefix: str = "lagesbild_test") -> str:
     """A database of this test run's own on the given server, so that runs in parallel (or a
-    developer's data in the named database) never collide. Dropped at the end of the run."""
+    developer's data in the named database) never collide. Drop it when done
+    (drop_postgres_database)."""
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
-    name = f"lagesbild_test_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -112,7 +113,7 @@ def _private_postgres_database(server_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_postgres_database(private_url: str, server_url: str) -> None:
+def drop_postgres_database(private_url: str, server_url: str) -> None:
     from sqlalchemy.engine import make_url
 
     name = make_url(private_url).database
@@ -134,7 +135,7 @@ class DatabaseKind:
 
     def prepare(self) -> None:
         if self.is_postgres:
-            self.kind_url = _private_postgres_database(self.server_url)
+            self.kind_url = private_postgres_database(self.server_url)
             _migrate(self.kind_url)
         else:
             self.template = self.tmp_root / "template.sqlite"
@@ -153,7 +154,7 @@ class DatabaseKind:
 
     def finish(self) -> None:
         if self.is_postgres:
-            _drop_postgres_database(self.kind_url, self.server_url)
+            drop_postgres_database(self.kind_url, self.server_url)
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import MAIN_DATABASE_URL
+from tests.conftest import MAIN_DATABASE_URL, drop_postgres_database, private_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -57,16 +55,9 @@ def database_url(tmp_path_factory):
     if not MAIN_DATABASE_URL.startswith("postgresql"):
         yield f"sqlite:///{tmp_path_factory.mktemp('production') / 'lagesbild.sqlite'}"
         return
-    server = make_url(MAIN_DATABASE_URL)
-    name = f"lagesbild_production_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = private_postgres_database(MAIN_DATABASE_URL, "lagesbild_production")
+    yield url
+    drop_postgres_database(url, MAIN_DATABASE_URL)
 
 
 def migrate(env: dict[str, str]) -> None:
