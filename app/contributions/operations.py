@@ -20,7 +20,11 @@ from app.core.clock import now
 from app.core.errors import InvalidInput, InvalidTransition, NotFound
 from app.core.messages import N_, Msg
 from app.core.text_rules import validate_section_text
-from app.core.transitions import check_version, require_trigger_role
+from app.core.transitions import (
+    check_version,
+    require_confirmed_comments,
+    require_trigger_role,
+)
 from app.extensions import db
 from app.models import Contribution, Remark, Section, SectionRevision, User
 from app.notifications import handoffs
@@ -115,14 +119,19 @@ def _validated_remarks(contribution: Contribution,
 
 def transition(actor: Actor, contribution_id: int, trigger: str, *,
                expected_version: int | None = None,
-               remarks: Sequence[RemarkInput] = (), reason: str | None = None) -> Contribution:
-    """Fire a user trigger (submit, withdraw, approve, return, resubmit, consolidate, reopen)."""
+               remarks: Sequence[RemarkInput] = (), reason: str | None = None,
+               comments_confirmed: bool = False) -> Contribution:
+    """Fire a user trigger (submit, withdraw, approve, return, resubmit, consolidate, reopen).
+    Remarks with a trigger that does not require them (approve) are saved as comments only
+    with `comments_confirmed`."""
     contribution = get_contribution(contribution_id)
     roles = roles_for(actor, contribution.area_id)
     require_trigger_role(CONTRIBUTIONS.workflow, contribution, trigger, roles,
                          object_type="contribution")
     check_version(contribution, expected_version, "contribution")
     cleaned_remarks = _validated_remarks(contribution, remarks)
+    require_confirmed_comments(CONTRIBUTIONS.workflow, contribution, trigger,
+                               [r.text for r in cleaned_remarks], comments_confirmed)
     if reason is not None:
         reason = validate_section_text(reason, field="reason").strip() or None
     round_before = contribution.round

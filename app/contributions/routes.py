@@ -115,7 +115,8 @@ def transition(contribution_id: int, trigger: str):
         with operation(user):
             contributions.transition(user, contribution_id, trigger,
                                      expected_version=expected_version,
-                                     remarks=remarks, reason=reason)
+                                     remarks=remarks, reason=reason,
+                                     comments_confirmed=comments_confirmed())
     except StaleVersion:
         return _stale_contribution_page(contribution_id)
     except InvalidInput as error:
@@ -133,6 +134,11 @@ def remarks_from_form(contribution: Contribution) -> list[contributions.RemarkIn
         if text.strip():
             remarks.append(contributions.RemarkInput(text, section.id))
     return remarks
+
+
+def comments_confirmed() -> bool:
+    """Whether the user chose "… with comments": remarks typed with an approval are saved."""
+    return request.form.get("with_comments") == "1"
 
 
 def transition_error_page(contribution_id: int, trigger: str, error: InvalidInput):

@@ -85,6 +85,27 @@ def check_version(subject: Any, expected_version: int | None, what: str) -> None
         )
 
 
+class CommentsNotConfirmed(InvalidInput):
+    """Remarks came with an action that does not ask for them (an approval)."""
+
+
+def require_confirmed_comments(workflow: Workflow, subject: Any, trigger: str,
+                               remarks: Sequence[str], confirmed: bool) -> None:
+    """Text typed in a remark box is never dropped and never saved unasked: with an action
+    that does not require remarks (an approval) it is kept as comments only when the user
+    chose that ("approve with comments"); otherwise the action is refused and the page asks."""
+    if confirmed or not any(text and text.strip() for text in remarks):
+        return
+    transition = next((t for t in workflow.definition.transitions
+                       if t.trigger == trigger and subject.state in t.sources), None)
+    if transition is None or transition.remarks_required:
+        return
+    raise CommentsNotConfirmed(Msg(
+        N_("You wrote remarks. Choose “{action} with comments” to save them with the action, "
+           "or return with remarks; nothing has been done yet."),
+        action=trigger_label(workflow, trigger)))
+
+
 def _no_role_for(workflow: Workflow, trigger: str, object_type: str) -> Msg:
     return Msg(N_("You do not have a role that may '{action}' this {object}."),
                action=trigger_label(workflow, trigger), object=object_name(object_type))

@@ -11,7 +11,11 @@ from app.core.clock import now
 from app.core.errors import NotFound
 from app.core.messages import N_, Msg
 from app.core.text_rules import validate_section_text
-from app.core.transitions import check_version, require_trigger_role
+from app.core.transitions import (
+    check_version,
+    require_confirmed_comments,
+    require_trigger_role,
+)
 from app.extensions import db
 from app.models import Consolidation, Remark
 from app.notifications import handoffs
@@ -28,13 +32,17 @@ def get_consolidation(consolidation_id: int) -> Consolidation:
 
 def transition(actor: Actor, consolidation_id: int, trigger: str, *,
                expected_version: int | None = None,
-               remarks: Sequence[str] = ()) -> Consolidation:
+               remarks: Sequence[str] = (), comments_confirmed: bool = False) -> Consolidation:
+    """Fire a trigger on the consolidation. Remarks with an approval are saved as comments
+    only with `comments_confirmed`."""
     consolidation = get_consolidation(consolidation_id)
     roles = roles_for(actor, None)
     require_trigger_role(CONSOLIDATIONS.workflow, consolidation, trigger, roles,
                          object_type="consolidation")
     check_version(consolidation, expected_version, "consolidation")
     cleaned = [validate_section_text(r, field="remark") for r in remarks if r and r.strip()]
+    require_confirmed_comments(CONSOLIDATIONS.workflow, consolidation, trigger, cleaned,
+                               comments_confirmed)
     moment = now()
     fired = CONSOLIDATIONS.fire(consolidation, trigger, actor, roles, moment,
                                 object_type="consolidation", remarks=cleaned)

@@ -10,6 +10,7 @@ from app.contributions import operations as contributions
 from app.contributions import routes as contribution_pages
 from app.core.errors import InvalidInput, NotFound
 from app.core.messages import N_, Msg
+from app.core.transitions import CommentsNotConfirmed
 from app.core.unit_of_work import operation
 from app.extensions import db
 from app.periods import operations as consolidations
@@ -79,8 +80,11 @@ def consolidation_transition(period_id: int, trigger: str):
     consolidation_id = period.consolidation.id
     try:
         with operation(current_user):
-            consolidations.transition(current_user, consolidation_id, trigger,
-                                      expected_version=expected_version, remarks=remarks)
+            consolidations.transition(
+                current_user, consolidation_id, trigger, expected_version=expected_version,
+                remarks=remarks, comments_confirmed=contribution_pages.comments_confirmed())
+    except CommentsNotConfirmed as error:
+        return _consolidation_page_with_error(period_id, error, "comments")
     except InvalidInput as error:
         return _consolidation_page_with_error(period_id, error, trigger)
     flash(CONSOLIDATION_WORKFLOW.transition(trigger).done(_language()), "success")
@@ -119,7 +123,8 @@ def contribution_transition(period_id: int, contribution_id: int, trigger: str):
         with operation(current_user):
             contributions.transition(current_user, contribution_id, trigger,
                                      expected_version=expected_version, remarks=remarks,
-                                     reason=request.form.get("reason"))
+                                     reason=request.form.get("reason"),
+                                     comments_confirmed=contribution_pages.comments_confirmed())
     except InvalidInput as error:
         if not may_see_consolidation(current_user):
             # Shown where this user can read it (the police cannot see the consolidation

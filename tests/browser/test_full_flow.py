@@ -35,6 +35,7 @@ LOCAL_TOPICS = ["Nyrekrytering", "Kriminella konflikter", "Otillåten påverkan"
 RETURNED_TOPIC = "Otrygga brottsutsatta platser"
 REMARK = "Beskriv vilka platser som avses och vad som har gjorts."
 FIX = "- Trygghetsvandringar vid Rinkeby torg varje vecka."
+COMMENT = "Bra att vandringarna är veckovisa."
 APPROVER_REMARK = "Järvas rubrik 9 behöver en kortare formulering."
 
 
@@ -218,8 +219,20 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         expect(police.section("Nyrekrytering").locator(".contrib-changes")).to_contain_text(
             "Inga ändringar.")
         screenshot(police.page, "flow-4-police-diff")
-        police.page.get_by_role("button", name="Godkänn").click()
+        # A comment typed before "Godkänn" is not dropped: the page asks, keeps it, and
+        # "Godkänn med kommentar" saves it with the approval.
+        comment_box = police.page.get_by_label(f"Anmärkning om {RETURNED_TOPIC} (frivillig)")
+        comment_box.fill(COMMENT)
+        police.page.get_by_role("button", name="Godkänn", exact=True).click()
+        expect(police.page.locator("#review-error")).to_contain_text(
+            "Välj ”Godkänn med kommentar”")
+        expect(comment_box).to_have_value(COMMENT)
+        expect(state(police.page)).to_have_text("Polisgranskning")
+        assert_accessible(police.page)
+        police.page.get_by_role("button", name="Godkänn med kommentar").click()
         expect(police.flash()).to_contain_text(f"Godkänd av polisen: {TITLE}.")
+        expect(police.section(RETURNED_TOPIC).locator(".contrib-remark-text").first).to_have_text(
+            COMMENT)
         expect(state(police.page)).to_have_text("Granskad")
 
         # 5. The coordinator edits wording in Järva and consolidates every area.
@@ -272,7 +285,8 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
 
         # 6. The approver returns it once, then approves.
         approver.open_task("approve", f"Sammanställd lägesbild {PERIOD}")
-        approver.page.get_by_label("Anmärkningar till samordnaren (obligatoriskt)").fill(
+        approver.page.get_by_label(
+            "Anmärkningar till samordnaren (obligatoriskt för att skicka tillbaka)").fill(
             APPROVER_REMARK)
         screenshot(approver.page, "flow-6-approver")
         approver.page.get_by_role("button", name="Skicka tillbaka").click()
@@ -284,7 +298,7 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         expect(coordinator.flash()).to_contain_text("Skickad för fastställelse")
 
         approver.open_task("approve", f"Sammanställd lägesbild {PERIOD}")
-        approver.page.get_by_role("button", name="Fastställ").click()
+        approver.page.get_by_role("button", name="Fastställ", exact=True).click()
         expect(approver.flash()).to_contain_text("Fastställd")
         expect(approver.page.locator("[data-consolidation-state]")).to_have_text("Fastställd")
         expect(approver.page.locator("table.periods-areas .state")).to_have_text(

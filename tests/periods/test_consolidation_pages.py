@@ -275,7 +275,7 @@ def test_the_whole_consolidation_round(web, world, other_web, audit_events):
     assert consolidation(world).state == "awaiting_approval"
 
     approver_page = page(other_web, world)
-    assert "Anmärkningar till samordnaren (obligatoriskt)" in approver_page
+    assert "Anmärkningar till samordnaren (obligatoriskt för att skicka tillbaka)" in approver_page
     assert ">Fastställ</button>" in approver_page
 
     # Returning needs a remark: nothing changes without one.
