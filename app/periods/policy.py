@@ -5,7 +5,7 @@ by the names the definition gives them, and bound with the triggers' effects (CO
 from __future__ import annotations
 
 from app.contributions.duties import Act, acts_in_consolidation
-from app.core.access import all_roles, roles_for
+from app.core.access import all_roles, deny, roles_for
 from app.core.actors import Actor
 from app.core.messages import N_, Msg
 from app.core.transitions import BoundWorkflow
@@ -76,3 +76,12 @@ def may_see_periods(user: User) -> bool:
 
 def may_see_consolidation(user: User) -> bool:
     return bool(roles_for(user, None) & CONSOLIDATION_READERS)
+
+
+def require_bulk_consolidator(actor: Actor, period_id: int) -> None:
+    """Only the coordinator consolidates, alone or all at once: the confirmation page and the
+    operation both ask here."""
+    if Role.CONSOLIDATOR not in roles_for(actor, None):
+        raise deny(Msg(N_("Only the coordinator may consolidate contributions.")),
+                   action="contribution.consolidate_all", object_type="period",
+                   object_id=period_id)

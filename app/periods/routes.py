@@ -8,15 +8,15 @@ from flask_login import current_user, login_required
 
 from app.contributions import operations as contributions
 from app.contributions import routes as contribution_pages
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from app.core.messages import N_, Msg
 from app.core.transitions import CommentsNotConfirmed
-from app.core.unit_of_work import operation
+from app.core.unit_of_work import operation, refuse
 from app.extensions import db
 from app.periods import operations as consolidations
 from app.periods import overview
 from app.periods.diagram import arc_diagram
-from app.periods.policy import may_see_consolidation
+from app.periods.policy import may_see_consolidation, require_bulk_consolidator
 from app.web import forms, role_label
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
@@ -88,6 +88,43 @@ def consolidation_transition(period_id: int, trigger: str):
     except InvalidInput as error:
         return _consolidation_page_with_error(period_id, error, trigger)
     flash(CONSOLIDATION_WORKFLOW.transition(trigger).done(_language()), "success")
+    return redirect(url_for("periods.consolidation", period_id=period_id))
+
+
+@periods.get("/periods/<id:period_id>/consolidation/consolidate-all")
+@login_required
+def consolidate_all_confirmation(period_id: int):
+    """What "consolidate every reviewed contribution" will do, to confirm."""
+    period = overview.get_period(period_id)
+    try:
+        require_bulk_consolidator(current_user, period_id)
+    except NotAllowed as refusal:
+        refuse(current_user, refusal)
+    return render_template("periods/consolidate_all.html", period=period,
+                           contributions=consolidations.reviewed_contributions(period_id))
+
+
+@periods.post("/periods/<id:period_id>/consolidation/consolidate-all")
+@login_required
+def consolidate_all(period_id: int):
+    overview.get_period(period_id)
+    try:
+        chosen = forms.chosen_versions()
+        with operation(current_user):
+            done = consolidations.consolidate_all_reviewed(current_user, period_id, chosen)
+    except InvalidInput as error:
+        return _consolidation_page_with_error(period_id, error, "consolidate-all")
+    except InvalidTransition as refusal:
+        flash(refusal.translated(gettext), "error")
+        return redirect(url_for("periods.consolidation", period_id=period_id))
+    flash(gettext("Consolidated: %(areas)s.", areas=", ".join(done.consolidated)), "success")
+    if done.changed:
+        flash(gettext("Left as they were, because they changed after you opened the page: "
+                      "%(areas)s. Look at them again and consolidate them one by one.",
+                      areas=", ".join(done.changed)), "warning")
+    if done.not_listed:
+        flash(gettext("Reviewed by the police after you opened the page, so not included: "
+                      "%(areas)s.", areas=", ".join(done.not_listed)), "warning")
     return redirect(url_for("periods.consolidation", period_id=period_id))
 
 

@@ -2,6 +2,7 @@
 conflict, never an overwrite) and where to go next (only a local path)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import request, url_for
@@ -38,3 +39,20 @@ def safe_next(target: str | None) -> str:
             and not urlsplit(target).netloc:
         return target
     return url_for("web.start")
+
+
+def chosen_versions(kind: str = "contribution") -> dict[int, int]:
+    """{id: version} from hidden fields named "<kind>_<id>_version": the objects a confirmation
+    listed and the versions the user saw. Malformed fields are refused, not skipped."""
+    chosen = {}
+    pattern = re.compile(rf"{re.escape(kind)}_(.*)_version")
+    for name, value in request.form.items():
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        object_id = whole_number(match.group(1), 1, MAX_ID)
+        version = whole_number(value, 0, MAX_ID)
+        if object_id is None or version is None:
+            raise InvalidInput(Msg(N_("The form is damaged. Reload the page and try again.")))
+        chosen[object_id] = version
+    return chosen
