@@ -21,7 +21,7 @@ from app.contributions.policy import (
     require_read_access,
 )
 from app.core.access import roles_for
-from app.core.diff import word_diff
+from app.core.diff import has_changes, word_diff
 from app.core.errors import DomainError, InvalidInput, StaleVersion
 from app.core.i18n import DEFAULT_LANGUAGE
 from app.core.text_blocks import text_blocks
@@ -71,9 +71,15 @@ def _page_context(contribution: Contribution) -> dict:
         changes_from_last_period = {s.id: changes_since_last_approved(s) for s in sections}
         if all(diff is None for diff in changes_from_last_period.values()):
             changes_from_last_period = None
+    # The reviewer's summary on top: the sections that changed, with links to them.
+    shown_changes = changes if changes is not None else changes_from_last_period
+    changed_sections = ([s for s in sections if shown_changes.get(s.id) is not None
+                         and has_changes(shown_changes[s.id])]
+                        if shown_changes is not None else None)
     return {
         "contribution": contribution,
         "state": CONTRIBUTION_WORKFLOW.state(contribution.state),
+        "changed_sections": changed_sections,
         "sections": sections,
         "blocks": {s.id: text_blocks(s.text) for s in sections},
         "general_remarks": general_remarks,

@@ -26,6 +26,18 @@ from app.notifications import handoffs
 from app.periods.policy import CONSOLIDATIONS, require_bulk_consolidator
 
 
+class LockNotConfirmed(InvalidInput):
+    """The approval of the consolidation was asked for without confirming what it locks."""
+
+
+def _ends_the_period(trigger: str, consolidation: Consolidation) -> bool:
+    """Whether the trigger takes the consolidation to a final state (approve): it makes every
+    consolidated contribution final."""
+    workflow = CONSOLIDATIONS.workflow
+    return any(t.trigger == trigger and consolidation.state in t.sources
+               and t.dest in workflow.definition.final for t in workflow.definition.transitions)
+
+
 def get_consolidation(consolidation_id: int) -> Consolidation:
     consolidation = db.session.get(Consolidation, consolidation_id)
     if consolidation is None:
@@ -36,14 +48,19 @@ def get_consolidation(consolidation_id: int) -> Consolidation:
 
 def transition(actor: Actor, consolidation_id: int, trigger: str, *,
                expected_version: int | None = None,
-               remarks: Sequence[str] = (), comments_confirmed: bool = False) -> Consolidation:
+               remarks: Sequence[str] = (), comments_confirmed: bool = False,
+               lock_confirmed: bool = True) -> Consolidation:
     """Fire a trigger on the consolidation. Remarks with an approval are saved as comments
-    only with `comments_confirmed`."""
+    only with `comments_confirmed`. The page asks the approver to confirm what approving
+    locks (`lock_confirmed` from its checkbox); a caller of the service confirms by calling."""
     consolidation = get_consolidation(consolidation_id)
     roles = roles_for(actor, None)
     require_trigger_role(CONSOLIDATIONS.workflow, consolidation, trigger, roles,
                          object_type="consolidation")
     check_version(consolidation, expected_version, "consolidation")
+    if not lock_confirmed and _ends_the_period(trigger, consolidation):
+        raise LockNotConfirmed(Msg(N_("Tick the box to confirm that you approve the "
+                                      "consolidation: it cannot be undone.")))
     cleaned = [validate_section_text(r, field="remark") for r in remarks if r and r.strip()]
     require_confirmed_comments(CONSOLIDATIONS.workflow, consolidation, trigger, cleaned,
                                comments_confirmed)

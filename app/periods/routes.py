@@ -16,7 +16,9 @@ from app.extensions import db
 from app.periods import operations as consolidations
 from app.periods import overview
 from app.periods.diagram import arc_diagram
+from app.periods.operations import LockNotConfirmed
 from app.periods.policy import may_see_consolidation, require_bulk_consolidator
+from app.periods.review_changes import changes_after_review
 from app.web import forms, role_label
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
@@ -63,10 +65,27 @@ def show(period_id: int):
 @periods.get("/periods/<id:period_id>/consolidation")
 @login_required
 def consolidation(period_id: int):
-    return render_template("periods/consolidation.html",
-                           view=overview.consolidation_view(current_user, period_id),
+    return _consolidation_page(period_id)
+
+
+def _consolidation_page(period_id: int, *, form_error: str | None = None,
+                        form_key: str | None = None, form: dict | None = None):
+    view = overview.consolidation_view(current_user, period_id)
+    # The approver checks what the coordinator changed after the police's review.
+    changed = (changes_after_review(view.period)
+               if view.state.name == "awaiting_approval" else [])
+    return render_template("periods/consolidation.html", view=view,
                            guard_description=guard_description,
-                           form_error=None, form_key=None, form={})
+                           changes_after_review=changed, locks=_locks(view),
+                           final_states=CONSOLIDATION_WORKFLOW.definition.final,
+                           form_error=form_error, form_key=form_key, form=form or {})
+
+
+def _locks(view) -> list[str]:
+    """The areas whose contributions the consolidation's approval makes final."""
+    return [block.area.name for block in view.areas
+            if block.contribution.state == "consolidated"
+            and block.contribution.excluded_reason is None]
 
 
 @periods.post("/periods/<id:period_id>/consolidation/transition/<trigger>")
@@ -82,7 +101,10 @@ def consolidation_transition(period_id: int, trigger: str):
         with operation(current_user):
             consolidations.transition(
                 current_user, consolidation_id, trigger, expected_version=expected_version,
-                remarks=remarks, comments_confirmed=contribution_pages.comments_confirmed())
+                remarks=remarks, comments_confirmed=contribution_pages.comments_confirmed(),
+                lock_confirmed=request.form.get("confirm_lock") == "1")
+    except LockNotConfirmed as error:
+        return _consolidation_page_with_error(period_id, error, "confirm_lock")
     except CommentsNotConfirmed as error:
         return _consolidation_page_with_error(period_id, error, "comments")
     except InvalidInput as error:
@@ -138,11 +160,8 @@ def _contribution_of(period_id: int, contribution_id: int):
 def _consolidation_page_with_error(period_id: int, error: InvalidInput, form_key: str):
     """The consolidation page again, with the message and what was typed kept."""
     db.session.rollback()
-    return render_template("periods/consolidation.html",
-                           view=overview.consolidation_view(current_user, period_id),
-                           guard_description=guard_description,
-                           form_error=error.translated(gettext), form_key=form_key,
-                           form=request.form.to_dict()), 400
+    return _consolidation_page(period_id, form_error=error.translated(gettext),
+                               form_key=form_key, form=request.form.to_dict()), 400
 
 
 # The coordinator's actions on one area's contribution, from the consolidation page: one route

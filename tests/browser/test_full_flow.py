@@ -218,6 +218,9 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         expect(changed.locator("ins")).to_contain_text("Trygghetsvandringar vid Rinkeby torg")
         expect(police.section("Nyrekrytering").locator(".contrib-changes")).to_contain_text(
             "Inga ändringar.")
+        expect(police.page.locator("#changes-summary")).to_contain_text(
+            "1 avsnitt har ändrats sedan förra inskickningen")
+        expect(police.page.locator("#changes-summary a")).to_have_text([RETURNED_TOPIC])
         screenshot(police.page, "flow-4-police-diff")
         # A comment typed before "Godkänn" is not dropped: the page asks, keeps it, and
         # "Godkänn med kommentar" saves it with the approval.
@@ -318,6 +321,18 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         expect(coordinator.flash()).to_contain_text("Skickad för fastställelse")
 
         approver.open_task("approve", f"Sammanställd lägesbild {PERIOD}")
+        # What the coordinator changed after the police review, and what approving locks.
+        changed = approver.page.locator(".periods-changed")
+        expect(changed.locator(f"[data-area='{AREA}'] ins")).to_contain_text(
+            "ordinarie linjeorganisationerna")
+        expect(approver.page.locator("#lock-what")).to_contain_text("5 områden")
+        approver.page.get_by_role("button", name="Fastställ", exact=True).click()
+        expect(approver.page.locator("#error-confirm-lock")).to_contain_text("Kryssa i rutan")
+        expect(approver.page.get_by_label(
+            "Jag har läst sammanställningen och fastställer den")).to_have_attribute(
+            "aria-invalid", "true")
+        assert_accessible(approver.page)
+        approver.page.get_by_label("Jag har läst sammanställningen och fastställer den").check()
         approver.page.get_by_role("button", name="Fastställ", exact=True).click()
         expect(approver.flash()).to_contain_text("Fastställd")
         expect(approver.page.locator("[data-consolidation-state]")).to_have_text("Fastställd")

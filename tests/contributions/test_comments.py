@@ -3,8 +3,11 @@ chooses "Godkänn med kommentar", which saves them with it (issue 15: a remark t
 section vanished when "Godkänn" was clicked)."""
 from __future__ import annotations
 
+from app.contributions import operations as contributions
 from app.contributions.operations import RemarkInput
 from app.core.transitions import CommentsNotConfirmed
+from app.extensions import db
+from app.models import Section
 from tests import flow
 from tests.contributions.support import act, events_of, fresh_contribution, page, textarea
 from tests.factories import advance, data_of, run
@@ -103,3 +106,37 @@ def test_approve_with_comments_saves_them_and_shows_them_to_the_drafter(web, wor
     own = html[html.index(f'id="section-{section.id}"'):]
     assert "Utveckla gärna." in own[:own.index("</section>")]
     assert "Tack, tydligt." in html
+
+
+def test_the_reviewer_gets_a_summary_of_the_changed_sections(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    changed = world.sections("Norr")[-1]
+    run(world, "reviewer", flow.return_with_remarks, contribution.id,
+        [RemarkInput("Mer om platserna.", changed.id)])
+    db.session.rollback()
+    fresh = db.session.get(Section, changed.id)
+    run(world, "drafter", contributions.edit_section, changed.id, fresh.text + " Tillägg.",
+        fresh.version)
+    run(world, "drafter", flow.resubmit, contribution.id)
+    web.log_in_as("reviewer")
+
+    html = page(web, f"/contributions/{contribution.id}")
+
+    summary = html[html.index('id="changes-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    assert "1 avsnitt har ändrats sedan förra inskickningen:" in summary
+    assert f'<a href="#section-{changed.id}">{changed.topic.heading}</a>' in summary
+    assert summary.count("<li>") == 1
+
+
+def test_the_summary_says_when_nothing_changed(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    run(world, "reviewer", flow.return_with_remarks, contribution.id, [RemarkInput("Nej.")])
+    run(world, "drafter", flow.resubmit, contribution.id)
+    web.log_in_as("reviewer")
+
+    html = page(web, f"/contributions/{contribution.id}")
+
+    assert "Inget avsnitt har ändrats sedan förra inskickningen." in html

@@ -294,7 +294,7 @@ def test_the_whole_consolidation_round(web, world, other_web, audit_events):
     assert "Rubrik 3 &lt;saknas&gt; i Söder." in html
 
     consolidation_action(web, world, "submit_for_approval", token_from=path(world))
-    response = consolidation_action(other_web, world, "approve")
+    response = consolidation_action(other_web, world, "approve", confirm_lock="1")
     assert response.status_code == 302
     assert "Fastställd" in page(other_web, world)
     assert consolidation(world).state == "approved"
