@@ -95,7 +95,11 @@ def finish() -> tuple[Identity, str]:
     config = current_app.config
     metadata = _metadata()
     try:
-        token = _client().authorize_access_token(leeway=LEEWAY_SECONDS)
+        # Authlib checks the audience only through azp unless told: both must be ours.
+        token = _client().authorize_access_token(
+            leeway=LEEWAY_SECONDS,
+            claims_options={"iss": {"essential": True, "value": metadata["issuer"]},
+                            "aud": {"essential": True, "value": config["OIDC_CLIENT_ID"]}})
     except MismatchingStateError as error:
         raise SignInFault("state missing, unknown or already used") from error
     except OAuthError as error:
@@ -120,6 +124,9 @@ def finish() -> tuple[Identity, str]:
         raise SignInFault("no ID token in the token response")
     if claims.get("iss") != metadata["issuer"]:
         raise SignInFault("ID token claim 'iss' invalid or missing")
+    audience = claims.get("aud")
+    if config["OIDC_CLIENT_ID"] not in (audience if isinstance(audience, list) else [audience]):
+        raise SignInFault("ID token claim 'aud' invalid or missing")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise SignInFault("ID token claim 'sub' invalid or missing")

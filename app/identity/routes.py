@@ -65,11 +65,11 @@ def callback():
     with operation(None):
         outcome = operations.sign_in(
             person, link_by_email=current_app.config.get("OIDC_LINK_BY_EMAIL", False))
-        user_id = outcome.user.id if outcome.user else None
+        user_id = outcome.user.id if outcome.user and not outcome.refusal else None
     if outcome.no_access:
         return render_template("identity/no_access.html",
                                contact=current_app.config.get("ADMIN_CONTACT")), 403
-    if user_id is None:
+    if user_id is None:  # refused (the reason is in the trail): the same generic page
         return render_template("identity/failed.html"), 401
     user = db.session.get(operations.User, user_id)
     chosen = session.get("lang")
