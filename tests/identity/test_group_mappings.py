@@ -156,7 +156,7 @@ def test_an_administrator_adds_and_removes_a_mapping_in_the_browser(web, world):
     page = web.client.get("/admin/groups")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "<h1>Gruppkopplingar</h1>" in html
+    assert '<h1 class="identity-title">Gruppkopplingar</h1>' in html
     assert "Det finns inga gruppkopplingar än." in html
 
     response = web.client.post("/admin/groups", data={
