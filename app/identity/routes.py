@@ -31,6 +31,9 @@ identity = Blueprint("identity", __name__, template_folder="templates")
 
 _NEXT = "identity_next"
 ID_TOKEN = "identity_id_token"  # kept for the provider's logout (id_token_hint)
+# The session is a cookie (at most 4 KB): a token with many groups in it is not kept, and the
+# provider's logout is offered without the hint.
+MAX_KEPT_ID_TOKEN = 2000
 LOGOUT_HINT = "identity_logout_hint"
 
 
@@ -75,7 +78,7 @@ def callback():
     chosen = session.get("lang")
     login_user(user)
     sessions.begin(user)
-    session[ID_TOKEN] = id_token
+    session[ID_TOKEN] = id_token if len(id_token) <= MAX_KEPT_ID_TOKEN else ""
     if chosen in LANGUAGES and chosen != user.language:
         with operation(user):
             auth.set_language(user, chosen)

@@ -355,3 +355,17 @@ def test_an_unreachable_provider_is_a_refusal_not_a_500(app, web, audit_events):
 def test_memberships_from_groups_are_marked_and_manual_ones_default(world):
     memberships = db.session.scalars(select(Membership)).all()
     assert memberships and {m.source for m in memberships} == {"manual"}
+
+
+def test_a_token_too_large_for_the_cookie_is_not_kept_but_logout_is_offered(
+        provider, drafters_norr, through_provider, web):
+    # Entra ID sends up to 200 groups: the session cookie (4 KB at most) must still work.
+    provider.person["groups"] = [DRAFTERS_NORR, *(f"group-{n:04d}-{'x' * 30}" for n in range(150))]
+    assert through_provider.sign_in().status_code == 302
+    assert web.is_logged_in()
+
+    web.log_out()
+
+    html = web.client.get("/logged-out").get_data(as_text=True)
+    assert f'href="{provider.issuer}/logout?' in html and "client_id=lagesbild-test" in html
+    assert "id_token_hint" not in html
