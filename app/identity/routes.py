@@ -26,6 +26,7 @@ from app.identity import operations, provider
 from app.models import Area, Organisation, Role
 from app.web import auth, role_label, sessions
 from app.web.forms import safe_next
+from app.web.throttle import address_limit
 
 identity = Blueprint("identity", __name__, template_folder="templates")
 
@@ -45,6 +46,7 @@ def _refused(reason: str):
 
 
 @identity.get("/login/oidc")
+@address_limit
 def start():
     if not provider.configured():
         abort(404)
@@ -58,6 +60,7 @@ def start():
 
 
 @identity.get("/login/oidc/callback")
+@address_limit
 def callback():
     if not provider.configured():
         abort(404)

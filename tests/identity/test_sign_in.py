@@ -369,3 +369,18 @@ def test_a_token_too_large_for_the_cookie_is_not_kept_but_logout_is_offered(
     html = web.client.get("/logged-out").get_data(as_text=True)
     assert f'href="{provider.issuer}/logout?' in html and "client_id=lagesbild-test" in html
     assert "id_token_hint" not in html
+
+
+def test_forged_callbacks_are_throttled_per_address_with_one_event_per_window(
+        app, provider, web, audit_events):
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+
+    statuses = [web.client.get(f"/login/oidc/callback?code=c{n}&state=s{n}").status_code
+                for n in range(8)]
+
+    assert statuses == [401, 401, 401, 429, 429, 429, 429, 429]
+    assert len(audit_events("auth.login_failed")) == 3
+    [throttled] = audit_events("auth.login_throttled")
+    assert _data(throttled)["limit"] == "address"
+    assert web.client.get("/login/oidc/callback", environ_base={
+        "REMOTE_ADDR": "127.0.0.2"}).status_code == 401  # another address is not held up
