@@ -21,6 +21,7 @@ FEATURES: tuple[str, ...] = (
     "app.audit",
     "app.documents",
     "app.admin",
+    "app.identity",
     "app.notifications",
     "app.reminders",
     "app.demo",

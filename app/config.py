@@ -29,6 +29,18 @@ LAGESBILD_WITNESS_PATH     the append-only file (JSON Lines) the signed checkpoi
                            instance/audit-witness.jsonl
 LAGESBILD_WITNESS_KEY      the Ed25519 private key (PEM file) that signs them; required in
                            production; elsewhere generated once into instance/audit-witness-key.pem
+LAGESBILD_OIDC_ISSUER      the city's OpenID Connect provider (its issuer URL: discovery is read
+                           from <issuer>/.well-known/openid-configuration); unset: no sign-in
+                           through it. With it, _CLIENT_ID and _CLIENT_SECRET are required
+LAGESBILD_OIDC_SCOPES      the scopes asked for ("openid email profile")
+LAGESBILD_OIDC_GROUPS_CLAIM  the ID token's claim that lists the user's groups ("groups")
+LAGESBILD_OIDC_PROVIDER_NAME  the name on the sign-in button ("Logga in med <name>")
+LAGESBILD_OIDC_LINK_BY_EMAIL  1: a first sign-in whose ID token carries a verified e-mail
+                           (email_verified true) of an existing local account takes that
+                           account over; 0 (default): it is refused, an admin links it
+LAGESBILD_LOCAL_PASSWORDS  0: no sign-in with a local password (only through the provider)
+LAGESBILD_ADMIN_CONTACT    whom to ask for access, shown to a person the provider knows and
+                           no group mapping gives a role
 LAGESBILD_WITNESS_GRACE_SECONDS  how long a committed event may wait for its witness line before
                            `audit verify` reports it (60)
 """
@@ -159,6 +171,44 @@ def _witness(production: bool) -> dict:
             "AUDIT_WITNESS_GRACE_SECONDS": _count("WITNESS_GRACE_SECONDS", 60, 1, 24 * 3600)}
 
 
+def _identity_provider() -> dict:
+    """The city's OpenID Connect provider (app/identity), if any, and whether local
+    passwords still sign in."""
+    issuer = _setting("OIDC_ISSUER")
+    local_passwords = _flag("LOCAL_PASSWORDS", default=True)
+    settings = {"OIDC_ISSUER": None, "LOCAL_PASSWORDS": local_passwords,
+                "ADMIN_CONTACT": _setting("ADMIN_CONTACT")}
+    if issuer is None:
+        if not local_passwords:
+            raise ConfigurationError(f"{PREFIX}LOCAL_PASSWORDS=0 needs {PREFIX}OIDC_ISSUER: "
+                                     "else nobody can sign in.")
+        return settings
+    if not issuer.startswith(("https://", "http://")) or any(ch.isspace() for ch in issuer):
+        raise ConfigurationError(f"{PREFIX}OIDC_ISSUER must be the provider's issuer URL, "
+                                 f"such as https://login.microsoftonline.com/<tenant>/v2.0, "
+                                 f"not {issuer!r}.")
+    client_id, secret = _setting("OIDC_CLIENT_ID"), _setting("OIDC_CLIENT_SECRET")
+    if not (client_id and secret):
+        raise ConfigurationError(f"{PREFIX}OIDC_CLIENT_ID and {PREFIX}OIDC_CLIENT_SECRET must "
+                                 f"be set with {PREFIX}OIDC_ISSUER (the app's registration at "
+                                 "the provider).")
+    scopes = " ".join((_setting("OIDC_SCOPES") or "openid email profile").replace(",", " ")
+                      .split())
+    if "openid" not in scopes.split():
+        raise ConfigurationError(f"{PREFIX}OIDC_SCOPES must include openid, not {scopes!r}.")
+    settings.update({
+        "OIDC_ISSUER": issuer,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": secret,
+        "OIDC_SCOPES": scopes,
+        "OIDC_GROUPS_CLAIM": _setting("OIDC_GROUPS_CLAIM") or "groups",
+        "OIDC_PROVIDER_NAME": _setting("OIDC_PROVIDER_NAME") or issuer.split("://")[1]
+        .split("/")[0],
+        "OIDC_LINK_BY_EMAIL": _flag("OIDC_LINK_BY_EMAIL", default=False),
+    })
+    return settings
+
+
 def settings_from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     environment = _setting("ENV") or "development"
@@ -201,4 +251,5 @@ def settings_from_environment(instance_path: str) -> dict:
         "MAX_UPLOAD_BYTES": upload_bytes,
         "MAX_CONTENT_LENGTH": upload_bytes + 2**20,
         **_witness(production),
+        **_identity_provider(),
     }

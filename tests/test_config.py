@@ -134,3 +134,39 @@ def test_request_bodies_are_limited_to_the_largest_upload_and_its_form(clean_env
     assert settings["MAX_CONTENT_LENGTH"] == 11 * 2**20
     clean_environment.setenv("LAGESBILD_MAX_UPLOAD_MB", "2")
     assert settings_from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == 3 * 2**20
+
+
+def test_the_identity_provider_is_off_by_default_and_local_passwords_on(clean_environment,
+                                                                         tmp_path):
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["OIDC_ISSUER"] is None and settings["LOCAL_PASSWORDS"] is True
+
+
+def test_the_identity_provider_settings(clean_environment, tmp_path):
+    for name, value in {"OIDC_ISSUER": "https://login.example.se/tenant/v2.0",
+                        "OIDC_CLIENT_ID": "lagesbild", "OIDC_CLIENT_SECRET": "s3cret",
+                        "OIDC_SCOPES": "openid,email", "LOCAL_PASSWORDS": "0",
+                        "ADMIN_CONTACT": "Servicedesk"}.items():
+        clean_environment.setenv(f"LAGESBILD_{name}", value)
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["OIDC_SCOPES"] == "openid email"
+    assert settings["OIDC_GROUPS_CLAIM"] == "groups"
+    assert settings["OIDC_PROVIDER_NAME"] == "login.example.se"
+    assert settings["OIDC_LINK_BY_EMAIL"] is False and settings["LOCAL_PASSWORDS"] is False
+    assert settings["ADMIN_CONTACT"] == "Servicedesk"
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"OIDC_ISSUER": "login.example.se"}, "LAGESBILD_OIDC_ISSUER must be the provider's"),
+    ({"OIDC_ISSUER": "https://login.example.se"}, "LAGESBILD_OIDC_CLIENT_ID and "),
+    ({"OIDC_ISSUER": "https://login.example.se", "OIDC_CLIENT_ID": "x",
+      "OIDC_CLIENT_SECRET": "y", "OIDC_SCOPES": "email"}, "must include openid"),
+    ({"LOCAL_PASSWORDS": "0"}, "LAGESBILD_LOCAL_PASSWORDS=0 needs LAGESBILD_OIDC_ISSUER"),
+    ({"LOCAL_PASSWORDS": "nej"}, "LAGESBILD_LOCAL_PASSWORDS must be 1 or 0"),
+])
+def test_malformed_identity_provider_settings_are_named(clean_environment, tmp_path,
+                                                        variables, message):
+    for name, value in variables.items():
+        clean_environment.setenv(f"LAGESBILD_{name}", value)
+    with pytest.raises(ConfigurationError, match=message):
+        settings_from_environment(str(tmp_path))

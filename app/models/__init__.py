@@ -11,6 +11,7 @@ from app.models.contribution import (
     Section,
     SectionRevision,
 )
+from app.models.group_mapping import GroupMapping
 from app.models.notification import Notification
 from app.models.organisation import Organisation, OrganisationKind, area_organisations
 from app.models.period import Period
@@ -21,7 +22,7 @@ from app.models.user import AREA_ROLES, CITY_ROLES, Membership, Role, User
 __all__ = [
     "AREA_ROLES", "CITY_ROLES", "CONSOLIDATION_STATES", "CONTRIBUTION_STATES", "GENESIS_HASH",
     "MAX_SECTION_CHARS", "Area", "AuditEvent",
-    "Consolidation", "Contribution", "Membership", "Notification", "Organisation",
+    "Consolidation", "Contribution", "GroupMapping", "Membership", "Notification", "Organisation",
     "OrganisationKind",
     "PendingUpload", "Period",
     "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,6 +22,8 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_lower"),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+        # One account per person at the identity provider (issuer, subject).
+        Index("uq_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +38,10 @@ class User(UserMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # The interface language the user last chose: her messages come in it too.
     language: Mapped[str] = mapped_column(String(2), default="sv", server_default="sv")
+    # Who the user is at the city's identity provider (app/identity), once she has signed in
+    # through it; an account made there has no usable password.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
     memberships: Mapped[list[Membership]] = relationship(
@@ -76,12 +82,16 @@ class Membership(db.Model):
             name="city_roles_city_wide"
         ),
         UniqueConstraint("user_id", "role", "area_id", name="uq_memberships_user_role_area"),
+        CheckConstraint("source IN ('manual', 'group')", name="source_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    # "manual": granted by an administrator; "group": follows the identity provider's groups
+    # at each sign-in (app/identity/memberships.py), which never touches a manual one.
+    source: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
 
     user: Mapped[User] = relationship(back_populates="memberships")
     area: Mapped[Area | None] = relationship()  # noqa: F821

@@ -41,6 +41,16 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def local_passwords_off(email: str) -> None:
+    """A password sign-in where local passwords are switched off: refused, and logged."""
+    email = normalised_email(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    record_event("auth.login_failed", actor=user, object_type="user",
+                 object_id=user.id if user else None,
+                 data={"email": loggable_email(email, user),
+                       "reason": "local passwords are switched off"})
+
+
 def log_out(user: User) -> None:
     """End every session of the user's (a copy of the cookie included) and log it."""
     user.end_sessions()

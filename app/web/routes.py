@@ -39,6 +39,13 @@ def login():
 def login_post():
     email = request.form.get("email", "")
     password = request.form.get("password", "")
+    if not current_app.config.get("LOCAL_PASSWORDS", True):
+        # Only the identity provider signs in here (app/identity): refused, and logged.
+        with operation(None):
+            auth.local_passwords_off(email)
+        flash(gettext("Sign-in with a password is switched off here. Log in through the "
+                      "identity provider."), "error")
+        return render_template("login.html", email="", next=request.form.get("next", "")), 403
     with operation(None):
         user = auth.authenticate(email, password)
     if user is None:
@@ -62,8 +69,12 @@ def logout():
     user = current_user._get_current_object()
     with operation(user):
         auth.log_out(user)
+    id_token = session.pop("identity_id_token", None)
     logout_user()
     flash(gettext("You are logged out."), "success")
+    if id_token is not None:  # signed in through the provider: offer its logout too
+        session["identity_logout_hint"] = id_token
+        return redirect(url_for("identity.logged_out"))
     return redirect(url_for("web.login"))
 
 

@@ -88,6 +88,15 @@ def _throttled_page(reset_at: float):
     return make_response(page, 429, {"Retry-After": str(seconds)})
 
 
+def address_limit(view):
+    """The per-address limit alone, for a sign-in that types no account (the identity
+    provider's sign-in, counted per route): an anonymous flood of forged callbacks adds one
+    event per window, not one per request."""
+    return limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+                         key_func=get_remote_address, scope=ADDRESS, deduct_when=_failed,
+                         on_breach=_refused(ADDRESS))(view)
+
+
 def login_limits(view):
     """The two limits of the sign-in form's POST."""
     per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
