@@ -36,6 +36,11 @@ class User(UserMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # The interface language the user last chose: her messages come in it too.
     language: Mapped[str] = mapped_column(String(2), default="sv", server_default="sv")
+    # Her choice of messages (app.notifications.preferences): each handoff as it happens
+    # ("immediate") or held for one message a day ("digest"); and whether to be reminded.
+    notification_mode: Mapped[str] = mapped_column(String(16), default="immediate",
+                                                   server_default="immediate")
+    reminders_on: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
     memberships: Mapped[list[Membership]] = relationship(
