@@ -84,7 +84,8 @@ def test_a_state_filter_and_paging_newest_first(web, world, mailbox):
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 7
     assert third.older_before_id is None
     older = page(web, f"{PATH}?before={ids[1]}")
-    assert counts(older)["sent"] == 7 and f'data-label="Nr">{ids[0]}<' not in older
+    assert counts(older)["sent"] == 7 and f'data-label="Nr">{ids[2]}<' in older
+    assert f'data-label="Nr">{ids[0]}<' not in older and f'data-label="Nr">{ids[1]}<' not in older
 
 
 def test_a_message_given_up_shows_as_not_sent(web, world, smtp_port):
