@@ -32,7 +32,7 @@ def enqueue(recipients: Iterable[User], kind: str, template: str, *,
     someone who chose the daily digest it is held for it, without the footer (the digest
     has one). With `once`, a recipient who was ever queued a message under that key gets
     none. Returns how many were queued."""
-    count = 0
+    count = sendable = 0
     rendered: dict[str, tuple[str, str, str]] = {}  # once per language, not per person
     for user in {u.id: u for u in recipients if wants(u, kind)}.values():
         once_key = f"{once}:user-{user.id}" if once else None
@@ -49,7 +49,8 @@ def enqueue(recipients: Iterable[User], kind: str, template: str, *,
                                     created_at=now(), next_attempt_at=now(),
                                     once_key=once_key, held_for_digest=held))
         count += 1
-    if count and has_app_context():
+        sendable += not held
+    if sendable and has_app_context():  # the sender runs after the response
         g.notifications_queued = True
     return count
 
