@@ -35,4 +35,10 @@ class Notification(db.Model):
     # deadline and day): a second run finds it and queues nothing.
     once_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
+    # A handoff for someone who chose the daily digest waits here, never sent on its own;
+    # `flask notifications digest` lists it in one message (digest_id) and sends that.
+    held_for_digest: Mapped[bool] = mapped_column(default=False, server_default="0")
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), index=True)
+
     recipient: Mapped[User] = relationship()  # noqa: F821

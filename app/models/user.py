@@ -42,6 +42,11 @@ class User(UserMixin, db.Model):
     # through it; an account made there has no usable password.
     oidc_issuer: Mapped[str | None] = mapped_column(String(500))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # Her choice of messages (app.notifications.preferences): each handoff as it happens
+    # ("immediate") or held for one message a day ("digest"); and whether to be reminded.
+    notification_mode: Mapped[str] = mapped_column(String(16), default="immediate",
+                                                   server_default="immediate")
+    reminders_on: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
     memberships: Mapped[list[Membership]] = relationship(

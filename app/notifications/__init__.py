@@ -3,16 +3,23 @@ and delivered over SMTP after commit (right away, best effort, and from
 `flask notifications send` for cron, so a crash between commit and send loses nothing)."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g
+from flask import Flask, g
+
+from app.core.messages import N_
 
 
 def register(app: Flask) -> None:
     from app.notifications import sender
     from app.notifications.cli import notifications_cli
+    from app.notifications.routes import is_admin, notifications
+    from app.web.menu import register_menu_item
 
-    # The messages' templates (a blueprint with no routes).
-    app.register_blueprint(Blueprint("notifications", __name__, template_folder="templates"))
+    # The preferences and outbox pages, and the messages' templates.
+    app.register_blueprint(notifications)
     app.cli.add_command(notifications_cli)
+    register_menu_item("notifications.outbox", N_("Outbox"), 90, visible=is_admin)
+    register_menu_item("notifications.preferences", N_("Notifications"), 10,
+                       visible=lambda user: user.is_authenticated, place="user")
 
     @app.after_request
     def _deliver_after_the_response(response):

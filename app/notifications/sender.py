@@ -39,6 +39,7 @@ class Delivery:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    not_sent_to_deactivated: int = 0
     server_down: bool = False
 
 
@@ -86,6 +87,7 @@ class _Server:
 def _next_due():
     query = (select(Notification).where(
         Notification.sent_at.is_(None), Notification.failed_at.is_(None),
+        Notification.held_for_digest.is_(False),
         Notification.next_attempt_at <= now()).order_by(Notification.id).limit(1))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -107,6 +109,10 @@ def deliver_due(limit: int = 1000) -> Delivery:
                 if notification is None:
                     db.session.rollback()
                     break
+                if not notification.recipient.active:
+                    _drop_for_deactivated(notification, delivery)
+                    db.session.commit()
+                    continue
                 try:
                     server.send(build_message(notification))
                     notification.sent_at = now()
@@ -121,6 +127,18 @@ def deliver_due(limit: int = 1000) -> Delivery:
     finally:
         server.close()
     return delivery
+
+
+# Why a message stays unsent: its recipient was deactivated after it was queued.
+DEACTIVATED = "Not sent: the recipient is deactivated."
+
+
+def _drop_for_deactivated(notification: Notification, delivery: Delivery) -> None:
+    """Nothing goes to a deactivated user, whenever she was deactivated: the message ends
+    as not sent (visible to admins), never to be tried again."""
+    notification.failed_at = now()
+    notification.last_error = DEACTIVATED
+    delivery.not_sent_to_deactivated += 1
 
 
 def _defer(notification: Notification, error: Exception, delivery: Delivery) -> None:

@@ -61,7 +61,7 @@ def register_web(app: Flask) -> None:
             "role_summary": role_summary,
             "current_language": str(get_locale() or DEFAULT_LANGUAGE),
             "languages": LANGUAGES,
-            "main_menu": lambda: main_menu(current_user),
+            "main_menu": lambda place="main": main_menu(current_user, place),
         }
 
     # Every page shows a section's text through this one rule (lists and paragraphs).
