@@ -21,6 +21,7 @@ FEATURES: tuple[str, ...] = (
     "app.audit",
     "app.documents",
     "app.admin",
+    "app.search",
     "app.notifications",
     "app.reminders",
     "app.demo",

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.periods",),
     ("app.documents",),
     ("app.admin",),
+    ("app.search",),
     ("app.web",),
     ("app.reminders",),
     ("app.demo",),
