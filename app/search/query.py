@@ -88,7 +88,8 @@ def search(actor: Actor, query: str, page: int = 1, per_page: int = PER_PAGE) ->
     hits_sql = _HITS.format(section_match=match["section"], remark_match=match["remark"],
                             scope=scope)
     count = text(f"SELECT count(*) FROM ({hits_sql}) AS hits")
-    rows_sql = text(f"{hits_sql} ORDER BY {_ORDER} LIMIT :limit OFFSET :offset")
+    rows_sql = text(f"SELECT * FROM ({hits_sql}) AS hits ORDER BY {_ORDER} "
+                    "LIMIT :limit OFFSET :offset")
     if areas is not None:
         params["areas"] = sorted(areas)
         count = count.bindparams(bindparam("areas", expanding=True))
