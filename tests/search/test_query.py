@@ -241,3 +241,50 @@ def test_the_migration_indexes_the_texts_that_exist(request, tmp_path, database)
         db.session.remove()
         downgrade(revision=downgrade_to)
         upgrade()
+
+
+@pytest.mark.postgres
+def test_postgresql_matches_inflections_by_the_swedish_stem(app, world):
+    section = world.sections("Norr")[0]
+    run(world, "drafter", contributions.edit_section, section.id,
+        "Ungdomar samlas på platserna kring torget.", section.version)
+    for query in ("platsen", "ungdomarna", "Platser torget"):
+        assert hits_of(world, "drafter", query).total == 1, query
+    (hit,) = hits_of(world, "drafter", "platsen").hits
+    assert "<mark>platserna</mark>" in str(hit.snippet)
+    assert hits_of(world, "drafter", "och").total == 0  # a stop word
+
+
+def test_sqlite_matches_by_prefix_only(app, world, dialect):
+    if dialect != "sqlite":
+        pytest.skip("SQLite's FTS5 only")
+    section = world.sections("Norr")[0]
+    run(world, "drafter", contributions.edit_section, section.id,
+        "Ungdomar samlas på platserna kring torget och skolan.", section.version)
+    assert hits_of(world, "drafter", "plats").total == 1
+    assert hits_of(world, "drafter", "platsen").total == 0
+    assert hits_of(world, "drafter", "och").total == 1
+
+
+@ON_EACH_DATABASE
+def test_texts_carried_forward_are_found_in_the_new_period_too(app, world, database):
+    from datetime import date
+
+    from app.admin import operations as admin
+    from app.documents.carry_forward import carry_forward
+    from tests.documents.support import approve_period
+    from tests.factories import SETUP
+
+    approve_period(world)  # every text is "- Arbetet pågår enligt plan. (id)"
+    with operation(SETUP):
+        period = admin.create_period(
+            SETUP, "februari 2030", drafting_deadline=date(2030, 2, 10),
+            review_deadline=date(2030, 2, 17), consolidation_deadline=date(2030, 2, 24),
+            approval_deadline=date(2030, 2, 28))
+        carry_forward(SETUP, period.id)
+    results = hits_of(world, "reviewer", "arbetet plan", per_page=100)
+    count = len(world.sections("Norr"))
+    assert results.total == 2 * count
+    # The newest period first.
+    assert [h.period_name for h in results.hits] == ["februari 2030"] * count + [
+        "januari 2030"] * count
