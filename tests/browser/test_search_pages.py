@@ -74,7 +74,7 @@ def test_a_reviewer_of_another_area_finds_nothing_of_jarvas_texts(page, live_ser
 def test_the_search_page_reflows_at_320_px(page, live_server):
     log_in(page, live_server.user(JARVA_REVIEWER).email)
     page.set_viewport_size({"width": 320, "height": 640})
-    for path in ("/search", "/search?q=Trefas", "/search?q=" + "x" * 201):
+    for path in ("/", "/search", "/search?q=Trefas", "/search?q=" + "x" * 201):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, (path, width)

@@ -44,6 +44,7 @@ def test_hits_name_period_area_and_topic_and_link_to_the_section(web, written):
                                for s in sections]
     text = text_of(html)
     assert f"{len(sections)} träffar för ”narkotikahandeln”." in text
+    assert f"<title>Sök: narkotikahandeln ({len(sections)} träffar) – Lägesbild</title>" in html
     assert "Period: januari 2030 · Område: Norr" in text
     assert sections[0].topic.heading in text
     assert "<mark>narkotikahandeln</mark>" in html

@@ -288,3 +288,23 @@ def test_texts_carried_forward_are_found_in_the_new_period_too(app, world, datab
     # The newest period first.
     assert [h.period_name for h in results.hits] == ["februari 2030"] * count + [
         "januari 2030"] * count
+
+
+@ON_EACH_DATABASE
+def test_the_migration_made_the_search_objects(app, dialect, database):
+    from sqlalchemy import text
+
+    from app.search.schema import POSTGRES_INDEXES, SQLITE_TABLES
+
+    if dialect == "postgresql":
+        found = db.session.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"),
+            {"names": list(POSTGRES_INDEXES)}).all()
+        assert {name for name, _ in found} == set(POSTGRES_INDEXES)
+        assert all("USING gin (to_tsvector('swedish'::regconfig, text))" in d for _, d in found)
+    else:
+        found = dict(db.session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE name IN ('section_search', "
+            "'remark_search')")).all())
+        assert set(found) == set(SQLITE_TABLES)
+        assert all("fts5" in sql and "remove_diacritics 0" in sql for sql in found.values())
