@@ -22,6 +22,7 @@ FEATURES: tuple[str, ...] = (
     "app.documents",
     "app.admin",
     "app.identity",
+    "app.search",
     "app.notifications",
     "app.reminders",
     "app.demo",

@@ -88,6 +88,10 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # The search's FTS5 tables and GIN indexes live outside the models (app/search/schema.py).
+    from app.search.schema import include_name
+    conf_args.setdefault("include_name", include_name)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.documents",),
     ("app.admin",),
     ("app.identity",),
+    ("app.search",),
     ("app.web",),
     ("app.reminders",),
     ("app.demo",),

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
+from app.search import schema as search_schema
 from tests.audit.support import application_on_empty_database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -26,7 +27,8 @@ ON_EACH_DATABASE = pytest.mark.parametrize("database", [
 
 def _differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_name": search_schema.include_name})
         return compare_metadata(context, db.metadata)
 
 

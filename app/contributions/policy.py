@@ -76,6 +76,18 @@ def may_read(actor: Actor, contribution: Contribution) -> bool:
     return bool(roles_for(actor, contribution.area_id) & READER_ROLES)
 
 
+def readable_area_ids(actor: Actor) -> frozenset[int] | None:
+    """may_read's rule as a set, for queries over many contributions (the search): the areas
+    whose contributions the actor may read; None means every area. Empty for anyone else, an
+    inactive user and an administrator alone included (tests/search compare it to may_read)."""
+    if roles_for(actor, None) & READER_ROLES:
+        return None
+    if not isinstance(actor, User) or not actor.active:
+        return frozenset()
+    return frozenset(m.area_id for m in actor.memberships
+                     if m.area_id is not None and m.role in READER_ROLES)
+
+
 def may_read_every_area(actor: Actor) -> bool:
     """A city-wide reader: the coordinator, the approver, auditors."""
     return bool(roles_for(actor, None) & READER_ROLES)

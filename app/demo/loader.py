@@ -30,6 +30,7 @@ from app.demo.texts import (
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Organisation, Period, Section, User
 from app.periods import operations as consolidations
+from app.search.schema import SQLITE_TABLES as SQLITE_SEARCH_TABLES
 
 DEMO_PASSWORD = "lagesbild-demo"
 DEMO_DOMAIN = "demo.lagesbild.se"
@@ -82,6 +83,8 @@ def reset_database() -> None:
         else:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            for table in SQLITE_SEARCH_TABLES:  # the search's FTS5 tables (and their shadows)
+                connection.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade()
 
