@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.audit.labels import object_names
 from app.audit.policy import require_auditor
 from app.audit.query import EVENTS, record_view
 from app.audit.trail import scope_of
@@ -131,6 +132,7 @@ class HistoryView:
     contribution: ContributionInfo
     events: list[Any]  # oldest first
     sections: list[SectionInfo]
+    names: dict[tuple[str, str], str] = field(default_factory=dict)  # objects by name
 
 
 def contribution_events(contribution_id: int) -> list[Any]:
@@ -143,8 +145,9 @@ def contribution_history(actor: Actor, contribution_id: int) -> HistoryView:
     """Every event about a contribution and every revision of its sections."""
     require_auditor(actor)
     contribution = _contribution(contribution_id)
-    view = HistoryView(_contribution_info(contribution), contribution_events(contribution.id),
-                       _sections(contribution))
+    events = contribution_events(contribution.id)
+    view = HistoryView(_contribution_info(contribution), events, _sections(contribution),
+                       object_names(events))
     record_view(actor, "contribution_history", **scope_of(contribution))
     return view
 

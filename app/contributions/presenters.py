@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from app.audit.labels import action_label
 from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
 from app.core.messages import N_
@@ -139,12 +140,6 @@ def changes_since_previous_submission(contribution: Contribution
 
 # -- history -------------------------------------------------------------------------------
 
-ACTION_LABELS = {
-    "section.edit": N_("Text edited"),
-    "section.consolidation_edit": N_("Wording edited by the coordinator"),
-    "contribution.exclude": N_("Excluded from the consolidation"),
-    "contribution.include": N_("Included in the consolidation again"),
-}
 # Shown on the history tab; refused attempts and other security events are for the auditors.
 HISTORY_PREFIXES = ("contribution.", "section.")
 
@@ -152,8 +147,7 @@ HISTORY_PREFIXES = ("contribution.", "section.")
 @dataclass
 class HistoryEntry:
     event: AuditEvent
-    action_label: str | None  # an English msgid to translate, or None: see done_label
-    done_label: str | None  # a workflow label, already in the page's language
+    action_label: str  # app.audit.labels' label, in the page's language
     from_label: str | None
     to_label: str | None
     remarks: list[tuple[str | None, str]]  # (section heading or None, text)
@@ -177,14 +171,10 @@ def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
         if not event.action.startswith(HISTORY_PREFIXES):
             continue
         data = json.loads(event.data or "{}")
-        action_label, done_label = ACTION_LABELS.get(event.action), None
-        if action_label is None:
-            trigger = event.action.split(".", 1)[1]
-            done_label = _trigger_done(trigger, lang)
         remarks = [(headings.get(r.get("section_id")) if r.get("section_id") else None,
                     r.get("text", "")) for r in data.get("remarks") or []]
         entries.append(HistoryEntry(
-            event=event, action_label=action_label, done_label=done_label,
+            event=event, action_label=action_label(event.action),
             from_label=_state_label(event.from_state, lang),
             to_label=_state_label(event.to_state, lang),
             remarks=remarks, reason=data.get("reason"), topic=data.get("topic"),
