@@ -26,7 +26,6 @@ from app.models import (
     Period,
     Section,
     Topic,
-    TopicScope,
     User,
 )
 
@@ -142,10 +141,6 @@ def _ids(keys: set[tuple[str, str]], object_type: str) -> list[int]:
     return found
 
 
-def _heading(number: int | None, scope: Any, title: str) -> str:
-    return f"{number}. {title}" if scope == TopicScope.CITY and number is not None else title
-
-
 def object_names(events: Iterable[Any]) -> dict[tuple[str, str], str]:
     """{(object_type, object_id): name} for every object the events are about, and
     ("contribution", id) for each event's contribution: one query per kind of object."""
@@ -175,7 +170,8 @@ def object_names(events: Iterable[Any]) -> dict[tuple[str, str], str]:
         .join(Area, Contribution.area_id == Area.id)
         .join(Period, Contribution.period_id == Period.id)
         .where(Section.id.in_(ids))),
-        lambda row: f"{_heading(row.number, row.scope, row.title)} ({row.area}, {row.period})")
+        lambda row: (f"{Topic.heading_of(row.number, row.scope, row.title)} "
+                     f"({row.area}, {row.period})"))
     lookup("consolidation", lambda ids: (
         select(Consolidation.id, Period.name.label("period"))
         .join(Period, Consolidation.period_id == Period.id)
@@ -183,7 +179,7 @@ def object_names(events: Iterable[Any]) -> dict[tuple[str, str], str]:
         lambda row: row.period)
     lookup("topic", lambda ids: select(Topic.id, Topic.number, Topic.scope, Topic.title)
            .where(Topic.id.in_(ids)),
-           lambda row: _heading(row.number, row.scope, row.title))
+           lambda row: Topic.heading_of(row.number, row.scope, row.title))
     for model, object_type in ((Period, "period"), (Area, "area"),
                                (Organisation, "organisation")):
         lookup(object_type, lambda ids, model=model: select(model.id, model.name)

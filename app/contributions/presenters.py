@@ -16,7 +16,15 @@ from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
 from app.core.messages import N_
 from app.extensions import db
-from app.models import AuditEvent, Consolidation, Contribution, Remark, Section, SectionRevision
+from app.models import (
+    AuditEvent,
+    Consolidation,
+    Contribution,
+    Remark,
+    Section,
+    SectionRevision,
+    Topic,
+)
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 # -- status --------------------------------------------------------------------------------
@@ -161,11 +169,17 @@ class HistoryEntry:
 
 
 def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
-    """Every contribution and section event of this contribution, oldest first."""
+    """Every contribution and section event of this contribution, oldest first. A fixed
+    number of queries however long the history: the events, the headings, the revisions."""
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.contribution_id == contribution.id)
         .order_by(AuditEvent.seq)).all()
-    headings = {s.id: s.topic.heading for s in contribution.sections}
+    headings = {section_id: Topic.heading_of(number, scope, title)
+                for section_id, number, scope, title in db.session.execute(
+                    select(Section.id, Topic.number, Topic.scope, Topic.title)
+                    .join(Topic, Section.topic_id == Topic.id)
+                    .where(Section.contribution_id == contribution.id))}
+    diffs = _revision_diffs(contribution)
     entries = []
     for event in events:
         if not event.action.startswith(HISTORY_PREFIXES):
@@ -173,12 +187,13 @@ def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
         data = json.loads(event.data or "{}")
         remarks = [(headings.get(r.get("section_id")) if r.get("section_id") else None,
                     r.get("text", "")) for r in data.get("remarks") or []]
+        revision_id = data.get("revision_id")
         entries.append(HistoryEntry(
             event=event, action_label=action_label(event.action),
             from_label=_state_label(event.from_state, lang),
             to_label=_state_label(event.to_state, lang),
             remarks=remarks, reason=data.get("reason"), topic=data.get("topic"),
-            diff=_revision_diff(data.get("revision_id")),
+            diff=diffs.get(revision_id) if isinstance(revision_id, int) else None,
         ))
     return entries
 
@@ -192,14 +207,16 @@ def _state_label(state: str | None, lang: str) -> str | None:
         return state
 
 
-def _revision_diff(revision_id: int | None) -> list[Segment] | None:
-    if revision_id is None:
-        return None
-    revision = db.session.get(SectionRevision, revision_id)
-    if revision is None:
-        return None
-    previous = db.session.scalar(
-        select(SectionRevision).where(SectionRevision.section_id == revision.section_id,
-                                      SectionRevision.number < revision.number)
-        .order_by(SectionRevision.number.desc()).limit(1))
-    return word_diff(previous.text if previous else "", revision.text)
+def _revision_diffs(contribution: Contribution) -> dict[int, list[Segment]]:
+    """revision id -> the word diff from the section's revision before it (or from empty),
+    for every revision of the contribution's sections, read in one query."""
+    diffs: dict[int, list[Segment]] = {}
+    previous: dict[int, str] = {}
+    for revision_id, section_id, text in db.session.execute(
+            select(SectionRevision.id, SectionRevision.section_id, SectionRevision.text)
+            .join(Section, SectionRevision.section_id == Section.id)
+            .where(Section.contribution_id == contribution.id)
+            .order_by(SectionRevision.section_id, SectionRevision.number)):
+        diffs[revision_id] = word_diff(previous.get(section_id, ""), text)
+        previous[section_id] = text
+    return diffs

@@ -151,3 +151,38 @@ def test_topics_are_called_topics_in_english_on_every_page(web, world):
         html = html_of(web, path)
         assert "City-wide topics" in html and "priority area" not in html, path
     assert any(s.topic.scope == TopicScope.LOCAL for s in world.sections("Norr"))
+
+
+def _queries_of(web, path: str) -> int:
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        html_of(web, path)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_history_pages_cost_the_same_however_long_the_history(web, world):
+    """Names, headings, revisions and diffs are read in bulk: ten more edits, in every
+    section, add no query to the auditor's history nor to the contribution's history tab."""
+    from app.contributions import operations as contributions
+    from tests.factories import run
+
+    contribution = returned(world)
+    web.log_in_as("auditor")
+    paths = (f"/audit/contributions/{contribution.id}", f"/audit/?contribution={contribution.id}",
+             f"/contributions/{contribution.id}/history")
+    before = [_queries_of(web, path) for path in paths]
+    for round_number in range(10):
+        for section in world.sections("Norr"):
+            run(world, "drafter", contributions.edit_section, section.id,
+                f"Omgång {round_number}.", section.version)
+    after = [_queries_of(web, path) for path in paths]
+    assert after == before
