@@ -161,7 +161,7 @@ def object_names(events: Iterable[Any]) -> dict[tuple[str, str], str]:
         .join(Area, Contribution.area_id == Area.id)
         .join(Period, Contribution.period_id == Period.id)
         .where(Contribution.id.in_(ids))),
-        lambda row: f"{row.area}, {row.period}")
+        lambda row: f"{row.period} — {row.area}")  # as the log's filter names it
     lookup("section", lambda ids: (
         select(Section.id, Topic.number, Topic.scope, Topic.title,
                Area.name.label("area"), Period.name.label("period"))
@@ -171,7 +171,7 @@ def object_names(events: Iterable[Any]) -> dict[tuple[str, str], str]:
         .join(Period, Contribution.period_id == Period.id)
         .where(Section.id.in_(ids))),
         lambda row: (f"{Topic.heading_of(row.number, row.scope, row.title)} "
-                     f"({row.area}, {row.period})"))
+                     f"({row.period} — {row.area})"))
     lookup("consolidation", lambda ids: (
         select(Consolidation.id, Period.name.label("period"))
         .join(Period, Consolidation.period_id == Period.id)

@@ -139,11 +139,11 @@ def test_objects_are_named_in_bulk_one_query_per_kind(app, world):
     assert len(statements) <= len(kinds)  # never one per event
     norr = world.contribution("Norr")
     section = world.sections("Norr")[0]
-    assert names[("contribution", str(norr.id))] == "Norr, januari 2030"
+    assert names[("contribution", str(norr.id))] == "januari 2030 — Norr"
     assert names[("section", str(section.id))] == \
-        f"{section.topic.heading} (Norr, januari 2030)"
+        f"{section.topic.heading} (januari 2030 — Norr)"
     with app.test_request_context():
         assert labels.object_name(names, "section", section.id) == \
-            f"Avsnitt: {section.topic.heading} (Norr, januari 2030)"
+            f"Avsnitt: {section.topic.heading} (januari 2030 — Norr)"
         assert labels.object_name(names, "section", 999999) == "Avsnitt 999999"  # gone
         assert labels.object_name(names, "gadget", 7) == "gadget 7"  # an unknown kind

@@ -35,9 +35,9 @@ def test_the_log_shows_labels_and_names_not_codes(web, world):
     web.log_in_as("auditor")
     html = html_of(web, f"/audit/?contribution={contribution.id}")
     assert "Bidraget återsänt för ändringar" in html and "Text ändrad" in html
-    assert f"Avsnitt: {section.topic.heading} (Norr, januari 2030)" in html
+    assert f"Avsnitt: {section.topic.heading} (januari 2030 — Norr)" in html
     assert f"section {section.id}" not in html and CODE not in html
-    assert "Historik för bidraget Norr, januari 2030" in html
+    assert "Historik för bidraget januari 2030 — Norr" in html
     # The action filter: labels to read, codes as the values sent.
     assert '<option value="contribution.return">Bidraget återsänt för ändringar</option>' in html
     assert f'<a href="/audit/?contribution={contribution.id}&amp;codes=1">Visa koderna</a>' \
@@ -66,7 +66,7 @@ def test_the_log_in_english(web, world):
     use_english(web)
     html = html_of(web, f"/audit/?contribution={contribution.id}")
     assert "Contribution returned for changes" in html
-    assert f"Section: {section.topic.heading} (Norr, januari 2030)" in html
+    assert f"Section: {section.topic.heading} (januari 2030 — Norr)" in html
     assert ">Show the codes</a>" in html
 
 
@@ -78,7 +78,7 @@ def test_a_refused_attempt_names_what_was_attempted(web, other_web, world):
     web.log_in_as("auditor")
     html = html_of(web, "/audit/?action=security.permission_denied")
     assert "Nekad: saknar behörighet" in html
-    assert "Bidrag: Norr, januari 2030" in html
+    assert "Bidrag: januari 2030 — Norr" in html
     assert "Försökte:" in html
 
 
@@ -87,7 +87,7 @@ def test_the_history_of_a_contribution_speaks_labels_and_has_the_toggle(web, wor
     web.log_in_as("auditor")
     html = html_of(web, f"/audit/contributions/{contribution.id}")
     assert "Bidraget skickat till polisen" in html and CODE not in html
-    assert "Bidrag: Norr, januari 2030" in html
+    assert "Bidrag: januari 2030 — Norr" in html
     coded = html_of(web, f"/audit/contributions/{contribution.id}?codes=1")
     assert CODE + "contribution.submit</code>" in coded
     assert f'href="/audit/contributions/{contribution.id}">Dölj koderna</a>' in coded

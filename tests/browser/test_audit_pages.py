@@ -49,7 +49,7 @@ def test_auditor_finds_who_returned_the_contribution_and_why(page, live_server,
     expect(rows.first).to_contain_text(police.name)
     expect(rows.first).to_contain_text("Kommentaren saknas")
     expect(rows.first).to_contain_text("Bidraget återsänt för ändringar")
-    expect(rows.first).to_contain_text("Bidrag: Järva, december 2022")
+    expect(rows.first).to_contain_text("Bidrag: december 2022 — Järva")
     expect(rows.first.locator("code")).to_have_count(0)
     screenshot(page, "audit-log-return")
     assert_accessible(page)
