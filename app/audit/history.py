@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from app.audit.labels import object_names
 from app.audit.policy import require_auditor
 from app.audit.query import EVENTS, record_view
 from app.audit.trail import scope_of
@@ -18,7 +20,7 @@ from app.core.diff import Segment, has_changes, word_diff
 from app.core.errors import NotFound
 from app.core.messages import N_, Msg
 from app.extensions import db
-from app.models import Contribution, Section, SectionRevision, Topic
+from app.models import Contribution, Section, SectionRevision, Topic, User
 
 EDIT_ACTIONS = ("section.edit", "section.consolidation_edit")
 
@@ -91,20 +93,24 @@ def _edit_event_seqs(contribution_id: int) -> dict[int, int]:
 
 
 def _sections(contribution: Contribution) -> list[SectionInfo]:
+    """Every section with every revision: the sections with their topics in one query, the
+    revisions with their authors' names in another (never one per section)."""
     event_seqs = _edit_event_seqs(contribution.id)
-    sections = []
-    for section in contribution.ordered_sections:
-        info = SectionInfo(section.id, section.topic.heading, section.topic.sort_key,
-                           section.text, section.version)
-        for revision in db.session.scalars(
-                select(SectionRevision).where(SectionRevision.section_id == section.id)
-                .order_by(SectionRevision.number)):
-            info.revisions.append(RevisionInfo(
-                revision.id, section.id, revision.number, revision.text, revision.cause,
-                revision.author.name if revision.author else None, revision.round,
-                revision.created_at, event_seqs.get(revision.id)))
-        sections.append(info)
-    return sections
+    found = db.session.scalars(
+        select(Section).where(Section.contribution_id == contribution.id)
+        .options(joinedload(Section.topic))).unique().all()
+    sections = {section.id: SectionInfo(section.id, section.topic.heading,
+                                        section.topic.sort_key, section.text, section.version)
+                for section in found}
+    for revision, author_name in db.session.execute(
+            select(SectionRevision, User.name)
+            .outerjoin(User, SectionRevision.author_id == User.id)
+            .where(SectionRevision.section_id.in_(list(sections)))
+            .order_by(SectionRevision.section_id, SectionRevision.number)):
+        sections[revision.section_id].revisions.append(RevisionInfo(
+            revision.id, revision.section_id, revision.number, revision.text, revision.cause,
+            author_name, revision.round, revision.created_at, event_seqs.get(revision.id)))
+    return sorted(sections.values(), key=lambda info: info.sort_key)
 
 
 def revision_at(section: SectionInfo, *, seq: int | None = None,
@@ -131,6 +137,7 @@ class HistoryView:
     contribution: ContributionInfo
     events: list[Any]  # oldest first
     sections: list[SectionInfo]
+    names: dict[tuple[str, str], str] = field(default_factory=dict)  # objects by name
 
 
 def contribution_events(contribution_id: int) -> list[Any]:
@@ -143,8 +150,9 @@ def contribution_history(actor: Actor, contribution_id: int) -> HistoryView:
     """Every event about a contribution and every revision of its sections."""
     require_auditor(actor)
     contribution = _contribution(contribution_id)
-    view = HistoryView(_contribution_info(contribution), contribution_events(contribution.id),
-                       _sections(contribution))
+    events = contribution_events(contribution.id)
+    view = HistoryView(_contribution_info(contribution), events, _sections(contribution),
+                       object_names(events))
     record_view(actor, "contribution_history", **scope_of(contribution))
     return view
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, select, text
 
+from app.audit.labels import action_choices, object_names
 from app.audit.policy import require_auditor
 from app.audit.trail import record_event
 from app.core import parsing
@@ -193,7 +194,7 @@ class FilterChoices:
     contributions: list[tuple[int, str]]
     users: list[tuple[int, str]]
     organisations: list[str]
-    actions: list[str]
+    actions: list[tuple[str, str]]  # (code, label in the request's language)
 
 
 def filter_choices() -> FilterChoices:
@@ -209,7 +210,8 @@ def filter_choices() -> FilterChoices:
     users = [(u.id, f"{u.name} ({u.email})") for u in db.session.execute(
         select(User.id, User.name, User.email).order_by(User.name))]
     return FilterChoices(periods, areas, contributions, users,
-                         distinct_values("actor_organisation"), distinct_values("action"))
+                         distinct_values("actor_organisation"),
+                         action_choices(distinct_values("action")))
 
 
 @dataclass
@@ -217,6 +219,7 @@ class LogView:
     page: EventPage
     choices: FilterChoices
     event_filter: EventFilter
+    names: dict[tuple[str, str], str]  # each event's object by name (labels.object_names)
 
 
 def browse_log(actor: Actor, event_filter: EventFilter, *, before_seq: int | None = None,
@@ -227,4 +230,4 @@ def browse_log(actor: Actor, event_filter: EventFilter, *, before_seq: int | Non
     described = event_filter.described()
     record_view(actor, "log", filter=described or None, before_seq=before_seq,
                 after_seq=after_seq)
-    return LogView(page, filter_choices(), event_filter)
+    return LogView(page, filter_choices(), event_filter, object_names(page.events))

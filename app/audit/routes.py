@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 
 from app.audit import export as audit_export
 from app.audit import history as audit_history
+from app.audit import labels as audit_labels
 from app.audit import query as audit_query
 from app.audit.policy import require_auditor
 from app.audit.verify import verify_chain
@@ -45,6 +46,11 @@ def _filter_args() -> dict[str, str]:
             if request.args.get(name, "").strip()}
 
 
+def _show_codes() -> bool:
+    """The auditor asked to see the raw codes (?codes=1) beside the labels."""
+    return request.args.get("codes") == "1"
+
+
 @audit.get("/")
 @login_required
 def log():
@@ -53,7 +59,8 @@ def log():
         view = audit_query.browse_log(current_user, event_filter,
                                       before_seq=_seq_arg("before_seq"),
                                       after_seq=_seq_arg("after_seq"))
-    return render_template("audit/log.html", view=view, args=_filter_args())
+    return render_template("audit/log.html", view=view, args=_filter_args(),
+                           codes=_show_codes())
 
 
 @audit.get("/export.<export_format>")
@@ -84,7 +91,7 @@ def export(export_format: str):
 def history(contribution_id: int):
     with operation(current_user):
         view = audit_history.contribution_history(current_user, contribution_id)
-    return render_template("audit/history.html", view=view)
+    return render_template("audit/history.html", view=view, codes=_show_codes())
 
 
 @audit.get("/sections/<id:section_id>/compare")
@@ -110,7 +117,7 @@ def as_of(contribution_id: int):
         moment = datetime.now(UTC)
     with operation(current_user):
         view = audit_history.contribution_as_of(current_user, contribution_id, moment)
-    return render_template("audit/as_of.html", view=view, at=value)
+    return render_template("audit/as_of.html", view=view, at=value, codes=_show_codes())
 
 
 @audit.get("/contributions/<id:contribution_id>/provenance")
@@ -118,7 +125,7 @@ def as_of(contribution_id: int):
 def provenance(contribution_id: int):
     with operation(current_user):
         view = audit_history.provenance(current_user, contribution_id)
-    return render_template("audit/provenance.html", view=view)
+    return render_template("audit/provenance.html", view=view, codes=_show_codes())
 
 
 @audit.get("/verify")
@@ -170,6 +177,16 @@ def cause_label(cause: str) -> str:
     return gettext(CAUSE_LABELS[cause]) if cause in CAUSE_LABELS else cause
 
 
+@audit.app_template_global("audit_action_label")
+def action_label(action: str | None) -> str:
+    return audit_labels.action_label(action)
+
+
+@audit.app_template_global("audit_object_name")
+def object_name(names: dict, object_type: str | None, object_id) -> str:
+    return audit_labels.object_name(names, object_type, object_id)
+
+
 @audit.app_template_global("audit_state_label")
 def state_label(name: str) -> str:
     language = str(get_locale() or "sv")
@@ -189,7 +206,9 @@ def event_details(event) -> dict:
     except ValueError:
         data = {"unreadable": event.data}
     remarks = data.get("remarks") if isinstance(data, dict) else None
+    attempted = data.get("attempted") if isinstance(data, dict) else None
     return {
+        "attempted": attempted if isinstance(attempted, str) else None,
         "data": data,
         "pretty": json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
         "reason": data.get("reason") if isinstance(data, dict) else None,

@@ -11,11 +11,20 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from app.audit.labels import action_label
 from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
 from app.core.messages import N_
 from app.extensions import db
-from app.models import AuditEvent, Consolidation, Contribution, Remark, Section, SectionRevision
+from app.models import (
+    AuditEvent,
+    Consolidation,
+    Contribution,
+    Remark,
+    Section,
+    SectionRevision,
+    Topic,
+)
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW
 
 # -- status --------------------------------------------------------------------------------
@@ -139,12 +148,6 @@ def changes_since_previous_submission(contribution: Contribution
 
 # -- history -------------------------------------------------------------------------------
 
-ACTION_LABELS = {
-    "section.edit": N_("Text edited"),
-    "section.consolidation_edit": N_("Wording edited by the coordinator"),
-    "contribution.exclude": N_("Excluded from the consolidation"),
-    "contribution.include": N_("Included in the consolidation again"),
-}
 # Shown on the history tab; refused attempts and other security events are for the auditors.
 HISTORY_PREFIXES = ("contribution.", "section.")
 
@@ -152,8 +155,7 @@ HISTORY_PREFIXES = ("contribution.", "section.")
 @dataclass
 class HistoryEntry:
     event: AuditEvent
-    action_label: str | None  # an English msgid to translate, or None: see done_label
-    done_label: str | None  # a workflow label, already in the page's language
+    action_label: str  # app.audit.labels' label, in the page's language
     from_label: str | None
     to_label: str | None
     remarks: list[tuple[str | None, str]]  # (section heading or None, text)
@@ -167,28 +169,31 @@ class HistoryEntry:
 
 
 def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
-    """Every contribution and section event of this contribution, oldest first."""
+    """Every contribution and section event of this contribution, oldest first. A fixed
+    number of queries however long the history: the events, the headings, the revisions."""
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.contribution_id == contribution.id)
         .order_by(AuditEvent.seq)).all()
-    headings = {s.id: s.topic.heading for s in contribution.sections}
+    headings = {section_id: Topic.heading_of(number, scope, title)
+                for section_id, number, scope, title in db.session.execute(
+                    select(Section.id, Topic.number, Topic.scope, Topic.title)
+                    .join(Topic, Section.topic_id == Topic.id)
+                    .where(Section.contribution_id == contribution.id))}
+    diffs = _revision_diffs(contribution)
     entries = []
     for event in events:
         if not event.action.startswith(HISTORY_PREFIXES):
             continue
         data = json.loads(event.data or "{}")
-        action_label, done_label = ACTION_LABELS.get(event.action), None
-        if action_label is None:
-            trigger = event.action.split(".", 1)[1]
-            done_label = _trigger_done(trigger, lang)
         remarks = [(headings.get(r.get("section_id")) if r.get("section_id") else None,
                     r.get("text", "")) for r in data.get("remarks") or []]
+        revision_id = data.get("revision_id")
         entries.append(HistoryEntry(
-            event=event, action_label=action_label, done_label=done_label,
+            event=event, action_label=action_label(event.action),
             from_label=_state_label(event.from_state, lang),
             to_label=_state_label(event.to_state, lang),
             remarks=remarks, reason=data.get("reason"), topic=data.get("topic"),
-            diff=_revision_diff(data.get("revision_id")),
+            diff=diffs.get(revision_id) if isinstance(revision_id, int) else None,
         ))
     return entries
 
@@ -202,14 +207,16 @@ def _state_label(state: str | None, lang: str) -> str | None:
         return state
 
 
-def _revision_diff(revision_id: int | None) -> list[Segment] | None:
-    if revision_id is None:
-        return None
-    revision = db.session.get(SectionRevision, revision_id)
-    if revision is None:
-        return None
-    previous = db.session.scalar(
-        select(SectionRevision).where(SectionRevision.section_id == revision.section_id,
-                                      SectionRevision.number < revision.number)
-        .order_by(SectionRevision.number.desc()).limit(1))
-    return word_diff(previous.text if previous else "", revision.text)
+def _revision_diffs(contribution: Contribution) -> dict[int, list[Segment]]:
+    """revision id -> the word diff from the section's revision before it (or from empty),
+    for every revision of the contribution's sections, read in one query."""
+    diffs: dict[int, list[Segment]] = {}
+    previous: dict[int, str] = {}
+    for revision_id, section_id, text in db.session.execute(
+            select(SectionRevision.id, SectionRevision.section_id, SectionRevision.text)
+            .join(Section, SectionRevision.section_id == Section.id)
+            .where(Section.contribution_id == contribution.id)
+            .order_by(SectionRevision.section_id, SectionRevision.number)):
+        diffs[revision_id] = word_diff(previous.get(section_id, ""), text)
+        previous[section_id] = text
+    return diffs

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import get_locale, gettext
 
-from app.core.clock import STOCKHOLM
+from app.core.clock import STOCKHOLM, shown_time
 from app.core.messages import install_translator
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
@@ -92,3 +92,5 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, default_timezone=STOCKHOLM.key,
                    default_translation_directories=str(target), locale_selector=select_locale)
     install_translator(gettext, request_language)
+    # The one way a page shows a date or a moment (app.core.clock's format, in every language).
+    app.add_template_filter(shown_time, "shown_time")

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.core.clock import STOCKHOLM
+from app.core.clock import shown_time
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.models import TopicScope
@@ -66,7 +66,7 @@ class DocumentContent:
 
 
 def footer_text(content: DocumentContent, moment: datetime, fingerprint: str) -> str:
-    local_time = moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+    local_time = shown_time(moment)
     state = content.state_label if content.approved else f"{content.state_label} – {DRAFT_MARK}"
     return (f"Period: {content.period} · Område: {content.area or 'alla områden'} · "
             f"Status: {state} · Exporterad {local_time} (Stockholm) · "

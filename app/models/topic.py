@@ -50,7 +50,12 @@ class Topic(db.Model):
 
     @property
     def heading(self) -> str:
-        return f"{self.number}. {self.title}" if self.scope == TopicScope.CITY else self.title
+        return self.heading_of(self.number, self.scope, self.title)
+
+    @staticmethod
+    def heading_of(number: int | None, scope: str, title: str) -> str:
+        """A heading from the columns alone, for pages that read many at once."""
+        return f"{number}. {title}" if scope == TopicScope.CITY else title
 
     def __repr__(self) -> str:
         return f"<Topic {self.heading!r}>"

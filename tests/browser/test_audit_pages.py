@@ -41,13 +41,16 @@ def test_auditor_finds_who_returned_the_contribution_and_why(page, live_server,
     expect(page.get_by_role("heading", level=1)).to_have_text("Händelselogg")
     assert_accessible(page)
     page.get_by_label("Område").select_option(label="Järva")
-    page.get_by_label("Åtgärd").select_option(label="contribution.return")
+    page.get_by_label("Åtgärd").select_option(label="Bidraget återsänt för ändringar")
     page.get_by_role("button", name="Visa händelser").click()
     rows = page.locator("table.audit-events tbody tr")
     expect(rows).to_have_count(1)
     police = live_server.user("polis.jarva")
     expect(rows.first).to_contain_text(police.name)
     expect(rows.first).to_contain_text("Kommentaren saknas")
+    expect(rows.first).to_contain_text("Bidraget återsänt för ändringar")
+    expect(rows.first).to_contain_text("Bidrag: december 2022 — Järva")
+    expect(rows.first.locator("code")).to_have_count(0)
     screenshot(page, "audit-log-return")
     assert_accessible(page)
 
@@ -61,7 +64,8 @@ def test_auditor_compares_the_approved_text_with_the_first_draft(page, live_serv
     page.get_by_role("navigation", name="Revisionsvyer för bidraget").get_by_role(
         "link", name="Ursprung").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ursprung")
-    expect(page.locator("main")).to_contain_text("Fastställd.")
+    expect(page.locator("main")).to_contain_text(
+        "Nuvarande status: Fastställd. Texterna nedan är de fastställda versionerna.")
     assert_accessible(page)
     screenshot(page, "audit-provenance")
     places = page.get_by_role("region", name="Otrygga brottsutsatta platser")
@@ -145,3 +149,38 @@ def test_every_auditor_page_in_english_has_no_violations(page, live_server, asse
     page.get_by_role("button", name="Verify the whole chain now").click()
     expect(page.get_by_role("status")).to_contain_text("Verified: the chain is intact.")
     assert_accessible(page)
+
+
+def test_the_codes_toggle_in_swedish_and_english(page, live_server, assert_accessible,
+                                                 screenshot):
+    """Labels by default; "Visa koderna", a plain link, adds the raw codes the export has,
+    and the filter and the paging keep them."""
+    log_in_as_auditor(page, live_server)
+    open_seed_history(page)
+    main = page.locator("main")
+    expect(main).to_contain_text("Bidraget skickat till polisen")
+    expect(main.locator("code.audit-code")).to_have_count(0)
+    page.get_by_role("link", name="Visa koderna").click()
+    expect(main.locator("code.audit-code", has_text="contribution.submit").first).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "audit-history-codes")
+    page.get_by_role("navigation", name="Revisionsvyer för bidraget").get_by_role(
+        "link", name="Händelser i loggen").click()
+    page.get_by_role("link", name="Visa koderna").click()
+    page.get_by_label("Åtgärd").select_option(value="contribution.return")
+    page.get_by_role("button", name="Visa händelser").click()
+    expect(page.locator("table.audit-events tbody tr").first.locator(
+        "code", has_text="contribution.return")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Dölj koderna").click()
+    expect(main.locator("code.audit-code")).to_have_count(0)
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("table.audit-events tbody tr").first).to_contain_text(
+        "Contribution returned for changes")
+    assert_accessible(page)
+    page.get_by_role("link", name="Show the codes").click()
+    expect(page.locator("table.audit-events tbody tr").first.locator(
+        "code", has_text="contribution.return")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "audit-log-codes-en")

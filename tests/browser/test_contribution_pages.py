@@ -188,7 +188,7 @@ def test_pages_in_english_are_accessible(page, live_server, assert_accessible, s
     log_in(page, live_server.user(DRAFTER).email)
     to_english(page)
     page.get_by_role("link", name=f"Lägesbild {live_server.current_period} — Järva").click()
-    expect(page.get_by_role("heading", level=2, name="City-wide priority areas")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="City-wide topics")).to_be_visible()
     if where == "editor":
         page.get_by_role("link", name=f"Edit {SECTION}").click()
         expect(page.get_by_role("button", name="Save")).to_be_visible()

@@ -59,7 +59,7 @@ def test_other_roles_see_accessible_pages(page, live_server, assert_accessible, 
     if user in ("faststallare", "revisor"):
         page.goto(f"{period}/consolidation")
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            f"Sammanställd lägesbild {live_server.current_period}")
+            f"Sammanställningen för {live_server.current_period}")
         assert_accessible(page)
 
 

@@ -82,7 +82,8 @@ def test_history_lists_every_step_with_who_when_and_what(web, world):
     actions = [chunk.split('"')[0] for chunk in html.split('data-action="')[1:]]
     assert actions == ["section.edit"] * 4 + ["contribution.submit", "contribution.return",
                                               "section.edit", "contribution.resubmit"]
-    assert "Skickad till polisen" in text and "Återsänd för ändringar" in text
+    # The labels of app/audit/labels.py, the same as on the auditors' pages.
+    assert "Bidraget skickat till polisen" in text and "Bidraget återsänt för ändringar" in text
     assert "Status ändrades från Utkast till Polisgranskning." in text
     assert "Status ändrades från Polisgranskning till Återsänd." in text
     assert "Reviewer, Polisen – lokalpolisområde Norr" in text
@@ -141,7 +142,8 @@ def test_history_in_english(web, world):
     text = text_of(page(web, f"/contributions/{contribution_id}/history"))
 
     assert "Everything that has happened to this contribution, oldest first." in text
-    assert "Returned for changes" in text and "Resubmitted to police" in text
+    assert "Contribution returned for changes" in text
+    assert "Contribution resubmitted to the police" in text
     assert "Status changed from Police review to Returned." in text
     assert "Text edited: 1. Unga i risk för kriminalitet" in text
 

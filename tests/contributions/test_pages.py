@@ -121,7 +121,7 @@ def test_page_in_english(web, world):
 
     assert '<html lang="en">' in html
     assert "Status: Draft" in text
-    assert "City-wide priority areas" in text and "Local priority areas" in text
+    assert "City-wide topics" in text and "Local topics" in text
     assert "Every section must have text before the contribution can be sent to the police." \
         in text
     assert "Drafting 2030-01-10 Current step" in text

@@ -68,7 +68,7 @@ def both_consolidated(world) -> None:
 def test_the_city_office_may_read_it(web, world, key):
     web.log_in_as(key)
     html = page(web, world)
-    assert "<h1>Sammanställd lägesbild januari 2030</h1>" in html
+    assert "<h1>Sammanställningen för januari 2030</h1>" in html
 
 
 @pytest.mark.parametrize("key", ["drafter", "reviewer", "drafter_south", "admin"])
@@ -342,8 +342,8 @@ def test_page_in_english(web, world):
     html = page(web, world)
 
     assert '<html lang="en">' in html
-    assert "<h1>Consolidated situation report januari 2030</h1>" in html
-    assert "City-wide priority topics" in html and "Edit the wording" in html
+    assert "<h1>The consolidation for januari 2030</h1>" in html
+    assert "City-wide topics" in html and "Edit the wording" in html
     assert ">Consolidate</button>" in html and "Exclude…" in html
     assert "Not yet consolidated or excluded: Norr, Söder" in html
 
