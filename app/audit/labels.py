@@ -66,6 +66,11 @@ ACTION_LABELS: dict[str, str] = {
     "user.reactivate": N_("User reactivated"),
     "user.set_language": N_("Language chosen"),
     "membership.create": N_("Role granted"),
+    "membership.delete": N_("Role revoked"),
+    "group_mapping.create": N_("Provider group mapped to a role"),
+    "group_mapping.delete": N_("Provider group mapping removed"),
+    "user.link_identity": N_("Account linked to the identity provider"),
+    "user.set_notification_preferences": N_("Notification preferences changed"),
     # Signing in and out.
     "auth.login_succeeded": N_("Signed in"),
     "auth.login_failed": N_("Sign-in failed"),

@@ -284,6 +284,8 @@ def follow_groups(user: User, mappings: list[GroupMapping], actor: Actor) -> lis
         db.session.flush()
     for change in changes:
         data = {k: v for k, v in change.items() if k != "action"}
-        record_event(change["action"], actor=actor, object_type="user", object_id=user.id,
+        action = "membership.create" if change["action"] == "membership.create" \
+            else "membership.delete"
+        record_event(action, actor=actor, object_type="user", object_id=user.id,
                      data={**data, "source": GROUP})
     return changes

@@ -159,7 +159,7 @@ def test_the_pages_that_turn_people_away(oidc_page, assert_accessible, language)
     page.goto("/login")
     page.get_by_role("link", name=f"{sign_in} {PROVIDER_NAME}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Inloggningen misslyckades" if language == "sv" else "Sign-in failed")
+        "Inloggningen misslyckades" if language == "sv" else "The sign-in failed")
     assert_accessible(page)
     expect(page.get_by_role("button", name="Logga ut" if language == "sv" else "Log out")
            ).to_have_count(0)
