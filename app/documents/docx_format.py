@@ -419,3 +419,35 @@ LOCAL_HEADER_START = "lokalt prioriterade områden"
 
 def refusal(template: str, **params) -> InvalidInput:
     return InvalidInput(Msg(template, **params))
+
+
+_WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TEXT_TAGS = {f"{_WORD}t", f"{_WORD}delText", f"{_WORD}instrText"}
+_BREAK_TAGS = {f"{_WORD}tab": "\t", f"{_WORD}br": "\n", f"{_WORD}cr": "\n"}
+
+
+def reader_text(data: bytes) -> str:
+    """Everything a reader of the (already checked) DOCX can see or find in it, a line per
+    paragraph: the body with its tables first, then headers, footers, notes, comments and the
+    document's properties. The identity-number guard reads it before any of the file is kept."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = sorted((n for n in archive.namelist() if n.endswith(".xml")
+                    and n.startswith(("word/", "docProps/"))),
+                   key=lambda n: (n != "word/document.xml", n))
+    lines: list[str] = []
+    for name in names:
+        try:
+            root = etree.fromstring(archive.read(name), parser)
+        except etree.XMLSyntaxError:
+            raise refusal(N_("The DOCX file is damaged and cannot be read.")) from None
+        if not name.startswith("word/"):
+            lines.extend(text for text in root.itertext() if text.strip())
+            continue
+        for paragraph in root.iter(f"{_WORD}p"):
+            parts = [node.text or "" if node.tag in _TEXT_TAGS else _BREAK_TAGS[node.tag]
+                     for node in paragraph.iter(*_TEXT_TAGS, *_BREAK_TAGS)]
+            lines.append("".join(parts))
+    return "\n".join(lines)
