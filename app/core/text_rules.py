@@ -169,6 +169,14 @@ class IdentityNumberHit:
 # gives the position, and a space in another place ("070-123 45 67") lets it through.
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# Invisible format characters a reader does not see between two digits: the soft hyphen, the
+# zero-width and directional marks, the word joiner, the BOM, the tag characters.
+_INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e"
+              "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Only stretches of digits, whitespace, separators and invisible characters can hold a
+# number: the rest of the text is skipped (a long text reads fast).
+_STRETCH_RE = re.compile(f"[\\d\\s+\\-{_DASHES}{_INVISIBLE}]*\\d[\\d\\s+\\-{_DASHES}{_INVISIBLE}]*")
 _SEPARATOR_CHARS = frozenset(" \n+-")
 _MAX_SEPARATOR = 3
 # Where a separator without a line break may fall: after this many digits.
@@ -178,8 +186,8 @@ _GROUP_BOUNDARIES = {10: frozenset({2, 4, 6}), 12: frozenset({4, 6, 8})}
 def _reader_view(text: str) -> tuple[str, list[int]]:
     """The text as a reader sees it, and for each of its characters the offset in `text`.
 
-    Whitespace runs become one space (a newline if the run holds a line break), format
-    characters (Cf) are dropped, dashes become "-" and decimal digits ASCII.
+    Whitespace runs become one space (a newline if the run holds a line break), invisible
+    format characters are dropped, dashes become "-" and decimal digits ASCII.
     """
     chars: list[str] = []
     offsets: list[int] = []
@@ -191,7 +199,7 @@ def _reader_view(text: str) -> tuple[str, list[int]]:
                     chars[-1] = "\n"
                 continue
             chars.append("\n" if wrap else " ")
-        elif unicodedata.category(ch) == "Cf":
+        elif _INVISIBLE_RE.match(ch):
             continue
         elif ch in _DASHES:
             chars.append("-")
@@ -262,20 +270,23 @@ def find_identity_numbers(text: str, *, today: date | None = None) -> list[Ident
     line breaks.  ``today`` (default: the clock's date in Stockholm) bounds the dates."""
     if today is None:
         today = now().astimezone(STOCKHOLM).date()
-    view, offsets = _reader_view(text)
     hits: list[IdentityNumberHit] = []
-    taken_until = -1
-    for start, end, digits in _candidates(view):
-        if start < taken_until:
+    for stretch in _STRETCH_RE.finditer(text):
+        if len(stretch.group()) < 10:  # too short to hold ten digits
             continue
-        kind = _classify(digits, today)
-        if kind is None:
-            continue
-        original_start, original_end = offsets[start], offsets[end - 1] + 1
-        line, column = _line_col(text, original_start)
-        hits.append(IdentityNumberHit(kind, original_start, original_end, line,  # type: ignore[arg-type]
-                                      column))
-        taken_until = end
+        view, offsets = _reader_view(stretch.group())
+        taken_until = -1
+        for start, end, digits in _candidates(view):
+            if start < taken_until:
+                continue
+            kind = _classify(digits, today)
+            if kind is None:
+                continue
+            first, last = stretch.start() + offsets[start], stretch.start() + offsets[end - 1]
+            line, column = _line_col(text, first)
+            hits.append(IdentityNumberHit(kind, first, last + 1, line,  # type: ignore[arg-type]
+                                          column))
+            taken_until = end
     return hits
 
 
