@@ -153,7 +153,9 @@ class IdentityNumberHit:
 #   characters among space, "-" and "+" ("19121212-1212", "1912 12 12-1212",
 #   "1912-12-12-1212", "121212 - 1212", "121212+1212").  A separator holding a line break may
 #   cut the number anywhere (a narrow table cell or a PDF's extraction wraps mid-number).
-# * The whole number must stand alone: no digit right before or after it.
+# * The whole number must stand alone: no digit right before or after it, and not inside a
+#   hex digest (16 or more hex digits with letters, as a SHA-256 fingerprint in an exported
+#   document's footer: one in about 40 holds ten digits that would pass).
 # * It must be a real date (a coordination number adds 60 to the day), not after today, in
 #   the 1800s, 1900s or 2000s for the 12-digit form, and its Luhn check digit (over
 #   YYMMDDNNNC) must be right.
@@ -264,6 +266,22 @@ def _candidates(view: str):
                 yield runs[first][0], end, digits
 
 
+_HEX_DIGEST_RE = re.compile(r"[0-9a-fA-F]{16,}")
+
+
+def _inside_hex_digest(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies inside a run of 16 or more hex digits with letters in it
+    (a SHA-256 fingerprint, a request id): digits a reader does not read as a number."""
+    if not (start > 0 and text[start - 1] in "abcdefABCDEF"
+            or end < len(text) and text[end] in "abcdefABCDEF"):
+        return False
+    left = start
+    while left > 0 and text[left - 1] in "0123456789abcdefABCDEF":
+        left -= 1
+    match = _HEX_DIGEST_RE.match(text, left)
+    return match is not None and match.end() >= end
+
+
 def find_identity_numbers(text: str, *, today: date | None = None) -> list[IdentityNumberHit]:
     """Find Swedish personal identity / coordination numbers in ``text``, as the reader sees
     it (how, and why so, in the comment above).  Hits do not overlap; line/column assume LF
@@ -283,6 +301,8 @@ def find_identity_numbers(text: str, *, today: date | None = None) -> list[Ident
             if kind is None:
                 continue
             first, last = stretch.start() + offsets[start], stretch.start() + offsets[end - 1]
+            if _inside_hex_digest(text, first, last + 1):
+                continue
             line, column = _line_col(text, first)
             hits.append(IdentityNumberHit(kind, first, last + 1, line,  # type: ignore[arg-type]
                                           column))

@@ -217,3 +217,14 @@ def test_every_leap_day_and_month_end_is_a_date():
         last = calendar.monthrange(year, 2)[1]
         century, ten = number(date(year, 2, last), "456")
         assert len(find_identity_numbers(century + ten)) == 1
+
+
+def test_digits_inside_a_hex_digest_are_not_a_number():
+    """An exported document's footer and properties carry its SHA-256 fingerprint."""
+    _century, ten = number(date(1981, 12, 18), "987")
+    digest = f"3f2a{ten}bc" + "e" * 50
+    assert find_identity_numbers(f"Fingeravtryck (SHA-256): {digest}") == []
+    assert find_identity_numbers(digest.upper()) == []
+    # Glued to a word or a short code, it is still a number.
+    assert len(find_identity_numbers(f"nr{ten}")) == 1
+    assert len(find_identity_numbers(f"ab{ten}cd")) == 1

@@ -14,6 +14,7 @@ from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation
 from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
 from app.documents.cross_references import rendered_text
+from app.documents.docx_format import reader_text
 from app.documents.export import export_contribution, export_period
 from app.documents.importer import (
     check_mapping,
@@ -403,7 +404,15 @@ def test_every_text_of_a_docx_is_read_for_identity_numbers(jarva):
         assert ten[:6] not in caught.value.message
 
 
-def export_bytes_of_an_empty_lagesbild() -> bytes:
+def test_an_exports_fingerprint_is_not_taken_for_a_number(jarva):
+    """Its SHA-256, in the footer and the properties, may hold ten digits that would pass."""
+    ten = _a_number()
+    data = export_bytes_of_an_empty_lagesbild(fingerprint=f"3f2a{ten}" + "b" * 50)
+    assert ten in reader_text(data)
+    assert propose(data, db.session.get(Area, jarva)).blocks
+
+
+def export_bytes_of_an_empty_lagesbild(fingerprint: str = "0" * 64) -> bytes:
     from datetime import UTC, datetime
 
     from app.documents.docx_format import (
@@ -417,4 +426,4 @@ def export_bytes_of_an_empty_lagesbild() -> bytes:
                       [SectionContent("city", 1, "Unga i risk", "Arbetet pågår.")])
     content = DocumentContent("Lägesbild december 2022 Järva", "december 2022", "Järva",
                               "Fastställd", True, [chapter])
-    return render_docx(content, datetime(2023, 1, 1, tzinfo=UTC), "0" * 64)
+    return render_docx(content, datetime(2023, 1, 1, tzinfo=UTC), fingerprint)
