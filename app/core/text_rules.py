@@ -151,8 +151,9 @@ class IdentityNumberHit:
 # * Digits may be grouped the ways people write the number: the date as one run or split
 #   year | month | day, then the last four digits, each split by a separator of one to three
 #   characters among space, "-" and "+" ("19121212-1212", "1912 12 12-1212",
-#   "1912-12-12-1212", "121212 - 1212", "121212+1212").  A separator holding a line break may
-#   cut the number anywhere (a narrow table cell or a PDF's extraction wraps mid-number).
+#   "1912-12-12-1212", "121212 - 1212", "121212+1212").  A line break is a separator like a
+#   space, at the same places only: a wrap anywhere else would make numbers of the lines of a
+#   statistics table (a PDF's or a DOCX's cells come one a line).
 # * The whole number must stand alone: no digit right before or after it, and not inside a
 #   hex digest (16 or more hex digits with letters, as a SHA-256 fingerprint in an exported
 #   document's footer: one in about 40 holds ten digits that would pass).
@@ -181,7 +182,7 @@ _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _STRETCH_RE = re.compile(f"[\\d\\s+\\-{_DASHES}{_INVISIBLE}]*\\d[\\d\\s+\\-{_DASHES}{_INVISIBLE}]*")
 _SEPARATOR_CHARS = frozenset(" \n+-")
 _MAX_SEPARATOR = 3
-# Where a separator without a line break may fall: after this many digits.
+# Where a separator may fall: after this many digits.
 _GROUP_BOUNDARIES = {10: frozenset({2, 4, 6}), 12: frozenset({4, 6, 8})}
 
 
@@ -250,19 +251,19 @@ def _candidates(view: str):
     runs = _digit_runs(view)
     for first in range(len(runs)):
         digits = ""
-        cuts: list[tuple[int, bool]] = []  # (digits before the cut, a line break in it)
+        cuts: list[int] = []  # how many digits come before each separator
         for index in range(first, len(runs)):
             start, end = runs[index]
             if index > first:
                 gap = view[runs[index - 1][1]:start]
                 if not gap or len(gap) > _MAX_SEPARATOR or not set(gap) <= _SEPARATOR_CHARS:
                     break
-                cuts.append((len(digits), "\n" in gap))
+                cuts.append(len(digits))
             digits += view[start:end]
             if len(digits) > 12:
                 break
             allowed = _GROUP_BOUNDARIES.get(len(digits))
-            if allowed and all(wrapped or cut in allowed for cut, wrapped in cuts):
+            if allowed and all(cut in allowed for cut in cuts):
                 yield runs[first][0], end, digits
 
 

@@ -104,15 +104,25 @@ def test_the_refusal_names_the_position_and_never_a_digit_of_it(found, before, l
 
 
 @settings(max_examples=200, deadline=None)
-@given(written_numbers(), st.sampled_from(["\n", "\n\n", " \n", "\n  "]),
-       st.integers(1, 11))
-def test_a_line_wrap_anywhere_in_the_number_is_still_the_number(found, wrap, cut):
-    """A narrow cell or a PDF's extraction wraps mid-number: the reader joins it again."""
-    written_number, _ten, _kind = found
-    compact = "".join(ch for ch in written_number if ch.isdigit())
-    cut = min(cut, len(compact) - 1)
-    text = f"Gäller {compact[:cut]}{wrap}{compact[cut:]}."
+@given(written_numbers(), st.sampled_from(["\n", "\n\n", " \n", "-\n", "\n  "]),
+       st.sampled_from([2, 4, 6]), st.booleans())
+def test_a_line_wrap_between_the_groups_is_still_the_number(found, wrap, cut, twelve):
+    """A hard wrap: the reader (and the importer's line join) puts the number together."""
+    _written, ten, _kind = found
+    digits = ("19" + ten) if twelve else ten
+    cut += 2 if twelve else 0
+    text = f"Gäller {digits[:cut]}{wrap}{digits[cut:]}."
     assert len(find_identity_numbers(text, today=TODAY)) == 1
+
+
+def test_the_lines_of_a_statistics_table_are_not_a_number():
+    """A PDF's or a DOCX's table cells come one a line: no number across lines but at the
+    places a number's groups are split."""
+    nine = "811218987"
+    ten = nine + check_digit(nine)
+    column = "\n".join([ten[:3], ten[3:5], ten[5:8], ten[8:]])  # 3 + 2 + 3 + 2 digits
+    assert find_identity_numbers(f"Antal\n{column}\nSumma") == []
+    assert len(find_identity_numbers("\n".join([ten[:6], ten[6:]]))) == 1
 
 
 @pytest.mark.parametrize("text", [
