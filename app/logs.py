@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 
+from app.core.text_rules import redact_identity_numbers
+
 request_log = logging.getLogger("lagesbild.request")
 
 # The fields a record may carry beyond the message (set through `extra=`).
@@ -23,9 +25,20 @@ _PROXY_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestContext(logging.Filter):
-    """Puts the request id and the signed-in user's id on every record made in a request."""
+    """Puts the request id and the signed-in user's id on every record made in a request, and
+    takes any identity number out of its message, path and traceback (a URL or a library's
+    error may carry one; the log is kept and shipped)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.msg, record.args = redact_identity_numbers(record.getMessage()), None
+        except (TypeError, ValueError):  # a malformed record: logging reports it as it is
+            pass
+        if isinstance(getattr(record, "path", None), str):
+            record.path = redact_identity_numbers(record.path)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_identity_numbers(
+                logging.Formatter().formatException(record.exc_info))
         record.request_id = getattr(record, "request_id", None) or (
             g.get("request_id") if has_request_context() else None)
         if not hasattr(record, "user_id"):
@@ -53,7 +66,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({name: getattr(record, name) for name in REQUEST_FIELDS
                       if hasattr(record, name)})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -56,3 +56,49 @@ def assert_security_event(events, action: str, actor_id: int, attempted: str,
         assert event.object_id == str(object_id)
     assert verify_chain().ok
     return data
+
+
+def identity_number_traces(ten: str) -> list[str]:
+    """Every place in the database, in any table and column (the audit trail, revisions,
+    pending uploads, outbox included), holding the number's ten digits YYMMDDNNNC however they
+    are separated, or anything else the guard would call an identity number."""
+    import json
+    import re
+
+    from app.core.text_rules import find_identity_numbers
+
+    db.session.rollback()  # see what the requests and commands committed
+    places = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(select(table)):
+            for column, value in row._mapping.items():
+                if value is None or isinstance(value, (int, float, bool)):
+                    continue
+                if isinstance(value, (bytes, memoryview)):
+                    texts = [bytes(value).decode("utf-8", errors="replace")]
+                elif isinstance(value, str):
+                    texts = [value]
+                    if value[:1] in "[{":  # JSON in a text column: its strings unescaped
+                        try:
+                            texts = _strings(json.loads(value))
+                        except ValueError:
+                            pass
+                else:
+                    texts = _strings(value)
+                for text in texts:
+                    # Hex digests (hashes, salts) have digit runs that look like a number by
+                    # chance; the ten digits themselves are looked for everywhere.
+                    words = re.sub(r"[0-9a-f]{16,}", " ", text)
+                    if ten in re.sub(r"[\s+\-\u2010-\u2015\u00ad]", "", text) \
+                            or find_identity_numbers(words):
+                        places.append(f"{table.name}.{column}: {text[:60]!r}")
+    return places
+
+
+def _strings(value) -> list[str]:
+    """Every string (keys included) in a JSON value."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (str(k), *_strings(v))]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in _strings(item)]
+    return [] if value is None or isinstance(value, (int, float, bool)) else [str(value)]

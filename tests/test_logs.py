@@ -74,3 +74,27 @@ def test_configuring_twice_keeps_one_handler():
     marked = [h for h in logging.getLogger().handlers if getattr(h, "_lagesbild_handler", False)]
     assert len(marked) == 1
     assert not isinstance(marked[0].formatter, JsonFormatter)
+
+
+def test_an_identity_number_never_reaches_the_log(web, world, json_lines):
+    """A URL (or a library's error) may carry one: message, path and traceback lose it."""
+    from app.core.text_rules import luhn_ok
+
+    nine = "850709317"
+    number = f"{nine[:6]}-{nine[6:]}" + next(str(d) for d in range(10)
+                                            if luhn_ok(nine + str(d)))
+    web.client.get(f"/documents/{number}")
+    [entry] = [e for e in json_lines() if e.get("status") == 404]
+    assert entry["path"] == "/documents/[identity number removed]"
+    assert nine[:6] not in json.dumps(entry)
+    try:
+        raise ValueError(f"bad value {number}")
+    except ValueError:
+        record = logging.LogRecord("lagesbild", logging.ERROR, __file__, 1, "failed for %s",
+                                   (number,), exc_info=sys.exc_info())
+    RequestContext().filter(record)
+    line = JsonFormatter().format(record)
+    assert nine[:6] not in line
+    entry = json.loads(line)
+    assert entry["message"] == "failed for [identity number removed]"
+    assert "ValueError: bad value [identity number removed]" in entry["exception"]

@@ -12,6 +12,7 @@ from app.core.actors import Actor
 from app.core.clock import now
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Label, Msg
+from app.core.text_rules import refuse_identity_numbers
 from app.extensions import db
 from app.models import (
     AREA_ROLES,
@@ -61,6 +62,7 @@ def _clean_name(value: str | None, what: Label, limit: int = 200) -> str:
                                what=what, limit=limit))
     if any(ord(ch) < 32 for ch in cleaned):
         raise InvalidInput(Msg(N_("The {what} contains control characters."), what=what))
+    refuse_identity_numbers(cleaned, field=str(what), what=what)
     return cleaned
 
 
@@ -191,6 +193,7 @@ def create_user(actor: Actor, *, email: str, name: str, organisation_name: str,
                 password: str) -> User:
     require_admin(actor, "user.create")
     email = (email or "").strip().lower()
+    refuse_identity_numbers(email, field="email", what=Label("e-mail address", sv="e-postadressen"))
     if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
         raise InvalidInput(Msg(N_("'{email}' is not an e-mail address."), email=email))
     if db.session.scalar(select(User).where(User.email == email)):

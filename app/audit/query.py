@@ -24,7 +24,8 @@ from app.audit.trail import record_event
 from app.core import parsing
 from app.core.actors import Actor
 from app.core.errors import InvalidInput
-from app.core.messages import N_, Msg
+from app.core.messages import N_, Label, Msg
+from app.core.text_rules import refuse_identity_numbers
 from app.extensions import db
 from app.models import Area, AuditEvent, Contribution, Period, User
 
@@ -95,6 +96,10 @@ FILTER_FIELDS = ("period", "area", "contribution", "user", "organisation", "acti
                  "to")
 
 
+_FREE_TEXT_FILTERS = {"organisation": Label("organisation filter", sv="filtret organisation"),
+                      "action": Label("action filter", sv="filtret händelse")}
+
+
 def parse_local_moment(value: str, *, end_of_day: bool = False,
                        label: str = "time") -> datetime | None:
     """A date or date and time in Swedish local time, as UTC (app.core.parsing's rules)."""
@@ -108,6 +113,8 @@ def parse_filter(args: Mapping[str, str]) -> EventFilter:
     until = parse_local_moment(args.get("to", ""), end_of_day=True, label="to")
     if since and until and since >= until:
         raise InvalidInput(Msg(N_("The time range ends before it starts.")))
+    for name, what in _FREE_TEXT_FILTERS.items():  # written into the audit.view event
+        refuse_identity_numbers(args.get(name) or "", field=name, what=what)
     return EventFilter(
         period_id=parsing.parse_id(args.get("period"), field="period"),
         area_id=parsing.parse_id(args.get("area"), field="area"),

@@ -14,8 +14,10 @@ first pass :func:`validate_section_text`, which
   invisible format characters that can hide or reorder text;
 * refuses text longer than :data:`MAX_SECTION_CHARS` after normalisation;
 * refuses Swedish personal identity numbers (personnummer) and coordination
-  numbers (samordningsnummer).  The number itself is never echoed in the
-  error message or details, so it cannot reach the database or the audit log.
+  numbers (samordningsnummer) through :func:`refuse_identity_numbers`, the one
+  guard every free text (names, titles, file names, remarks) passes before it is
+  stored or audited.  The number itself is never echoed in the error message or
+  details, so it cannot reach the database or the audit log.
 
 All positions reported to users (``line``, ``column``, ``position``) are
 1-based and count Unicode code points (``position`` counts bytes only for the
@@ -29,8 +31,10 @@ import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
+from app.core.clock import STOCKHOLM, now
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 
@@ -40,6 +44,8 @@ __all__ = [
     "find_identity_numbers",
     "luhn_ok",
     "normalise_text",
+    "redact_identity_numbers",
+    "refuse_identity_numbers",
     "validate_section_text",
 ]
 
@@ -135,89 +141,213 @@ class IdentityNumberHit:
         return Msg(N_("personal identity number"))
 
 
-# Separators: hyphen-minus, plus, space; Unicode hyphens/dashes and the minus
-# sign are folded to "-" before matching (word processors replace "-").
+# How a number is recognised, as the reader sees it (the decision, and what it costs):
+#
+# * The text is first read as a reader sees it: every run of whitespace (line breaks, tabs,
+#   no-break and other spaces) is one space, invisible format characters (a soft hyphen, a
+#   zero-width space) are dropped, Unicode dashes and the minus sign read as "-" and other
+#   scripts' decimal digits as ASCII digits.  A hard wrap ("19121212-" / "1212") is then
+#   "19121212- 1212", which is what the importer's line joins make of it too.
+# * Digits may be grouped the ways people write the number: the date as one run or split
+#   year | month | day, then the last four digits, each split by a separator of one to three
+#   characters among space, "-" and "+" ("19121212-1212", "1912 12 12-1212",
+#   "1912-12-12-1212", "121212 - 1212", "121212+1212").  A line break is a separator like a
+#   space, at the same places only: a wrap anywhere else would make numbers of the lines of a
+#   statistics table (a PDF's or a DOCX's cells come one a line).
+# * The whole number must stand alone: no digit right before or after it, and not inside a
+#   hex digest (16 or more hex digits with letters, as a SHA-256 fingerprint in an exported
+#   document's footer: one in about 40 holds ten digits that would pass).
+# * It must be a real date (a coordination number adds 60 to the day), not after today, in
+#   the 1800s, 1900s or 2000s for the 12-digit form, and its Luhn check digit (over
+#   YYMMDDNNNC) must be right.
+#
+# False positives: of random ten-digit strings about one in 140 passes the date and the
+# check digit, so the rule refuses only what is shaped like a number.  Phone numbers written
+# as people write them ("070-123 45 67", "08-508 000 00", "+46 70 123 45 67") are grouped
+# otherwise and pass; organisation numbers ("556677-8899") have a month of 20 or more and
+# pass; case numbers ("5000-K123456-26", "KS 2023/1234"), thousands ("1 234 567") and dates
+# with a time ("2024-03-15 kl. 14.00") pass.  What is refused although it is not a number
+# is a ten-digit run with a plausible date and a right check digit (a phone number written
+# without spaces, one in ten of them) or a date followed by a four-digit number; the message
+# gives the position, and a space in another place ("070-123 45 67") lets it through.
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# Invisible format characters a reader does not see between two digits: the soft hyphen, the
+# zero-width and directional marks, the word joiner, the BOM, the tag characters.
+_INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e"
+              "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Only stretches of digits, whitespace, separators and invisible characters can hold a
+# number: the rest of the text is skipped (a long text reads fast).
+_STRETCH_RE = re.compile(f"[\\d\\s+\\-{_DASHES}{_INVISIBLE}]*\\d[\\d\\s+\\-{_DASHES}{_INVISIBLE}]*")
+_SEPARATOR_CHARS = frozenset(" \n+-")
+_MAX_SEPARATOR = 3
+# Where a separator may fall: after this many digits.
+_GROUP_BOUNDARIES = {10: frozenset({2, 4, 6}), 12: frozenset({4, 6, 8})}
 
-_IDNR_RE = re.compile(
-    r"(?<![0-9])"
-    r"(?P<century>[0-9]{2})?"
-    r"(?P<date>[0-9]{6})"
-    r"(?P<sep>[-+ ]?)"
-    r"(?P<serial>[0-9]{3})(?P<check>[0-9])"
-    r"(?![0-9])",
-    re.ASCII,
-)
 
+def _reader_view(text: str) -> tuple[str, list[int]]:
+    """The text as a reader sees it, and for each of its characters the offset in `text`.
 
-def _fold_for_detection(text: str) -> str:
-    """Same-length copy of ``text`` with all decimal digits as ASCII and dashes as "-".
-
-    Offsets in the copy are offsets in the original, so hits map back exactly.
+    Whitespace runs become one space (a newline if the run holds a line break), invisible
+    format characters are dropped, dashes become "-" and decimal digits ASCII.
     """
-    if text.isascii():
-        return text
-    out = []
-    for ch in text:
-        if ch.isdecimal() and not ch.isascii():
-            out.append(chr(48 + unicodedata.decimal(ch)))
+    chars: list[str] = []
+    offsets: list[int] = []
+    for offset, ch in enumerate(text):
+        if ch.isspace():
+            wrap = ch in _LINE_BREAKS
+            if chars and chars[-1] in " \n":  # the same run of whitespace
+                if wrap:
+                    chars[-1] = "\n"
+                continue
+            chars.append("\n" if wrap else " ")
+        elif _INVISIBLE_RE.match(ch):
+            continue
         elif ch in _DASHES:
-            out.append("-")
-        elif ch in "\u00a0\u202f":
-            out.append(" ")
+            chars.append("-")
+        elif ch.isdecimal():
+            chars.append(chr(48 + unicodedata.decimal(ch)) if not ch.isascii() else ch)
         else:
-            out.append(ch)
-    return "".join(out)
+            chars.append(ch)
+        offsets.append(offset)
+    return "".join(chars), offsets
 
 
-def _date_ok(year: int, month: int, day: int) -> bool:
-    if not 1 <= month <= 12:
+def _date_ok(year: int, month: int, day: int, today: date) -> bool:
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
         return False
-    return 1 <= day <= calendar.monthrange(year, month)[1]
+    return date(year, month, day) <= today
 
 
-def _classify(century: str | None, date: str) -> str | None:
-    """Return the kind if ``date`` (YYMMDD) is a valid (coordination) date, else None."""
-    yy, month, day = int(date[:2]), int(date[2:4]), int(date[4:6])
+def _classify(digits: str, today: date) -> str | None:
+    """The kind if the 10 or 12 digits are a plausible (coordination) number, else None."""
+    century = digits[:2] if len(digits) == 12 else None
+    ten = digits[-10:]
+    yy, month, day = int(ten[:2]), int(ten[2:4]), int(ten[4:6])
     kind = "personnummer"
     if 61 <= day <= 91:
         kind = "samordningsnummer"
         day -= 60
     if century is not None:
-        c = int(century)
-        if c not in (18, 19, 20):
+        if century not in ("18", "19", "20"):
             return None
-        years = (c * 100 + yy,)
+        years: tuple[int, ...] = (int(century) * 100 + yy,)
     else:
-        # The 10-digit form does not say the century; it only matters for
-        # Feb 29 in year 00 (1900 is not a leap year, 2000 is).
+        # The 10-digit form does not say the century (the separator would, but people get
+        # "+" wrong): any century that makes a past date will do.
         years = (1900 + yy, 2000 + yy)
-    if any(_date_ok(y, month, day) for y in years):
-        return kind
-    return None
+    if not any(_date_ok(y, month, day, today) for y in years):
+        return None
+    return kind if luhn_ok(ten) else None
 
 
-def find_identity_numbers(text: str) -> list[IdentityNumberHit]:
-    """Find Swedish personal identity / coordination numbers in ``text``.
+def _digit_runs(view: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[0-9]+", view)]
 
-    Recognised forms (not embedded in a longer run of digits): YYMMDD-NNNC,
-    YYMMDD+NNNC, YYMMDD NNNC, YYMMDDNNNC, YYYYMMDD-NNNC, YYYYMMDD NNNC,
-    YYYYMMDDNNNC.  A candidate counts only if the date is valid (coordination
-    numbers: day + 60) and the Luhn check digit over YYMMDDNNNC is right.
-    Non-ASCII decimal digits and Unicode dashes are treated like their ASCII
-    counterparts.  Line/column assume LF line breaks.
-    """
-    folded = _fold_for_detection(text)
+
+def _candidates(view: str):
+    """(start, end, digits) of every grouping of digit runs shaped like a number."""
+    runs = _digit_runs(view)
+    for first in range(len(runs)):
+        digits = ""
+        cuts: list[int] = []  # how many digits come before each separator
+        for index in range(first, len(runs)):
+            start, end = runs[index]
+            if index > first:
+                gap = view[runs[index - 1][1]:start]
+                if not gap or len(gap) > _MAX_SEPARATOR or not set(gap) <= _SEPARATOR_CHARS:
+                    break
+                cuts.append(len(digits))
+            digits += view[start:end]
+            if len(digits) > 12:
+                break
+            allowed = _GROUP_BOUNDARIES.get(len(digits))
+            if allowed and all(cut in allowed for cut in cuts):
+                yield runs[first][0], end, digits
+
+
+_HEX_DIGEST_RE = re.compile(r"[0-9a-fA-F]{16,}")
+
+
+def _inside_hex_digest(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies inside a run of 16 or more hex digits with letters in it
+    (a SHA-256 fingerprint, a request id): digits a reader does not read as a number."""
+    if not (start > 0 and text[start - 1] in "abcdefABCDEF"
+            or end < len(text) and text[end] in "abcdefABCDEF"):
+        return False
+    left = start
+    while left > 0 and text[left - 1] in "0123456789abcdefABCDEF":
+        left -= 1
+    match = _HEX_DIGEST_RE.match(text, left)
+    return match is not None and match.end() >= end
+
+
+def find_identity_numbers(text: str, *, today: date | None = None) -> list[IdentityNumberHit]:
+    """Find Swedish personal identity / coordination numbers in ``text``, as the reader sees
+    it (how, and why so, in the comment above).  Hits do not overlap; line/column assume LF
+    line breaks.  ``today`` (default: the clock's date in Stockholm) bounds the dates."""
+    if today is None:
+        today = now().astimezone(STOCKHOLM).date()
     hits: list[IdentityNumberHit] = []
-    for m in _IDNR_RE.finditer(folded):
-        kind = _classify(m.group("century"), m.group("date"))
-        if kind is None:
+    for stretch in _STRETCH_RE.finditer(text):
+        if len(stretch.group()) < 10:  # too short to hold ten digits
             continue
-        if not luhn_ok(m.group("date") + m.group("serial") + m.group("check")):
-            continue
-        line, column = _line_col(text, m.start())
-        hits.append(IdentityNumberHit(kind, m.start(), m.end(), line, column))  # type: ignore[arg-type]
+        view, offsets = _reader_view(stretch.group())
+        taken_until = -1
+        for start, end, digits in _candidates(view):
+            if start < taken_until:
+                continue
+            kind = _classify(digits, today)
+            if kind is None:
+                continue
+            first, last = stretch.start() + offsets[start], stretch.start() + offsets[end - 1]
+            if _inside_hex_digest(text, first, last + 1):
+                continue
+            line, column = _line_col(text, first)
+            hits.append(IdentityNumberHit(kind, first, last + 1, line,  # type: ignore[arg-type]
+                                          column))
+            taken_until = end
     return hits
+
+
+def refuse_identity_numbers(text: str, *, field: str = "text", what: str | None = None) -> None:
+    """The one guard: raise :class:`InvalidInput` if ``text`` holds what looks like a personal
+    identity or coordination number.  The message gives the position (and ``what``, the
+    field's name for the reader, when the text is not a section text); neither it nor the
+    details hold a digit of the number, so the refusal can be shown, logged and audited.
+    Run it on every free text before it is stored or written to the trail."""
+    hits = find_identity_numbers(text)
+    if not hits:
+        return
+    first = hits[0]
+    where = {"kind_label": first.label, "line": first.line, "column": first.column}
+    if what is not None and "\n" not in text:
+        message = Msg(N_("The {what} contains what looks like a {kind_label} (character "
+                         "{column}). Remove it: such numbers must not be stored."),
+                      what=what, **where)
+    elif what is not None:
+        message = Msg(N_("The {what} contains what looks like a {kind_label} (line {line}, "
+                         "column {column}). Remove it: such numbers must not be stored."),
+                      what=what, **where)
+    elif len(hits) > 1:
+        message = Msg(N_("The text contains what looks like a {kind_label} (line {line}, "
+                         "column {column}). Remove it: such numbers must not be stored. "
+                         "There are {more} more in the text."), more=len(hits) - 1, **where)
+    else:
+        message = Msg(N_("The text contains what looks like a {kind_label} (line {line}, "
+                         "column {column}). Remove it: such numbers must not be stored."),
+                      **where)
+    raise InvalidInput(message, field=field, kind=first.kind, position=first.start + 1,
+                       line=first.line, column=first.column, count=len(hits))
+
+
+def redact_identity_numbers(text: str) -> str:
+    """``text`` with each identity number replaced by a mark: for the server's log, which
+    must not keep one a request carried (in its path, say)."""
+    for hit in reversed(find_identity_numbers(text)):
+        text = text[:hit.start] + "[identity number removed]" + text[hit.end:]
+    return text
 
 
 # --------------------------------------------------------------------------
@@ -333,25 +463,5 @@ def validate_section_text(value: str | bytes, *, field: str = "text") -> str:
             limit=MAX_SECTION_CHARS,
         )
 
-    hits = find_identity_numbers(text)
-    if hits:
-        first = hits[0]
-        where = {"kind_label": first.label, "line": first.line, "column": first.column}
-        if len(hits) > 1:
-            message = Msg(N_("The text contains what looks like a {kind_label} (line {line}, "
-                             "column {column}). Remove it: such numbers must not be stored. "
-                             "There are {more} more in the text."), more=len(hits) - 1, **where)
-        else:
-            message = Msg(N_("The text contains what looks like a {kind_label} (line {line}, "
-                             "column {column}). Remove it: such numbers must not be stored."),
-                          **where)
-        raise InvalidInput(
-            message,
-            field=field,
-            kind=first.kind,
-            position=first.start + 1,
-            line=first.line,
-            column=first.column,
-            count=len(hits),
-        )
+    refuse_identity_numbers(text, field=field)
     return text

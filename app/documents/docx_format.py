@@ -419,3 +419,38 @@ LOCAL_HEADER_START = "lokalt prioriterade områden"
 
 def refusal(template: str, **params) -> InvalidInput:
     return InvalidInput(Msg(template, **params))
+
+
+_WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TEXT_TAGS = {f"{_WORD}t", f"{_WORD}delText", f"{_WORD}instrText"}
+_BREAK_TAGS = {f"{_WORD}tab": "\t", f"{_WORD}br": "\n", f"{_WORD}cr": "\n"}
+
+
+def reader_text(data: bytes) -> str:
+    """Everything a reader of the (already checked) DOCX can see or find in it, a line per
+    paragraph: the body with its tables first, then headers, footers, notes and comments, then
+    the document's properties and any other part's text and attribute values. The
+    identity-number guard reads it before any of the file is kept."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    # Every XML part (custom XML too): the whole file is what a pending upload keeps.
+    names = sorted((n for n in archive.namelist() if n.endswith((".xml", ".rels"))),
+                   key=lambda n: (n != "word/document.xml", not n.startswith("word/"), n))
+    lines: list[str] = []
+    for name in names:
+        try:
+            root = etree.fromstring(archive.read(name), parser)
+        except etree.XMLSyntaxError:
+            raise refusal(N_("The DOCX file is damaged and cannot be read.")) from None
+        if not name.startswith("word/") or name.endswith(".rels"):
+            lines.extend(text for text in root.itertext() if text.strip())
+            lines.extend(value for node in root.iter() for value in node.attrib.values()
+                         if any(ch.isdigit() for ch in value))
+            continue
+        for paragraph in root.iter(f"{_WORD}p"):
+            parts = [node.text or "" if node.tag in _TEXT_TAGS else _BREAK_TAGS[node.tag]
+                     for node in paragraph.iter(*_TEXT_TAGS, *_BREAK_TAGS)]
+            lines.append("".join(parts))
+    return "\n".join(lines)

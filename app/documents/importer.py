@@ -46,8 +46,8 @@ from app.contributions.policy import CONTRIBUTIONS
 from app.core.actors import Actor
 from app.core.clock import now
 from app.core.errors import InvalidInput
-from app.core.messages import N_, Msg
-from app.core.text_rules import validate_section_text
+from app.core.messages import N_, Label, Msg
+from app.core.text_rules import refuse_identity_numbers, validate_section_text
 from app.documents.cross_references import split_sentence
 from app.documents.docx_format import (
     BULLET_CHARS,
@@ -60,6 +60,7 @@ from app.documents.docx_format import (
     clean_line,
     load_docx,
     read_docx_layout,
+    reader_text,
     refusal,
 )
 from app.documents.policy import require_importer
@@ -76,6 +77,12 @@ from app.models import (
 )
 
 MAPPING_FORMAT = "lagesbild-import-mapping/1"
+# Where an identity number was found, for the refusal (never the number itself).
+FILE_TEXT = Label("file's text", sv="filens text")
+DOCX_TEXT = Label("document's text (a line per paragraph)", sv="dokumentets text (en rad per "
+                  "stycke)")
+FILE_NAME = Label("file name", sv="filnamnet")
+PERIOD_NAME = Label("period name", sv="periodens namn")
 
 MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
              "september", "oktober", "november", "december"]
@@ -233,12 +240,17 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
         raise refusal(N_("The old Word format (.doc) cannot be imported. Save the document as "
                          "DOCX and try again."))
     if data.startswith(b"PK"):
-        layout = read_docx_layout(load_docx(data), exact=False)
+        document = load_docx(data)
+        # The whole file, not only the rows read from it: the upload is kept until confirmed.
+        refuse_identity_numbers(reader_text(data), field="file", what=DOCX_TEXT)
+        layout = read_docx_layout(document, exact=False)
         if not layout.chapters:
             raise refusal(N_("The DOCX document has neither the table of city-wide topics nor "
                              "the table of local topics."))
         return layout
-    return parse_text(_decode_text(data), known_city, known_local)
+    text = _decode_text(data)
+    refuse_identity_numbers(text, field="file", what=FILE_TEXT)
+    return parse_text(text, known_city, known_local)
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,6 +441,7 @@ def _period_for_import(actor: Actor, name: str) -> tuple[Period, bool]:
     name = " ".join((name or "").split())
     if not name or len(name) > 100:
         raise refusal(N_("Give the period's name (at most 100 characters)."))
+    refuse_identity_numbers(name, field="period", what=PERIOD_NAME)
     period = db.session.scalar(select(Period).where(Period.name == name))
     if period is not None:
         if period.consolidation is None or period.consolidation.state != "approved":
@@ -483,6 +496,7 @@ def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
                     period_name: str, mapping: dict[str, str | None]) -> ImportResult:
     """Store the document as the approved lägesbild of the area and period."""
     require_importer(actor)
+    refuse_identity_numbers(filename or "", field="filename", what=FILE_NAME)
     area = find_area(area_name)
     proposal = propose(data, area)
     placed = check_mapping(proposal, mapping)

@@ -22,6 +22,7 @@ from app.contributions.policy import editor_for
 from app.contributions.presenters import status_label
 from app.core.errors import InvalidInput, NotAllowed
 from app.core.parsing import MAX_ID, whole_number
+from app.core.text_rules import refuse_identity_numbers
 from app.core.unit_of_work import operation, refuse
 from app.documents import carry_forward as carry
 from app.documents import cross_references, pending, policy
@@ -251,6 +252,8 @@ def import_preview():
         return _upload_form(gettext("Choose a file to import."), 400, **values)
     data = upload.stream.read(MAX_FILE_BYTES + 1)
     try:
+        refuse_identity_numbers(upload.filename, field="filename",
+                                what=documents_import.FILE_NAME)
         proposal = documents_import.propose(data, area)
     except InvalidInput as error:
         return _upload_form(error.translated(gettext), 400, **values)

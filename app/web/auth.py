@@ -5,6 +5,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit.trail import record_event
+from app.core.text_rules import find_identity_numbers
 from app.extensions import db
 from app.models import User
 
@@ -18,7 +19,10 @@ def normalised_email(email: str | None) -> str:
 
 
 def loggable_email(email: str, user: User | None = None) -> str:
-    # People type passwords into the e-mail field; never keep those in a permanent log.
+    # People type passwords into the e-mail field, or an identity number; never keep those in
+    # a permanent log.
+    if find_identity_numbers(email):
+        return "(not an e-mail address)"
     if user is not None or ("@" in email and "." in email.split("@")[-1]
                             and len(email) <= 100):
         return email

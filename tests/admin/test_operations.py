@@ -11,6 +11,7 @@ from app.admin import operations as admin
 from app.audit.verify import verify_chain
 from app.contributions import operations as contributions
 from app.core.errors import InvalidInput, NotAllowed
+from app.core.text_rules import luhn_ok
 from app.core.unit_of_work import operation
 from app.extensions import db
 from app.models import (
@@ -414,3 +415,35 @@ def test_deactivation_twice_or_of_oneself_is_refused(world):
     with pytest.raises(InvalidInput, match="You cannot deactivate yourself."):
         run(world, "admin", admin.set_user_active, world.user("admin"), False)
     assert events_since(seq) == [] and world.user("admin").active
+
+
+# A Luhn-valid number built here; every name an administrator types passes the one guard.
+_NINE = "850709317"
+_NUMBER = f"19{_NINE[:6]}-\n{_NINE[6:]}" + next(
+    str(d) for d in range(10) if luhn_ok(_NINE + str(d)))
+
+
+@pytest.mark.parametrize(("function", "args", "kwargs", "field"), [
+    pytest.param(admin.create_organisation, (f"Polisen {_NUMBER}", "police"), {},
+                 "organisation name", id="organisation"),
+    pytest.param(admin.create_area, (f"Väster {_NUMBER}",), {}, "area name", id="area"),
+    pytest.param(admin.create_topic, (f"Trygghet {_NUMBER}",), {"number": 9}, "topic title",
+                 id="city-topic"),
+    pytest.param(admin.create_topic, (f"Trygghet {_NUMBER}",), {"area_name": "Norr"},
+                 "topic title", id="local-topic"),
+    pytest.param(admin.create_period, (f"mars {_NUMBER}",),
+                 {"drafting_deadline": date(2031, 1, 1), "review_deadline": date(2031, 1, 2),
+                  "consolidation_deadline": date(2031, 1, 3),
+                  "approval_deadline": date(2031, 1, 4)}, "period name", id="period"),
+    pytest.param(admin.create_user, (), new_user_kwargs(name=f"Ny {_NUMBER}"), "name",
+                 id="user-name"),
+    pytest.param(admin.create_user, (),
+                 new_user_kwargs(email=_NUMBER.replace("-\n", "") + "@example.se"),
+                 "email", id="user-email"),
+])
+def test_a_name_with_an_identity_number_is_refused_by_its_field(world, function, args, kwargs,
+                                                                field):
+    error = setup_refuses(function, *args, **kwargs)
+    assert error.details["field"] == field and error.details["kind"] == "personnummer"
+    assert "must not be stored" in error.message and "(character " in error.message
+    assert _NINE[:6] not in error.message + repr(error.details)

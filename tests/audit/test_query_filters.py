@@ -184,3 +184,17 @@ def test_only_auditors_may_browse_and_every_read_is_logged(world):
     denied = db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.seq > count_before + 1)).all()
     assert denied == ["security.permission_denied"] * 4
+
+
+@pytest.mark.parametrize("name", ["organisation", "action"])
+def test_a_free_text_filter_with_an_identity_number_is_refused(name):
+    """Its value would go into the audit.view event: refused with the filter's name."""
+    from app.core.text_rules import luhn_ok
+
+    nine = "850709317"
+    ten = nine + next(str(d) for d in range(10) if luhn_ok(nine + str(d)))
+    with pytest.raises(InvalidInput) as refused:
+        parse_filter({name: f"Polisen {ten[:6]}-{ten[6:]}"})
+    assert refused.value.details["field"] == name
+    assert refused.value.message.startswith(f"The {name} filter contains what looks like")
+    assert ten[:6] not in refused.value.message

@@ -2,6 +2,7 @@
 our own DOCX, the mapping's checks, the command line."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -13,6 +14,7 @@ from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation
 from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
 from app.documents.cross_references import rendered_text
+from app.documents.docx_format import reader_text
 from app.documents.export import export_contribution, export_period
 from app.documents.importer import (
     check_mapping,
@@ -229,9 +231,13 @@ def test_a_text_with_a_personal_identity_number_is_refused_with_its_position(jar
     with pytest.raises(InvalidInput) as caught:
         propose(text.encode("utf-8"), db.session.get(Area, jarva))
     message = caught.value.message
-    assert "'Otillåten påverkan'" in message and "personal identity number" in message
-    assert "(line 3, column 25 of that text)" in message
-    assert "19121212" not in message
+    # The whole file is read first (the upload is kept until confirmed): its line and column.
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "19121212" in row)
+    column = text.splitlines()[line - 1].index("19121212") + 1
+    assert message == ("The file's text contains what looks like a personal identity number "
+                       f"(line {line}, column {column}). Remove it: such numbers must not be "
+                       "stored.")
+    assert "19121212" not in message and "1212" not in message
 
 
 def test_an_existing_lagesbild_is_not_overwritten(world):
@@ -350,3 +356,74 @@ def test_cli_import_can_carry_forward_into_a_draft_period(world, runner, tmp_pat
     local = world.sections("Söder")[-1]
     assert local.text.startswith("Arbetet hanteras inom ramen")
     assert [r.cause for r in local.revisions] == ["carry_forward"]
+
+
+def _a_number() -> str:
+    from app.core.text_rules import luhn_ok
+
+    nine = "850709317"
+    return nine + next(str(d) for d in range(10) if luhn_ok(nine + str(d)))
+
+
+def test_the_file_name_and_the_period_pass_the_identity_number_guard(jarva):
+    ten = _a_number()
+    for filename, period, field in ((f"Järva {ten}.txt", "december 2022", "filename"),
+                                    ("seed.txt", f"december {ten[:6]} {ten[6:]}", "period")):
+        with pytest.raises(InvalidInput) as caught:
+            with operation(SETUP):
+                import_document(SETUP, seed_bytes(), filename, "Järva", period, seed_mapping())
+        assert caught.value.details["field"] == field
+        assert ten[:6] not in caught.value.message
+    assert db.session.scalar(select(Period).where(Period.name == "december 2022")) is None
+    assert not db.session.scalars(select(Topic).where(Topic.area_id == jarva)).all()
+
+
+def test_every_text_of_a_docx_is_read_for_identity_numbers(jarva):
+    """Not only the rows the import reads: a header, a comment-like paragraph outside the
+    tables, the document's properties; a wrapped number in a cell too."""
+    ten = _a_number()
+    area = db.session.get(Area, jarva)
+    for place in ("header", "paragraph", "property", "cell"):
+        document = read_docx(export_bytes_of_an_empty_lagesbild())
+        if place == "header":
+            document.sections[0].header.paragraphs[0].text = f"Kontakt {ten}"
+        elif place == "paragraph":
+            document.add_paragraph(f"Anteckning: {ten[:6]}-{ten[6:]}")
+        elif place == "property":
+            document.core_properties.subject = f"19{ten}"
+        else:
+            cell = document.tables[0].rows[1].cells[2]
+            cell.paragraphs[0].text = f"Se 19{ten[:6]}-"
+            cell.add_paragraph(ten[6:])
+        buffer = io.BytesIO()
+        document.save(buffer)
+        with pytest.raises(InvalidInput) as caught:
+            propose(buffer.getvalue(), area)
+        assert caught.value.details["field"] == "file", place
+        assert "document's text (a line per paragraph)" in caught.value.message
+        assert ten[:6] not in caught.value.message
+
+
+def test_an_exports_fingerprint_is_not_taken_for_a_number(jarva):
+    """Its SHA-256, in the footer and the properties, may hold ten digits that would pass."""
+    ten = _a_number()
+    data = export_bytes_of_an_empty_lagesbild(fingerprint=f"3f2a{ten}" + "b" * 50)
+    assert ten in reader_text(data)
+    assert propose(data, db.session.get(Area, jarva)).blocks
+
+
+def export_bytes_of_an_empty_lagesbild(fingerprint: str = "0" * 64) -> bytes:
+    from datetime import UTC, datetime
+
+    from app.documents.docx_format import (
+        Chapter,
+        DocumentContent,
+        SectionContent,
+        render_docx,
+    )
+
+    chapter = Chapter("Lägesbild december 2022 Järva", "Järva", "approved", True,
+                      [SectionContent("city", 1, "Unga i risk", "Arbetet pågår.")])
+    content = DocumentContent("Lägesbild december 2022 Järva", "december 2022", "Järva",
+                              "Fastställd", True, [chapter])
+    return render_docx(content, datetime(2023, 1, 1, tzinfo=UTC), fingerprint)

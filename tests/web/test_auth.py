@@ -131,3 +131,16 @@ def test_repeated_failures_each_leave_an_event_and_the_chain_holds(world):
     assert [e.action for e in events_since(seq)] == ["auth.login_failed"] * 3 + [
         "auth.login_succeeded"]
     assert verify_chain().ok
+
+
+def test_an_identity_number_typed_as_the_e_mail_address_is_not_kept(world):
+    from app.core.text_rules import luhn_ok
+
+    nine = "850709317"
+    ten = nine + next(str(d) for d in range(10) if luhn_ok(nine + str(d)))
+    seq = head_seq()
+    sign_in(f"19{ten[:6]}-{ten[6:]}@example.se", PASSWORD)
+    [event] = events_since(seq)
+    assert event.action == "auth.login_failed"
+    assert data_of(event)["email"] == "(not an e-mail address)"
+    assert ten[:6] not in event.canonical
