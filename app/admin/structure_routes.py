@@ -5,7 +5,7 @@ commit, redirect; a refused form comes back with what was typed and the message 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from app.admin import structure
@@ -127,8 +127,9 @@ def retire_topic(topic_id: int):
     flash(gettext("“%(title)s” is retired: periods opened from now on leave it out.",
                   title=heading), "success")
     if kept:
-        flash(gettext("Its section stays in %(count)s contributions not yet approved.",
-                      count=len(kept)), "info")
+        flash(ngettext("Its section stays in %(num)s contribution not yet approved.",
+                       "Its section stays in %(num)s contributions not yet approved.",
+                       len(kept)), "info")
     return redirect(url_for("admin_structure.topics", _anchor=f"topic-{topic_id}"))
 
 
@@ -202,11 +203,16 @@ def open_period():
     except InvalidInput as error:
         errors.add(error)
         return _render_form("admin_structure/open_period.html", errors, **context)
-    flash(gettext("%(name)s is open: a draft for each of %(count)s areas.", name=name,
-                  count=areas), "success")
-    if carried is not None:
-        flash(gettext("Last approved texts carried forward: %(count)s texts in %(areas)s "
-                      "areas.", count=carried.total, areas=len(carried.filled)), "info")
+    flash(ngettext("%(name)s is open, with a draft contribution for %(num)s area.",
+                   "%(name)s is open, with a draft contribution for each of %(num)s areas.",
+                   areas, name=name), "success")
+    if carried is not None and carried.filled:
+        flash(gettext("Last approved texts carried forward: %(count)s sections filled in "
+                      "%(areas)s.", count=carried.total, areas=", ".join(carried.filled)),
+              "info")
+    elif carried is not None:
+        flash(gettext("No texts were carried forward: no area has an approved lägesbild "
+                      "before this period."), "info")
     return redirect(url_for("admin_structure.periods"))
 
 
