@@ -20,7 +20,8 @@ from app.core.access import require_admin
 from app.core.actors import Actor
 from app.core.errors import InvalidInput, InvalidTransition, NotFound
 from app.core.messages import N_, Label, Msg
-from app.core.text_rules import find_identity_numbers
+from app.core.text_rules import find_identity_numbers, validate_section_text
+from app.core.transitions import check_version
 from app.documents.carry_forward import CarryForwardResult, carry_forward_at_opening
 from app.extensions import db
 from app.models import Contribution, Period, Section, Topic, TopicScope
@@ -100,6 +101,8 @@ def area_topics(area_id: int) -> list[Topic]:
 # -- topics --------------------------------------------------------------------------------
 
 def _clean_title(title: str | None, what: Label, limit: int, field: str) -> str:
+    """A one-line title: spaces collapsed, not empty, within `limit`, no personal identity
+    number, and no character the text rules refuse (control, hiding, U+FFFD)."""
     try:
         cleaned = admin._clean_name(title, what, limit)
     except InvalidInput as error:
@@ -108,14 +111,17 @@ def _clean_title(title: str | None, what: Label, limit: int, field: str) -> str:
         # Never echoed: the number must not reach the page, the log or the trail.
         raise InvalidInput(Msg(N_("The {what} contains what looks like a personal identity "
                                   "number. Remove it."), what=what), field=field)
-    return cleaned
+    return validate_section_text(cleaned, field=field)
 
 
-def rename_topic(actor: Actor, topic_id: int, title: str) -> Topic:
+def rename_topic(actor: Actor, topic_id: int, title: str, *,
+                 expected_version: int | None = None) -> Topic:
     """Give a topic a new title. Sections keep pointing at the topic, so every page that
-    shows the topic shows the new title."""
+    shows the topic shows the new title (approved lägesbilder too, until issue 16 freezes
+    them)."""
     require_admin(actor, "topic.rename")
     topic = get_topic(topic_id)
+    check_version(topic, expected_version, "topic")
     title = _clean_title(title, TOPIC_TITLE, 300, "title")
     if title == topic.title:
         raise InvalidInput(Msg(N_("The topic is already called '{title}'."), title=title),
@@ -137,11 +143,13 @@ def rename_topic(actor: Actor, topic_id: int, title: str) -> Topic:
     return topic
 
 
-def move_topic(actor: Actor, topic_id: int, direction: str) -> Topic:
+def move_topic(actor: Actor, topic_id: int, direction: str, *,
+               expected_version: int | None = None) -> Topic:
     """Move a local topic one place up or down among its area's local topics. City-wide
     topics keep the order of their numbers, which every heading shows."""
     require_admin(actor, "topic.reorder")
     topic = get_topic(topic_id)
+    check_version(topic, expected_version, "topic")
     if direction not in ("up", "down"):
         raise InvalidInput(Msg(N_("Move a topic 'up' or 'down'.")))
     if topic.scope == TopicScope.CITY:
@@ -167,13 +175,15 @@ def move_topic(actor: Actor, topic_id: int, direction: str) -> Topic:
     return topic
 
 
-def retire_topic(actor: Actor, topic_id: int) -> list[OpenSection]:
+def retire_topic(actor: Actor, topic_id: int, *,
+                 expected_version: int | None = None) -> list[OpenSection]:
     """Retire a topic: periods opened from now on get no section for it. Contributions that
     have its section keep it — approved ones as approved, and one being drafted with the
     section still to be written (or left as written) until the period is approved. Returns
     those contributions not yet approved."""
     require_admin(actor, "topic.retire")
     topic = get_topic(topic_id)
+    check_version(topic, expected_version, "topic")
     if not topic.active:
         raise InvalidTransition(Msg(N_("'{title}' is already retired."), title=topic.heading))
     in_progress = sections_in_progress(topic)
@@ -190,10 +200,12 @@ def retire_topic(actor: Actor, topic_id: int) -> list[OpenSection]:
     return in_progress
 
 
-def reinstate_topic(actor: Actor, topic_id: int) -> Topic:
+def reinstate_topic(actor: Actor, topic_id: int, *,
+                    expected_version: int | None = None) -> Topic:
     """Undo a retirement: periods opened from now on get the topic's section again."""
     require_admin(actor, "topic.reinstate")
     topic = get_topic(topic_id)
+    check_version(topic, expected_version, "topic")
     if topic.active:
         raise InvalidTransition(Msg(N_("'{title}' is not retired."), title=topic.heading))
     topic.active = True
@@ -233,11 +245,12 @@ def open_period(actor: Actor, name: str, *, drafting_deadline: date, review_dead
 
 def move_deadlines(actor: Actor, period_id: int, *, drafting_deadline: date,
                    review_deadline: date, consolidation_deadline: date,
-                   approval_deadline: date) -> Period:
+                   approval_deadline: date, expected_version: int | None = None) -> Period:
     """Change a period's deadlines (they stay in order). An approved period is closed: its
     deadlines are history."""
     require_admin(actor, "period.move_deadlines")
     period = get_period(period_id)
+    check_version(period, expected_version, "period")
     if period.consolidation is not None and period.consolidation.state == "approved":
         raise InvalidTransition(Msg(N_("The lägesbild for {period} is approved; its deadlines "
                                        "can no longer be moved."), period=period.name))

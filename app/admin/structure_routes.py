@@ -12,7 +12,7 @@ from app.admin import structure
 from app.admin.operations import DEADLINE_LABELS
 from app.core import parsing
 from app.core.access import deny, roles_for
-from app.core.errors import DomainError, InvalidInput, InvalidTransition
+from app.core.errors import DomainError, InvalidInput, InvalidTransition, StaleVersion
 from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation, refuse
 from app.extensions import db, login_manager
@@ -52,10 +52,21 @@ class FormErrors(dict):
         self[error.details.get("field") or ""] = error.translated(gettext)
 
 
-def _render_form(template: str, errors: FormErrors, **context):
+def _render_form(template: str, errors: FormErrors, status: int = 400, **context):
     db.session.rollback()  # nothing of a refused change stays in the session
     return render_template(template, errors=errors, form=request.form, **context), \
-        400 if errors else 200
+        status if errors else 200
+
+
+def _expected_version() -> int:
+    """The version of the topic or period the form showed (a hidden field): a change made
+    against an older one is refused (StaleVersion), never applied over someone else's."""
+    # 0 is older than any version (they start at 1), as in app.web.forms.expected_version.
+    version = parsing.whole_number(request.form.get("expected_version"), 0, parsing.MAX_ID)
+    if version is None:
+        raise InvalidInput(Msg(N_("The form lacks the version you saw. Reload the page and try "
+                                  "again.")))
+    return version
 
 
 # -- topics --------------------------------------------------------------------------------
@@ -87,12 +98,13 @@ def rename_topic(topic_id: int):
     try:
         with operation(current_user):
             renamed = structure.rename_topic(current_user, topic_id,
-                                             request.form.get("title", ""))
+                                             request.form.get("title", ""),
+                                             expected_version=_expected_version())
             new_title = renamed.heading
-    except InvalidInput as error:
+    except (InvalidInput, StaleVersion) as error:
         errors = FormErrors()
         errors.add(error)
-        return _render_form("admin_structure/rename.html", errors,
+        return _render_form("admin_structure/rename.html", errors, error.http_status,
                             **{**context, "topic": structure.get_topic(topic_id)})
     flash(gettext("“%(old)s” is now called “%(new)s”.", old=old_title, new=new_title),
           "success")
@@ -104,12 +116,13 @@ def move_topic(topic_id: int):
     try:
         with operation(current_user):
             topic = structure.move_topic(current_user, topic_id,
-                                         request.form.get("direction", ""))
+                                         request.form.get("direction", ""),
+                                         expected_version=_expected_version())
             title = topic.title
-    except InvalidInput as error:
+    except (InvalidInput, StaleVersion) as error:
         errors = FormErrors()
         errors.add(error)
-        return _topics_page(errors, 400)
+        return _topics_page(errors, error.http_status)
     flash(gettext("“%(title)s” was moved.", title=title), "success")
     return redirect(url_for("admin_structure.topics", _anchor=f"topic-{topic_id}"))
 
@@ -123,7 +136,8 @@ def retire_topic(topic_id: int):
                                approved_uses=structure.approved_use_count(topic))
     heading = topic.heading
     with operation(current_user):
-        kept = structure.retire_topic(current_user, topic_id)
+        kept = structure.retire_topic(current_user, topic_id,
+                                      expected_version=_expected_version())
     flash(gettext("“%(title)s” is retired: periods opened from now on leave it out.",
                   title=heading), "success")
     if kept:
@@ -136,7 +150,8 @@ def retire_topic(topic_id: int):
 @admin_structure.post("/topics/<id:topic_id>/reinstate")
 def reinstate_topic(topic_id: int):
     with operation(current_user):
-        topic = structure.reinstate_topic(current_user, topic_id)
+        topic = structure.reinstate_topic(current_user, topic_id,
+                                          expected_version=_expected_version())
         heading = topic.heading
     flash(gettext("“%(title)s” is in use again: periods opened from now on include it.",
                   title=heading), "success")
@@ -230,10 +245,11 @@ def move_deadlines(period_id: int):
         return _render_form("admin_structure/deadlines.html", errors, **context)
     try:
         with operation(current_user):
-            name = structure.move_deadlines(current_user, period_id, **deadlines).name
-    except (InvalidInput, InvalidTransition) as error:
+            name = structure.move_deadlines(current_user, period_id, **deadlines,
+                                            expected_version=_expected_version()).name
+    except (InvalidInput, InvalidTransition, StaleVersion) as error:
         errors.add(error)
-        return _render_form("admin_structure/deadlines.html", errors,
+        return _render_form("admin_structure/deadlines.html", errors, error.http_status,
                             **{**context, "period": structure.get_period(period_id)})
     flash(gettext("The deadlines of %(name)s were moved.", name=name), "success")
     return redirect(url_for("admin_structure.periods"))

@@ -366,3 +366,24 @@ def test_find_topic_for_the_command_line(world):
         structure.find_topic("Trygghet i norr")  # a local topic needs its area
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) > 0
     assert db.session.scalar(select(func.count()).select_from(Contribution)) == 2
+
+
+def test_a_change_against_an_older_version_is_refused(world):
+    from app.core.errors import StaleVersion
+
+    topic = topic_named("Ordningsvakter")
+    seen = topic.version
+    run(world, "admin", structure.rename_topic, topic.id, "Väktare", expected_version=seen)
+    for function, args in ((structure.rename_topic, ("Vakter",)),
+                           (structure.retire_topic, ()), (structure.move_topic, ("up",))):
+        refused(world, "admin", StaleVersion, function, topic.id, *args, expected_version=seen)
+    period = world.period()
+    refused(world, "admin", StaleVersion, structure.move_deadlines, period.id, **DEADLINES,
+            expected_version=period.version + 1)
+
+
+def test_a_title_with_a_character_the_text_rules_refuse_is_refused(world):
+    topic = topic_named("Ordningsvakter")
+    for title in ("Vakter \ufffd", "Vakter \u200e"):
+        error = refused(world, "admin", InvalidInput, structure.rename_topic, topic.id, title)
+        assert error.details["field"] == "title"

@@ -28,9 +28,24 @@ def topic_named(title: str) -> Topic:
     return db.session.scalar(select(Topic).where(Topic.title == title))
 
 
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, the version shown) of the page's form posting to
+    `action`."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    assert form, f"no form posts to {action}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                           form.group(1)))
+
+
 def post(web, path: str, data: dict, page: str | None = None):
-    token = web.csrf_token(page or path)
-    return web.client.post(path, data={**data, "csrf_token": token})
+    """Submit the form for `path` as the page (`page`, else `path` itself) rendered it; a
+    request the page has no form for (a crafted one) gets the page's CSRF token only."""
+    html = web.client.get(page or path).get_data(as_text=True)
+    if f'action="{path}"' in html:
+        fields = hidden_fields(html, path)
+    else:
+        fields = {"csrf_token": input_values(html)["csrf_token"][0]}
+    return web.client.post(path, data={**fields, **data})
 
 
 def snapshot() -> dict:
@@ -172,7 +187,8 @@ def test_move_a_local_topic_from_the_page(web, world, audit_events):
 def test_a_refused_move_says_why_on_the_topics_page(web, world, title, direction, message):
     topic = topic_named(title)
     web.log_in_as("admin")
-    html = refused_form(web, f"/admin/topics/{topic.id}/move", {"direction": direction},
+    html = refused_form(web, f"/admin/topics/{topic.id}/move",
+                        {"direction": direction, "expected_version": topic.version},
                         "/admin/topics")
     assert message in html and 'role="alert"' in html
 
@@ -197,19 +213,24 @@ def test_retire_asks_first_and_says_what_stays(web, world, audit_events):
 def test_retiring_twice_is_refused_and_reinstating_works(web, world, audit_events):
     topic = topic_named("Otillåten påverkan")
     web.log_in_as("admin")
-    token = web.csrf_token(f"/admin/topics/{topic.id}/retire")
-    assert web.client.post(f"/admin/topics/{topic.id}/retire",
-                           data={"csrf_token": token}).status_code == 302
+    confirmation = web.client.get(f"/admin/topics/{topic.id}/retire").get_data(as_text=True)
+    fields = hidden_fields(confirmation, f"/admin/topics/{topic.id}/retire")
+    assert web.client.post(f"/admin/topics/{topic.id}/retire", data=fields).status_code == 302
     html = web.client.get(f"/admin/topics/{topic.id}/retire").get_data(as_text=True)
     assert "redan borttaget ur bruk" in html and "Ta det prioriterade området ur bruk" not in html
-    html = refused_form(web, f"/admin/topics/{topic.id}/retire", {}, "/admin/topics",
-                        status=409)
-    assert "”2. Otillåten påverkan” är redan borttaget ur bruk." in html
-    response = post(web, f"/admin/topics/{topic.id}/reinstate", {}, "/admin/topics")
+    # The same confirmation sent again (a second tab): the topic changed since it was shown.
+    before = snapshot()
+    response = web.client.post(f"/admin/topics/{topic.id}/retire", data=fields)
+    assert response.status_code == 409 and snapshot() == before
+    assert "Någon har ändrat det prioriterade området medan du arbetade" in \
+        response.get_data(as_text=True)
+    listing = web.client.get("/admin/topics").get_data(as_text=True)
+    fields = hidden_fields(listing, f"/admin/topics/{topic.id}/reinstate")
+    response = web.client.post(f"/admin/topics/{topic.id}/reinstate", data=fields)
     assert response.status_code == 302 and topic_named("Otillåten påverkan").active
-    html = refused_form(web, f"/admin/topics/{topic.id}/reinstate", {}, "/admin/topics",
-                        status=409)
-    assert "inte borttaget ur bruk" in html
+    before = snapshot()
+    response = web.client.post(f"/admin/topics/{topic.id}/reinstate", data=fields)
+    assert response.status_code == 409 and snapshot() == before
     assert len(audit_events("topic.reinstate")) == 1
 
 
@@ -340,8 +361,9 @@ def test_an_approved_period_shows_its_deadlines_closed(web, world):
     html = refused_form(web, path, {"drafting_deadline": "2030-01-12",
                                     "review_deadline": "2030-01-19",
                                     "consolidation_deadline": "2030-01-26",
-                                    "approval_deadline": "2030-02-02"},
-                        page="/admin/periods")
+                                    "approval_deadline": "2030-02-02",
+                                    "expected_version": world.period().version},
+                        page="/admin/periods", status=409)
     assert "Lägesbilden för januari 2030 är fastställd" in html
 
 
@@ -358,3 +380,47 @@ def test_the_pages_in_english(web, world):
     assert "The review deadline (2030-02-05) is before the drafting deadline (2030-02-10)." in \
         field_error(html, "review_deadline")
     assert "Topics" in web.client.get("/admin/topics").get_data(as_text=True)
+
+
+def test_a_rename_against_an_older_page_is_refused_with_the_typed_title_kept(web, world):
+    topic = topic_named("Ordningsvakter")
+    web.log_in_as("admin")
+    path = f"/admin/topics/{topic.id}/rename"
+    first_tab = hidden_fields(web.client.get(path).get_data(as_text=True), path)
+    assert post(web, path, {"title": "Väktare"}).status_code == 302
+    before = snapshot()
+    response = web.client.post(path, data={**first_tab, "title": "Ordningsvakter i city"})
+    assert response.status_code == 409 and snapshot() == before
+    html = response.get_data(as_text=True)
+    assert "Någon har ändrat det prioriterade området medan du arbetade" in html
+    assert input_values(html)["title"] == ["Ordningsvakter i city"]
+    # The page now carries the current version: sending it again renames.
+    assert hidden_fields(html, path)["expected_version"] == str(topic_named("Väktare").version)
+    resent = web.client.post(path, data={**hidden_fields(html, path),
+                                         "title": "Ordningsvakter i city"})
+    assert resent.status_code == 302
+
+
+def test_deadlines_against_an_older_page_are_refused(web, world):
+    web.log_in_as("admin")
+    path = f"/admin/periods/{world.period_id}/deadlines"
+    first_tab = hidden_fields(web.client.get(path).get_data(as_text=True), path)
+    moved = {"drafting_deadline": "2030-01-12", "review_deadline": "2030-01-19",
+             "consolidation_deadline": "2030-01-26", "approval_deadline": "2030-02-02"}
+    assert post(web, path, moved).status_code == 302
+    before = snapshot()
+    response = web.client.post(path, data={**first_tab, **moved,
+                                           "approval_deadline": "2030-02-03"})
+    assert response.status_code == 409 and snapshot() == before
+    html = response.get_data(as_text=True)
+    assert "Någon har ändrat perioden medan du arbetade" in html
+    assert input_values(html)["approval_deadline"] == ["2030-02-03"]
+
+
+@pytest.mark.parametrize("version", ["", "x", "-1", "99999999999"])
+def test_a_form_without_a_sound_version_is_refused(web, world, version):
+    topic = topic_named("Ordningsvakter")
+    web.log_in_as("admin")
+    path = f"/admin/topics/{topic.id}/rename"
+    html = refused_form(web, path, {"title": "Väktare", "expected_version": version})
+    assert "Formuläret saknar den version du såg. Ladda om sidan och försök igen." in html
