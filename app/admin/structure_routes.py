@@ -5,7 +5,7 @@ commit, redirect; a refused form comes back with what was typed and the message 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.admin import structure
@@ -141,9 +141,8 @@ def retire_topic(topic_id: int):
     flash(gettext("“%(title)s” is retired: periods opened from now on leave it out.",
                   title=heading), "success")
     if kept:
-        flash(ngettext("Its section stays in %(num)s contribution not yet approved.",
-                       "Its section stays in %(num)s contributions not yet approved.",
-                       len(kept)), "info")
+        flash(gettext("Contributions not yet approved that keep its section: %(num)s.",
+                      num=len(kept)), "info")
     return redirect(url_for("admin_structure.topics", _anchor=f"topic-{topic_id}"))
 
 
@@ -218,9 +217,8 @@ def open_period():
     except InvalidInput as error:
         errors.add(error)
         return _render_form("admin_structure/open_period.html", errors, **context)
-    flash(ngettext("%(name)s is open, with a draft contribution for %(num)s area.",
-                   "%(name)s is open, with a draft contribution for each of %(num)s areas.",
-                   areas, name=name), "success")
+    flash(gettext("%(name)s is open, with a draft contribution for each area (%(num)s).",
+                  name=name, num=areas), "success")
     if carried is not None and carried.filled:
         flash(gettext("Last approved texts carried forward: %(count)s sections filled in "
                       "%(areas)s.", count=carried.total, areas=", ".join(carried.filled)),

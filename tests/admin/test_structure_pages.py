@@ -163,7 +163,7 @@ def test_rename_warns_that_approved_lagesbilder_follow_the_title(web, world):
     topic = topic_named("Ordningsvakter")
     web.log_in_as("admin")
     html = web.client.get(f"/admin/topics/{topic.id}/rename").get_data(as_text=True)
-    assert "2 fastställda lägesbilder har det här prioriterade området" in html
+    assert "Fastställda lägesbilder som har det här prioriterade området: 2." in html
 
 
 def test_move_a_local_topic_from_the_page(web, world, audit_events):
@@ -198,14 +198,15 @@ def test_retire_asks_first_and_says_what_stays(web, world, audit_events):
     web.log_in_as("admin")
     html = web.client.get(f"/admin/topics/{topic.id}/retire").get_data(as_text=True)
     assert "Perioder som öppnas härefter får inget avsnitt" in html
-    assert "2 bidrag som inte är fastställda än har det här prioriterade området" in html
+    assert "Bidrag som inte är fastställda än och som har det här prioriterade området: 2." \
+        in html
     assert "<td>Norr</td>" in html and "<td>januari 2030</td>" in html
     assert topic_named("Otillåten påverkan").active  # asking changes nothing
     response = post(web, f"/admin/topics/{topic.id}/retire", {})
     assert response.status_code == 302
     assert not topic_named("Otillåten påverkan").active
     html = web.client.get("/admin/topics").get_data(as_text=True)
-    assert "Avsnittet finns kvar i 2 bidrag som inte är fastställda än." in html
+    assert "Bidrag som inte är fastställda än och som behåller avsnittet: 2." in html
     assert "Borttaget ur bruk" in html
     assert len(audit_events("topic.retire")) == 1
 
@@ -256,8 +257,7 @@ def test_open_a_period_with_carry_forward_from_the_page(web, world, audit_events
     assert len(audit_events("period.create")) == 2  # the world's, and this one
     assert len(audit_events("contribution.carry_forward")) == 2
     html = web.client.get("/admin/periods").get_data(as_text=True)
-    assert "februari 2030 är öppnad, med ett utkast till bidrag för vart och ett av 2 områden." \
-        in html
+    assert "februari 2030 är öppnad, med ett utkast till bidrag för varje område (2)." in html
     assert "Senast fastställda texter överförda: 8 avsnitt ifyllda i Norr, Söder." in html
 
 
