@@ -190,6 +190,121 @@ def periods_list():
                    f"{period.approval_deadline}")
 
 
+# -- topics and periods: rename, reorder, retire, reinstate; open, move deadlines -----------
+# (app.admin.structure, the same operations as the pages at /admin/topics and /admin/periods)
+
+def _deadline_options(command):
+    for name in reversed(("drafting", "review", "consolidation", "approval")):
+        command = click.option(f"--{name}-deadline", required=True,
+                               metavar="YYYY-MM-DD")(command)
+    return command
+
+
+def _deadlines(**values: str) -> dict[str, date]:
+    return {f"{name}_deadline": _date(values[name], f"--{name}-deadline")
+            for name in ("drafting", "review", "consolidation", "approval")}
+
+
+@topics_cli.command("rename")
+@click.argument("title")
+@click.option("--to", "new_title", required=True, help="The new title.")
+@click.option("--area", default=None, help="The area, for a local topic.")
+def topics_rename(title, new_title, area):
+    """Rename a topic (city-wide, or --area's local topic)."""
+    from app.admin import structure
+
+    topic = run_as_command_line(lambda actor: structure.rename_topic(
+        actor, structure.find_topic(title, area).id, new_title))
+    click.echo(f"Renamed '{title}' to '{topic.title}'.")
+
+
+@topics_cli.command("reorder")
+@click.argument("title")
+@click.option("--area", required=True, help="The area whose local topic it is.")
+@click.option("--up", "direction", flag_value="up", help="One place up.")
+@click.option("--down", "direction", flag_value="down", help="One place down.")
+def topics_reorder(title, area, direction):
+    """Move an area's local topic one place up or down."""
+    from app.admin import structure
+
+    if direction is None:
+        raise click.UsageError("Give --up or --down.")
+    run_as_command_line(lambda actor: structure.move_topic(
+        actor, structure.find_topic(title, area).id, direction))
+    order = [t.title for t in structure.area_topics(admin.find_area(area).id)]
+    click.echo(f"Local topics of {area}: " + "; ".join(order))
+
+
+@topics_cli.command("retire")
+@click.argument("title")
+@click.option("--area", default=None, help="The area, for a local topic.")
+def topics_retire(title, area):
+    """Retire a topic: periods opened from now on leave it out; every contribution that
+    has its section keeps it."""
+    from app.admin import structure
+
+    kept = run_as_command_line(lambda actor: structure.retire_topic(
+        actor, structure.find_topic(title, area).id))
+    click.echo(f"Retired '{title}': periods opened from now on leave it out.")
+    for section in kept:
+        written = "written" if section.written else "not written yet"
+        click.echo(f"  The section stays in {section.area}, {section.period} "
+                   f"({section.state}, {written}).")
+
+
+@topics_cli.command("reinstate")
+@click.argument("title")
+@click.option("--area", default=None, help="The area, for a local topic.")
+def topics_reinstate(title, area):
+    """Bring a retired topic back into the periods opened from now on."""
+    from app.admin import structure
+
+    run_as_command_line(lambda actor: structure.reinstate_topic(
+        actor, structure.find_topic(title, area).id))
+    click.echo(f"Reinstated '{title}'.")
+
+
+@periods_cli.command("open")
+@click.argument("name")
+@_deadline_options
+@click.option("--carry-forward", is_flag=True,
+              help="Start every area's draft from its last approved texts.")
+def periods_open(name, drafting_deadline, review_deadline, consolidation_deadline,
+                 approval_deadline, carry_forward):
+    """Open a period with its deadlines: a draft for every area (and, with --carry-forward,
+    the last approved texts in them)."""
+    from app.admin import structure
+
+    deadlines = _deadlines(drafting=drafting_deadline, review=review_deadline,
+                           consolidation=consolidation_deadline, approval=approval_deadline)
+    opened = run_as_command_line(lambda actor: structure.open_period(
+        actor, name, **deadlines, carry_forward=carry_forward))
+    click.echo(f"Opened period {opened.period.name} with "
+               f"{len(opened.period.contributions)} contributions.")
+    if opened.carried is not None:
+        for area, count in opened.carried.filled.items():
+            click.echo(f"  {area}: {count} texts carried forward.")
+        for area, why in opened.carried.skipped.items():
+            click.echo(f"  {area}: nothing carried forward ({why}).")
+
+
+@periods_cli.command("move-deadlines")
+@click.argument("name")
+@_deadline_options
+def periods_move_deadlines(name, drafting_deadline, review_deadline, consolidation_deadline,
+                           approval_deadline):
+    """Give a period new deadlines (all four, in order)."""
+    from app.admin import structure
+
+    deadlines = _deadlines(drafting=drafting_deadline, review=review_deadline,
+                           consolidation=consolidation_deadline, approval=approval_deadline)
+    period = run_as_command_line(lambda actor: structure.move_deadlines(
+        actor, admin.find_period(name).id, **deadlines))
+    click.echo(f"Moved the deadlines of {period.name}: {period.drafting_deadline} / "
+               f"{period.review_deadline} / {period.consolidation_deadline} / "
+               f"{period.approval_deadline}.")
+
+
 def register_cli(app: Flask) -> None:
     for group in (users_cli, organisations_cli, areas_cli, topics_cli, periods_cli):
         app.cli.add_command(group)

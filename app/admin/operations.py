@@ -3,6 +3,7 @@ event. Administrators manage structure; they cannot touch content or history."""
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 
 from sqlalchemy import func, select
 
@@ -151,18 +152,43 @@ def create_topic(actor: Actor, title: str, *, number: int | None = None,
     return topic
 
 
+# A period's deadlines in the order the steps come, each named for the messages.
+DEADLINE_LABELS = {
+    "drafting_deadline": Label("drafting deadline", sv="sista dag för skrivandet"),
+    "review_deadline": Label("review deadline", sv="sista dag för granskningen"),
+    "consolidation_deadline": Label("consolidation deadline",
+                                    sv="sista dag för sammanställningen"),
+    "approval_deadline": Label("approval deadline", sv="sista dag för fastställelsen"),
+}
+
+
+def check_deadline_order(deadlines: dict[str, date]) -> None:
+    """Each step's deadline on or after the one before it; else InvalidInput naming the
+    first deadline out of order (its `field`, for the form)."""
+    names = list(DEADLINE_LABELS)
+    for earlier, later in pairwise(names):
+        if deadlines[later] < deadlines[earlier]:
+            raise InvalidInput(
+                Msg(N_("The {later} ({later_date}) is before the {earlier} ({earlier_date}). "
+                       "The deadlines must be in order: drafting, review, consolidation, "
+                       "approval."),
+                    later=DEADLINE_LABELS[later], later_date=deadlines[later].isoformat(),
+                    earlier=DEADLINE_LABELS[earlier],
+                    earlier_date=deadlines[earlier].isoformat()),
+                field=later)
+
+
 def create_period(actor: Actor, name: str, *, drafting_deadline: date, review_deadline: date,
-                  consolidation_deadline: date, approval_deadline: date) -> Period:
+                  consolidation_deadline: date, approval_deadline: date,
+                  extra_data: dict | None = None) -> Period:
     """Open a period: one contribution per area, one section per active topic, and the
-    period's consolidation."""
+    period's consolidation. `extra_data` goes into the event (what else the opening does)."""
     require_admin(actor, "period.create")
     name = _clean_name(name, Label("period name", sv="periodens namn"), 100)
     if db.session.scalar(select(Period).where(Period.name == name)):
         raise InvalidInput(Msg(N_("A period named '{name}' already exists."), name=name))
     deadlines = [drafting_deadline, review_deadline, consolidation_deadline, approval_deadline]
-    if deadlines != sorted(deadlines):
-        raise InvalidInput(Msg(N_("The deadlines must be in order: drafting, review, "
-                                  "consolidation, approval.")))
+    check_deadline_order(dict(zip(DEADLINE_LABELS, deadlines, strict=True)))
     period = Period(name=name, drafting_deadline=drafting_deadline,
                     review_deadline=review_deadline,
                     consolidation_deadline=consolidation_deadline,
@@ -185,7 +211,7 @@ def create_period(actor: Actor, name: str, *, drafting_deadline: date, review_de
     record_event("period.create", actor=actor, object_type="period", object_id=period.id,
                  period_id=period.id,
                  data={"name": name, "deadlines": [d.isoformat() for d in deadlines],
-                       "areas": [a.name for a in areas]})
+                       "areas": [a.name for a in areas], **(extra_data or {})})
     return period
 
 

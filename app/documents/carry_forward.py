@@ -6,7 +6,10 @@ audit event. Reviewers see what changed since last period with `previous_approve
 `changes_since_last_approved`.
 
 Carrying forward writes texts, so it is the drafters' (their areas) or the coordinator's
-(every area), never the administrator's, who opens the period (documents.policy.allowed_area_ids).
+(every area) (documents.policy.allowed_area_ids). The one exception is the opening of a period:
+the administrator who opens it may start every area's drafts from the last approved texts in
+the same action, while nothing has been written in the period (carry_forward_at_opening); the
+texts are then the administrator's edits for separation of duties, as anyone's carried texts are.
 The texts carried forward are the contribution's first revisions in its first round, authored
 by whoever carried them: separation of duties counts them as that person's edits.
 
@@ -26,9 +29,9 @@ from app.core.actors import Actor
 from app.core.diff import Segment, word_diff
 from app.core.errors import InvalidTransition, NotFound
 from app.core.messages import N_, Msg
-from app.documents.policy import allowed_area_ids
+from app.documents.policy import allowed_area_ids, may_carry_forward_at_opening
 from app.extensions import db
-from app.models import Contribution, Period, Section, User
+from app.models import Contribution, Period, Section, SectionRevision, User
 
 
 def last_approved_contribution(area_id: int, period: Period) -> Contribution | None:
@@ -90,17 +93,45 @@ def carry_forward(actor: Actor, period_id: int, area_id: int | None = None) -> C
                    **where)
     if area_id is not None and allowed is not None and area_id not in allowed:
         raise deny(Msg(N_("You may not act for this area.")), **where)
-    result = CarryForwardResult(period.name)
     contributions = [c for c in period.contributions
                      if (area_id is None or c.area_id == area_id)
                      and (allowed is None or c.area_id in allowed)]
     if area_id is not None and not contributions:
         raise NotFound(Msg(N_("The period has no contribution for this area.")))
+    return _fill(actor, period, contributions, one_area=area_id is not None)
+
+
+def carry_forward_at_opening(actor: Actor, period_id: int) -> CarryForwardResult:
+    """Every area's last approved texts into a period being opened, by whoever opens it (the
+    administrator: documents.policy.may_carry_forward_at_opening). Only while nothing has
+    been written in the period: it starts drafts, it never replaces or adds to anyone's."""
+    period = db.session.get(Period, period_id)
+    if period is None:
+        raise NotFound(Msg(N_("There is no period {id}."), id=period_id))
+    where = {"action": "contribution.carry_forward", "object_type": "period",
+             "object_id": period.id}
+    if not may_carry_forward_at_opening(actor):
+        raise deny(Msg(N_("You do not have a role that may start texts from last period's.")),
+                   **where)
+    written = db.session.scalar(
+        select(SectionRevision.id).join(Section, SectionRevision.section_id == Section.id)
+        .join(Contribution, Section.contribution_id == Contribution.id)
+        .where(Contribution.period_id == period.id).limit(1))
+    if written is not None or any(c.state != "draft" for c in period.contributions):
+        raise InvalidTransition(Msg(N_("Texts have already been written in {period}: only the "
+                                       "drafters or the coordinator can carry texts forward "
+                                       "now."), period=period.name), **where)
+    return _fill(actor, period, list(period.contributions), one_area=False)
+
+
+def _fill(actor: Actor, period: Period, contributions: list[Contribution], *,
+          one_area: bool) -> CarryForwardResult:
+    result = CarryForwardResult(period.name)
     author = actor if isinstance(actor, User) else None
     for contribution in sorted(contributions, key=lambda c: c.area.name):
         area = contribution.area.name
         if contribution.state != "draft":
-            if area_id is not None:
+            if one_area:
                 raise InvalidTransition(
                     Msg(N_("Texts can be carried forward only into a draft contribution.")),
                     action="contribution.carry_forward", object_type="contribution",

@@ -65,3 +65,11 @@ def allowed_area_ids(actor: Actor) -> set[int] | None:
         areas = area_ids_for(actor, Role.DRAFTER)
         return areas if areas is None else set(areas)
     return set()
+
+
+def may_carry_forward_at_opening(actor: Actor) -> bool:
+    """Whether the actor may carry every area's texts forward into a period as it is opened:
+    whoever may carry forward everywhere, and the administrator, who opens periods. Only at
+    the opening (carry_forward.carry_forward_at_opening checks that nothing is written yet):
+    afterwards the texts are the drafters' and the coordinator's."""
+    return allowed_area_ids(actor) is None or Role.ADMIN in roles_for(actor, None)

@@ -30,6 +30,8 @@ class Period(db.Model):
     consolidation_deadline: Mapped[date]
     approval_deadline: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Raised by every change (new deadlines): a change against an older one is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     contributions: Mapped[list[Contribution]] = relationship(  # noqa: F821
         back_populates="period", order_by="Contribution.id"
@@ -37,6 +39,8 @@ class Period(db.Model):
     consolidation: Mapped[Consolidation | None] = relationship(  # noqa: F821
         back_populates="period", uselist=False
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def title(self) -> str:

@@ -38,8 +38,13 @@ class Topic(db.Model):
     # Order of local topics within their area (city topics are ordered by number).
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Raised by every change (rename, move, retire): the admin's forms carry the version they
+    # showed, and a change made against an older one is refused (app.admin.structure).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     area: Mapped[Area | None] = relationship(back_populates="local_topics")  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def sort_key(self) -> tuple:

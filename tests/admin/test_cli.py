@@ -262,8 +262,9 @@ def test_periods_add_refusals(runner, structure):
                         "2030-13-01", *DEADLINES[2:], expect=2)
 
     assert duplicate.output == "Error: A period named 'januari 2030' already exists.\n"
-    assert disorder.output == ("Error: The deadlines must be in order: drafting, review, "
-                               "consolidation, approval.\n")
+    assert disorder.output == ("Error: The review deadline (2030-01-05) is before the "
+                               "drafting deadline (2030-01-10). The deadlines must be in "
+                               "order: drafting, review, consolidation, approval.\n")
     assert "'2030-13-01' is not a date (YYYY-MM-DD)" in not_a_date.output
     assert snapshot() == before
 
