@@ -98,7 +98,8 @@ def test_rename_is_one_event_with_before_and_after(world):
     ("Otillåten påverkan", "There is already a topic 'Otillåten påverkan' there."),
     ("Ordningsvakter", "The topic is already called 'Ordningsvakter'."),
     (f"Ordningsvakter {IDENTITY_NUMBER}", "The topic title contains what looks like a personal "
-                                          "identity number. Remove it."),
+                                          "identity number (character 16). Remove it: such "
+                                          "numbers must not be stored."),
 ])
 def test_a_bad_title_is_refused_next_to_its_field(world, title, message):
     topic = topic_named("Ordningsvakter")
@@ -310,7 +311,8 @@ def test_one_day_for_every_step_is_in_order(world):
     ("", "The period name must not be empty.", "name"),
     ("x" * 101, "The period name is longer than 100 characters.", "name"),
     (f"period {IDENTITY_NUMBER}", "The period name contains what looks like a personal "
-                                  "identity number. Remove it.", "name"),
+                                  "identity number (character 8). Remove it: such numbers "
+                                  "must not be stored.", "name"),
 ])
 def test_a_bad_period_name_is_refused(world, name, message, field):
     error = refused(world, "admin", InvalidInput, structure.open_period, name, **DEADLINES)

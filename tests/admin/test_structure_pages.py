@@ -145,8 +145,9 @@ def test_rename_from_the_page(web, world, audit_events):
     ("Otillåten påverkan", "Det finns redan ett prioriterat område som heter ”Otillåten påverkan” "
                            "där."),
     ("Ordningsvakter", "Det prioriterade området heter redan ”Ordningsvakter”."),
-    ("Vakter 19121212-1212", "Det ser ut att finnas ett personnummer i det prioriterade "
-                             "områdets rubrik. Ta bort det."),
+    ("Vakter 19121212-1212", "I det prioriterade områdets rubrik finns något som ser ut som "
+                             "ett personnummer (tecken 8). Ta bort det: sådana nummer får inte "
+                             "sparas."),
     ("x" * 301, "Högst 300 tecken är tillåtna i det prioriterade områdets rubrik."),
 ])
 def test_a_refused_rename_keeps_the_typed_title_by_its_field(web, world, title, message):
