@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.trail import canonical_json, record_event, scope_of
 from app.contributions.presenters import status_label
@@ -29,7 +30,7 @@ from app.documents.cross_references import rendered_text
 from app.documents.docx_format import Chapter, DocumentContent, SectionContent, render_docx
 from app.documents.policy import readable_contribution, readable_period
 from app.extensions import db
-from app.models import GENESIS_HASH, AuditEvent, Contribution, Period
+from app.models import GENESIS_HASH, AuditEvent, Contribution, Period, Section
 from workflows import CONSOLIDATION_WORKFLOW
 
 FINGERPRINT_RE = re.compile(r"\b([0-9a-f]{64})\b")
@@ -60,8 +61,19 @@ def contribution_content(contribution: Contribution) -> DocumentContent:
         approved=chapter.approved, chapters=[chapter])
 
 
+def period_contributions(period: Period) -> list[Contribution]:
+    """The period's contributions with their areas, sections and topics, in three queries
+    whatever the number of areas (not one per area and per contribution)."""
+    return list(db.session.scalars(
+        select(Contribution).where(Contribution.period_id == period.id).options(
+            joinedload(Contribution.area),
+            selectinload(Contribution.sections).options(
+                joinedload(Section.topic), joinedload(Section.handled_in_topic)))
+    ).unique())
+
+
 def period_content(period: Period) -> DocumentContent:
-    contributions = sorted(period.contributions, key=lambda c: c.area.name)
+    contributions = sorted(period_contributions(period), key=lambda c: c.area.name)
     consolidation_state = period.consolidation.state if period.consolidation else "open"
     summary = []
     for contribution in contributions:
