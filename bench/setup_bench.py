@@ -1,5 +1,6 @@
 """How much of a test run is set-up: runs pytest on a subset in this process and prints the
-median set-up time per test, the totals per phase and the wall time.
+median set-up time per test (wall, and this process's CPU time, which a busy shared machine
+disturbs less), the totals per phase and the wall time.
 
     python bench/setup_bench.py [pytest paths...]        # SQLite
     LAGESBILD_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
@@ -19,7 +20,25 @@ DEFAULT_PATHS = ["tests/contributions", "tests/periods", "tests/audit"]
 class PhaseTimes:
     def __init__(self):
         self.phases: dict[str, list[float]] = {"setup": [], "call": [], "teardown": []}
+        self.cpu: dict[str, list[float]] = {"setup": [], "call": [], "teardown": []}
         self.failed = 0
+
+    def _timed(self, phase: str):
+        started = time.process_time()
+        yield
+        self.cpu[phase].append(time.process_time() - started)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item):
+        yield from self._timed("setup")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        yield from self._timed("call")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item):
+        yield from self._timed("teardown")
 
     def pytest_runtest_logreport(self, report):
         self.phases[report.when].append(report.duration)
@@ -44,7 +63,11 @@ def main(argv: list[str]) -> int:
     print(f"totals: set-up {sum(setups):.1f} s, call {calls:.1f} s, "
           f"teardown {sum(times.phases['teardown']):.1f} s "
           f"(set-up + teardown {100 * (total - calls) / total:.0f} % of test time)")
-    print(f"wall: {wall:.1f} s")
+    cpu_setups = times.cpu["setup"]
+    print(f"CPU of this process: set-up per test median "
+          f"{statistics.median(cpu_setups) * 1000:.1f} ms, totals set-up {sum(cpu_setups):.1f} s,"
+          f" call {sum(times.cpu['call']):.1f} s, teardown {sum(times.cpu['teardown']):.1f} s")
+    print(f"wall: {wall:.1f} s, CPU of this process: {time.process_time():.1f} s")
     return code
 
 

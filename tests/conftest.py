@@ -12,6 +12,7 @@ import copy
 import os
 import shutil
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -147,12 +148,17 @@ class DatabaseKind:
         """The database for one test (and its witness file filled to match)."""
         if with_world and self._world is None:
             self._build_world()
+        if self.is_postgres:
+            if self._dirty or with_world:
+                try:
+                    _reset_postgres(self._harness, self._world_tables if with_world else None)
+                except psycopg.errors.UndefinedTable:  # a test took the snapshot away
+                    self._build_world()
+                    _reset_postgres(self._harness, self._world_tables)
+            self._dirty = True
         if with_world:
             (tmp_path / WITNESS_FILE).write_bytes(self._world[1])
         if self.is_postgres:
-            if self._dirty or with_world:
-                _reset_postgres(self._harness, self._world_tables if with_world else None)
-            self._dirty = True
             return self.kind_url
         target = tmp_path / "test.sqlite"
         shutil.copyfile(self._world_template if with_world else self.template, target)
@@ -167,7 +173,8 @@ class DatabaseKind:
         from tests.factories import build_world
 
         folder = self.tmp_root / "world"
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
+        (folder / WITNESS_FILE).unlink(missing_ok=True)
         if self.is_postgres:
             _reset_postgres(self._harness, None)
             url = self.kind_url
