@@ -139,7 +139,8 @@ class DatabaseKind:
         if self.is_postgres:
             self.kind_url = private_postgres_database(self.server_url)
             _migrate(self.kind_url)
-            self._harness = create_engine(self.kind_url)
+            # pre_ping: some tests end every other connection to the database
+            self._harness = create_engine(self.kind_url, pool_pre_ping=True)
         else:
             self.template = self.tmp_root / "template.sqlite"
             _migrate(f"sqlite:///{self.template}")
