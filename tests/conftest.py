@@ -1,4 +1,4 @@
-"""Test set-up: every test gets a freshly migrated, empty database.
+"""Test set-up: every test gets a freshly migrated database, empty or holding the world.
 
 The database under test is SQLite unless LAGESBILD_TEST_DATABASE_URL names another (CI runs
 the suite again with PostgreSQL). Tests marked `postgres` always use PostgreSQL at
@@ -8,9 +8,11 @@ with a message, or fail when LAGESBILD_REQUIRE_POSTGRES=1 (as in CI).
 from __future__ import annotations
 
 import contextvars
+import copy
 import os
 import shutil
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -84,19 +86,6 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    """Empty every table between tests. The append-only triggers refuse TRUNCATE; the
-    superuser's replica mode skips them, which only a test harness may do."""
-    from app.extensions import db
-
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 def private_postgres_database(server_url: str, prefix: str = "lagesbild_test") -> str:
     """A database of this test run's own on the given server, so that runs in parallel (or a
     developer's data in the named database) never collide. Drop it when done
@@ -124,7 +113,15 @@ def drop_postgres_database(private_url: str, server_url: str) -> None:
 
 
 class DatabaseKind:
-    """Builds the schema once per session and hands each test an empty database."""
+    """Builds the schema once per session, and the world (tests/factories.py) once on top of
+    it; hands each test a database that is either empty or holds exactly that world.
+
+    SQLite: each test gets a copy of a template file (the empty one, or the world's).
+    PostgreSQL: one private database; before each test every table is emptied and, for a
+    test that asks for the world, refilled from a snapshot of it kept in a schema of its own
+    (measured cheaper than TRUNCATE or CREATE DATABASE ... TEMPLATE per test: bench/README).
+    Either way the world's witness lines are copied into the test's witness file, so the
+    trail a test verifies is the one its database holds."""
 
     def __init__(self, kind_url: str, tmp_root):
         self.server_url = kind_url
@@ -132,29 +129,137 @@ class DatabaseKind:
         self.tmp_root = tmp_root
         self.template = None
         self.is_postgres = kind_url.startswith("postgresql")
+        self._world = None  # (World, witness file's bytes), once built
+        self._world_template = None  # SQLite: the world's file
+        self._harness = None  # PostgreSQL: the harness's own engine
+        self._dirty = False  # PostgreSQL: a test may have changed the database
+        self._world_tables = None  # PostgreSQL: the snapshot's tables and their columns
 
     def prepare(self) -> None:
         if self.is_postgres:
             self.kind_url = private_postgres_database(self.server_url)
             _migrate(self.kind_url)
+            # pre_ping: some tests end every other connection to the database
+            self._harness = create_engine(self.kind_url, pool_pre_ping=True)
         else:
             self.template = self.tmp_root / "template.sqlite"
             _migrate(f"sqlite:///{self.template}")
 
-    def fresh_url(self, tmp_path) -> str:
+    def fresh_url(self, tmp_path, with_world: bool = False) -> str:
+        """The database for one test (and its witness file filled to match)."""
+        if with_world and self._world is None:
+            self._build_world()
+        if self.is_postgres:
+            if self._dirty or with_world:
+                try:
+                    _reset_postgres(self._harness, self._world_tables if with_world else None)
+                except psycopg.errors.UndefinedTable:  # a test took the snapshot away
+                    self._build_world()
+                    _reset_postgres(self._harness, self._world_tables)
+            self._dirty = True
+        if with_world:
+            (tmp_path / WITNESS_FILE).write_bytes(self._world[1])
         if self.is_postgres:
             return self.kind_url
         target = tmp_path / "test.sqlite"
-        shutil.copyfile(self.template, target)
+        shutil.copyfile(self._world_template if with_world else self.template, target)
         return f"sqlite:///{target}"
 
-    def clean(self) -> None:
+    def world(self):
+        """A copy of the world's ids (a test may change its copy)."""
+        return copy.deepcopy(self._world[0])
+
+    def _build_world(self) -> None:
+        from app.extensions import db
+        from tests.factories import build_world
+
+        folder = self.tmp_root / "world"
+        folder.mkdir(exist_ok=True)
+        (folder / WITNESS_FILE).unlink(missing_ok=True)
         if self.is_postgres:
-            _truncate_postgres(self.kind_url)
+            _reset_postgres(self._harness, None)
+            url = self.kind_url
+        else:
+            self._world_template = folder / "world.sqlite"
+            shutil.copyfile(self.template, self._world_template)
+            url = f"sqlite:///{self._world_template}"
+        app = _make_app(url, folder / WITNESS_FILE)
+        with app.app_context():
+            world = build_world()
+            if not self.is_postgres:  # the whole world in the one file that is copied
+                db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            db.session.remove()
+            db.engine.dispose()
+        if self.is_postgres:
+            self._world_tables = _snapshot_postgres(self._harness)
+            self._dirty = True
+        self._world = (world, (folder / WITNESS_FILE).read_bytes())
 
     def finish(self) -> None:
         if self.is_postgres:
+            self._harness.dispose()
             drop_postgres_database(self.kind_url, self.server_url)
+
+
+WITNESS_FILE = "audit-witness.jsonl"
+WORLD_SCHEMA = "test_world_snapshot"
+
+
+def _postgres_tables(connection) -> dict[str, str]:
+    """Each app table with the columns an INSERT may name (not the generated ones)."""
+    from app.extensions import db
+
+    tables = {}
+    for table in db.metadata.sorted_tables:
+        columns = connection.execute(text(
+            "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+            "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"),
+            {"t": f'public."{table.name}"'}).scalars()
+        tables[table.name] = ", ".join(f'"{c}"' for c in columns)
+    return tables
+
+
+def _snapshot_postgres(harness) -> dict[str, str]:
+    """Keep the world's rows and sequence positions beside the app's tables."""
+    with harness.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{WORLD_SCHEMA}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{WORLD_SCHEMA}"'))
+        tables = _postgres_tables(connection)
+        for name, columns in tables.items():
+            connection.execute(text(f'CREATE TABLE "{WORLD_SCHEMA}"."{name}" AS '
+                                    f'SELECT {columns} FROM public."{name}"'))
+        connection.execute(text(
+            f'CREATE TABLE "{WORLD_SCHEMA}".sequences AS SELECT schemaname, sequencename, '
+            "last_value FROM pg_sequences WHERE schemaname = 'public'"))
+    return tables
+
+
+def _reset_postgres(harness, world_tables: dict[str, str] | None) -> None:
+    """Empty every table (DELETE: for a few rows far cheaper than TRUNCATE, which makes new
+    files) and restart the sequences; with the world, copy its rows and positions back. The
+    append-only triggers refuse the DELETE, and foreign keys would order it; the superuser's
+    replica mode skips both, which only a test harness may do."""
+    from app.extensions import db
+
+    statements = ["SET LOCAL session_replication_role = replica"]
+    statements += [f'DELETE FROM public."{t.name}"' for t in db.metadata.sorted_tables]
+    statements.append(
+        "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+        "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
+    if world_tables is not None:  # the world's: see _snapshot_postgres
+        for name, columns in world_tables.items():
+            statements.append(f'INSERT INTO public."{name}" ({columns}) OVERRIDING SYSTEM VALUE '
+                              f'SELECT {columns} FROM "{WORLD_SCHEMA}"."{name}"')
+        statements.append(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), last_value) "
+            f'FROM "{WORLD_SCHEMA}".sequences WHERE last_value IS NOT NULL')
+    connection = harness.raw_connection()
+    try:  # one round trip: psycopg sends a script without parameters as one simple query
+        with connection.cursor() as cursor:
+            cursor.execute(";\n".join(statements))
+        connection.commit()
+    finally:
+        connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -177,8 +282,9 @@ def postgres_database(tmp_path_factory):
     kind.finish()
 
 
-def _app_for(kind: DatabaseKind, tmp_path):
-    app = _make_app(kind.fresh_url(tmp_path), tmp_path / "audit-witness.jsonl")
+def _app_for(kind: DatabaseKind, tmp_path, with_world: bool = False):
+    app = _make_app(kind.fresh_url(tmp_path, with_world), tmp_path / WITNESS_FILE)
+    app.extensions["test_world"] = kind.world() if with_world else None
     ctx = app.app_context()
     ctx.push()
     try:
@@ -188,7 +294,6 @@ def _app_for(kind: DatabaseKind, tmp_path):
         db.session.remove()
         db.engine.dispose()
         ctx.pop()
-        kind.clean()
 
 
 @pytest.fixture
@@ -201,7 +306,7 @@ def app(request, tmp_path):
         kind = request.getfixturevalue("postgres_database")
     else:
         kind = request.getfixturevalue("main_database")
-    yield from _app_for(kind, tmp_path)
+    yield from _app_for(kind, tmp_path, with_world="world" in request.fixturenames)
 
 
 @pytest.fixture
@@ -223,10 +328,12 @@ def runner(app):
 @pytest.fixture
 def world(app):
     """A small organisation: two areas, their offices and police, topics, users for every
-    role, and an open period. See tests/factories.py."""
+    role, and an open period. See tests/factories.py. Built once per database and copied
+    into each test's (see DatabaseKind); built here only where the app was set up without
+    knowing the test wanted it."""
     from tests.factories import build_world
 
-    return build_world()
+    return app.extensions["test_world"] or build_world()
 
 
 @pytest.fixture
@@ -245,13 +352,20 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _hash_each_password_once():
-    """Werkzeug's default (scrypt) costs ~70 ms a hash; tests create many users with the same
-    password, so hash each distinct password once (still a real scrypt hash)."""
+    """Werkzeug's default (scrypt) costs ~70 ms a hash, and as much to check one; tests create
+    many users with the same password and sign in hundreds of times, so hash each distinct
+    password once and check each (hash, password) pair once (still real scrypt: a wrong
+    password is refused as it would be)."""
     import functools
 
     import app.models.user as user_module
+    import app.web.auth as auth_module
 
-    original = user_module.generate_password_hash
-    user_module.generate_password_hash = functools.lru_cache(maxsize=None)(original)
+    patched = [(user_module, "generate_password_hash"), (user_module, "check_password_hash"),
+               (auth_module, "check_password_hash")]
+    originals = [(module, name, getattr(module, name)) for module, name in patched]
+    for module, name, original in originals:
+        setattr(module, name, functools.lru_cache(maxsize=None)(original))
     yield
-    user_module.generate_password_hash = original
+    for module, name, original in originals:
+        setattr(module, name, original)

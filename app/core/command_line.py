@@ -18,3 +18,14 @@ def run_as_command_line(change):
             return change(actor)
     except DomainError as error:
         raise click.ClickException(error.message) from error
+
+
+def run_reading_as_command_line(work):
+    """Run work that keeps its own transactions (a long read outside any operation, then its
+    own short operation, as an export does) as the command-line actor; domain errors exit 1."""
+    actor = command_line_actor()
+    try:
+        with request_info(None, "command line"):
+            return work(actor)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error

@@ -5,11 +5,16 @@ Write operations are serialised: on SQLite by BEGIN IMMEDIATE, on PostgreSQL by 
 audit chain's advisory lock first. Taking it first (not only when the audit event is
 appended) means no operation ever holds row locks while waiting for the chain, so two
 operations cannot deadlock; and an operation always reads the state its predecessor committed.
+
+Long reads (an export's texts) run in `consistent_read` instead, outside any operation: one
+read transaction that sees one moment of the database and takes no write lock, so writers go
+on meanwhile; only what must be atomic with the audit event then runs in an operation.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import NoReturn
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,12 +26,15 @@ from app.core.messages import N_, Msg
 from app.database import write_intent
 from app.extensions import db
 
+_in_operation: ContextVar[bool] = ContextVar("in_operation", default=False)
+
 
 @contextmanager
 def operation(actor: Actor | None) -> Iterator[None]:
     session = db.session
     # End any read transaction so the write transaction starts with the write lock (SQLite).
     session.rollback()
+    token = _in_operation.set(True)
     with write_intent():
         try:
             lock_chain_head()
@@ -45,6 +53,26 @@ def operation(actor: Actor | None) -> Iterator[None]:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            _in_operation.reset(token)
+
+
+@contextmanager
+def consistent_read() -> Iterator[None]:
+    """One read transaction: every query inside sees the database as of one moment (SQLite:
+    a WAL read snapshot; PostgreSQL: REPEATABLE READ), and no write lock is taken. Objects
+    loaded inside are expired when it ends: take out what is needed as plain values."""
+    if _in_operation.get():
+        raise RuntimeError("consistent_read inside an operation would hold its write lock "
+                           "for the whole read; call it outside the operation")
+    session = db.session
+    session.rollback()  # a snapshot of now, not of an earlier read transaction
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        yield
+    finally:
+        session.rollback()
 
 
 def refuse(actor: Actor | None, refusal: DomainError) -> NoReturn:

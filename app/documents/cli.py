@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.admin.cli import run_as_command_line
+from app.core.command_line import run_reading_as_command_line
 from app.core.errors import DomainError
 from app.documents import carry_forward as carry
 from app.documents import export as documents_export
@@ -53,7 +54,7 @@ def export(period, area, out):
     """Export a lägesbild as DOCX (writes an audit event with its fingerprint)."""
     target_period = _period(period)
     if area is None:
-        exported = run_as_command_line(
+        exported = run_reading_as_command_line(
             lambda actor: documents_export.export_period(actor, target_period.id))
     else:
         target_area = _area(area)
@@ -61,8 +62,8 @@ def export(period, area, out):
             Contribution.period_id == target_period.id, Contribution.area_id == target_area.id))
         if contribution is None:
             raise click.ClickException(f"{target_area.name} has no contribution in {period}.")
-        exported = run_as_command_line(lambda actor: documents_export.export_contribution(actor,
-                                                                           contribution.id))
+        exported = run_reading_as_command_line(
+            lambda actor: documents_export.export_contribution(actor, contribution.id))
     Path(out).write_bytes(exported.data)
     mark = "" if exported.content.approved else " (UTKAST: not approved)"
     click.echo(f"Wrote {out}: {exported.content.title}{mark}")

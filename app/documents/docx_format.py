@@ -73,14 +73,41 @@ def footer_text(content: DocumentContent, moment: datetime, fingerprint: str) ->
             f"Fingeravtryck (SHA-256): {fingerprint}")
 
 
-def _write_text(cell, text: str) -> None:
+class _Styles:
+    """The document's style ids, each looked up once. python-docx's `paragraph.style = name`
+    (and a table's) looks the name up, and the style type's default among every style, on each
+    call: that was most of a whole-period export's time. Setting the id it would have found
+    writes the same XML."""
+
+    def __init__(self, document):
+        self._part = document.part
+        self._ids: dict[tuple[str, int], str | None] = {}
+
+    def _id(self, name: str, style_type) -> str | None:
+        key = (name, style_type)
+        if key not in self._ids:
+            self._ids[key] = self._part.get_style_id(name, style_type)
+        return self._ids[key]
+
+    def paragraph(self, paragraph, name: str) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        paragraph._p.style = self._id(name, WD_STYLE_TYPE.PARAGRAPH)
+
+    def table(self, table, name: str) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        table._tbl.tblStyle_val = self._id(name, WD_STYLE_TYPE.TABLE)
+
+
+def _write_text(cell, text: str, styles: _Styles) -> None:
     """A section's text as paragraphs: lines starting with "- " become real Word bullets."""
     paragraph = cell.paragraphs[0]
     for index, line in enumerate(text.split("\n")):
         if index:
             paragraph = cell.add_paragraph()
         if line.startswith(BULLET_PREFIX):
-            paragraph.style = "List Bullet"
+            styles.paragraph(paragraph, "List Bullet")
             paragraph.add_run(line[len(BULLET_PREFIX):])
         else:
             paragraph.add_run(line)
@@ -110,26 +137,26 @@ def _column_widths(table, widths) -> None:
             cell.width = width
 
 
-def _add_chapter_tables(document, chapter: Chapter) -> None:
+def _add_chapter_tables(document, chapter: Chapter, styles: _Styles) -> None:
     from docx.shared import Cm
 
     city = document.add_table(rows=1, cols=3)
-    city.style = "Table Grid"
+    styles.table(city, "Table Grid")
     _header_row(city, CITY_HEADER)
     for section in chapter.city:
         cells = city.add_row().cells
         cells[0].paragraphs[0].add_run(f"{section.number}.")
         cells[1].paragraphs[0].add_run(section.title)
-        _write_text(cells[2], section.text)
+        _write_text(cells[2], section.text, styles)
     _column_widths(city, (Cm(1.2), Cm(5.8), Cm(9.0)))
     document.add_paragraph()
     local = document.add_table(rows=1, cols=2)
-    local.style = "Table Grid"
+    styles.table(local, "Table Grid")
     _header_row(local, LOCAL_HEADER)
     for section in chapter.local:
         cells = local.add_row().cells
         cells[0].paragraphs[0].add_run(section.title)
-        _write_text(cells[1], section.text)
+        _write_text(cells[1], section.text, styles)
     _column_widths(local, (Cm(5.0), Cm(11.0)))
 
 
@@ -178,6 +205,7 @@ def render_docx(content: DocumentContent, moment: datetime, fingerprint: str) ->
     from docx.shared import Cm
 
     document = Document()
+    styles = _Styles(document)
     properties = document.core_properties
     properties.title = content.title
     properties.subject = "Lägesbild"
@@ -192,7 +220,7 @@ def render_docx(content: DocumentContent, moment: datetime, fingerprint: str) ->
     if content.area is None:
         document.add_paragraph("Sammanfattning", style="Heading 1")
         summary = document.add_table(rows=1, cols=2)
-        summary.style = "Table Grid"
+        styles.table(summary, "Table Grid")
         _header_row(summary, SUMMARY_HEADER)
         for area, state in content.summary:
             cells = summary.add_row().cells
@@ -200,11 +228,12 @@ def render_docx(content: DocumentContent, moment: datetime, fingerprint: str) ->
             cells[1].paragraphs[0].add_run(state)
         _column_widths(summary, (Cm(8.0), Cm(8.0)))
         for chapter in content.chapters:
-            heading = document.add_paragraph(chapter.title, style="Heading 1")
+            heading = document.add_paragraph(chapter.title)
+            styles.paragraph(heading, "Heading 1")
             heading.paragraph_format.page_break_before = True  # one chapter per area
-            _add_chapter_tables(document, chapter)
+            _add_chapter_tables(document, chapter, styles)
     else:
-        _add_chapter_tables(document, content.chapters[0])
+        _add_chapter_tables(document, content.chapters[0], styles)
     _page_setup_and_marks(document, content, moment, fingerprint)
     buffer = io.BytesIO()
     document.save(buffer)

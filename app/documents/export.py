@@ -13,20 +13,24 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.trail import canonical_json, record_event, scope_of
 from app.contributions.presenters import status_label
 from app.core.actors import Actor
 from app.core.clock import now
+from app.core.errors import NotAllowed
+from app.core.unit_of_work import consistent_read, operation, refuse
 from app.documents.cross_references import rendered_text
 from app.documents.docx_format import Chapter, DocumentContent, SectionContent, render_docx
 from app.documents.policy import readable_contribution, readable_period
 from app.extensions import db
-from app.models import GENESIS_HASH, AuditEvent, Contribution, Period
+from app.models import GENESIS_HASH, AuditEvent, Contribution, Period, Section
 from workflows import CONSOLIDATION_WORKFLOW
 
 FINGERPRINT_RE = re.compile(r"\b([0-9a-f]{64})\b")
@@ -57,8 +61,19 @@ def contribution_content(contribution: Contribution) -> DocumentContent:
         approved=chapter.approved, chapters=[chapter])
 
 
+def period_contributions(period: Period) -> list[Contribution]:
+    """The period's contributions with their areas, sections and topics, in three queries
+    whatever the number of areas (not one per area and per contribution)."""
+    return list(db.session.scalars(
+        select(Contribution).where(Contribution.period_id == period.id).options(
+            joinedload(Contribution.area),
+            selectinload(Contribution.sections).options(
+                joinedload(Section.topic), joinedload(Section.handled_in_topic)))
+    ).unique())
+
+
 def period_content(period: Period) -> DocumentContent:
-    contributions = sorted(period.contributions, key=lambda c: c.area.name)
+    contributions = sorted(period_contributions(period), key=lambda c: c.area.name)
     consolidation_state = period.consolidation.state if period.consolidation else "open"
     summary = []
     for contribution in contributions:
@@ -122,22 +137,33 @@ def file_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "lagesbild"
 
 
-def _export(actor: Actor, content: DocumentContent, scope: dict, object_type: str,
-            object_id: int) -> ExportedDocument:
-    head_seq, head_hash = audit_head()
+def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, int]]
+            ) -> ExportedDocument:
+    """Read the texts and the audit head in one read transaction (so the fingerprint binds the
+    texts to the head they were read at), render the DOCX outside any transaction, and only
+    then append the export's audit event in a short operation: no writer waits for a render.
+    Call it outside an operation."""
+    try:
+        with consistent_read():
+            content, scope, object_type, object_id = read()
+            head_seq, head_hash = audit_head()
+    except NotAllowed as refusal:
+        refuse(actor, refusal)  # recorded as a security event, as a refused write is
     content_sha = content_hash(content)
     fingerprint = fingerprint_of(content_sha, head_hash)
     moment = now()
     data = render_docx(content, moment, fingerprint)
-    record_event(
-        "document.export", actor=actor, object_type=object_type, object_id=object_id, **scope,
-        data={"format": "docx", "title": content.title, "period": content.period,
-              "area": content.area, "state": content.state_label,
-              "approved": content.approved, "fingerprint": fingerprint,
-              "content_sha256": content_sha, "audit_head_seq": head_seq,
-              "audit_head_hash": head_hash,
-              "file_sha256": hashlib.sha256(data).hexdigest()},
-    )
+    with operation(actor):
+        record_event(
+            "document.export", actor=actor, object_type=object_type, object_id=object_id,
+            **scope,
+            data={"format": "docx", "title": content.title, "period": content.period,
+                  "area": content.area, "state": content.state_label,
+                  "approved": content.approved, "fingerprint": fingerprint,
+                  "content_sha256": content_sha, "audit_head_seq": head_seq,
+                  "audit_head_hash": head_hash,
+                  "file_sha256": hashlib.sha256(data).hexdigest()},
+        )
     name = f"lagesbild-{file_slug(content.period)}"
     if content.area:
         name += f"-{file_slug(content.area)}"
@@ -147,17 +173,22 @@ def _export(actor: Actor, content: DocumentContent, scope: dict, object_type: st
 
 
 def export_contribution(actor: Actor, contribution_id: int) -> ExportedDocument:
-    """One area's lägesbild as DOCX. Writes a document.export audit event."""
-    contribution = readable_contribution(actor, contribution_id, "document.export")
-    return _export(actor, contribution_content(contribution), scope_of(contribution),
-                   "contribution", contribution.id)
+    """One area's lägesbild as DOCX. Writes a document.export audit event (its own
+    operation: call it outside one)."""
+    def read():
+        contribution = readable_contribution(actor, contribution_id, "document.export")
+        return (contribution_content(contribution), scope_of(contribution), "contribution",
+                contribution.id)
+    return _export(actor, read)
 
 
 def export_period(actor: Actor, period_id: int) -> ExportedDocument:
-    """The period's consolidated lägesbild as DOCX: a summary, then one chapter per area."""
-    period = readable_period(actor, period_id, "document.export")
-    return _export(actor, period_content(period), {"period_id": period.id}, "period",
-                   period.id)
+    """The period's consolidated lägesbild as DOCX: a summary, then one chapter per area.
+    Writes a document.export audit event (its own operation: call it outside one)."""
+    def read():
+        period = readable_period(actor, period_id, "document.export")
+        return period_content(period), {"period_id": period.id}, "period", period.id
+    return _export(actor, read)
 
 
 # --------------------------------------------------------------------------------------------

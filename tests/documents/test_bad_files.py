@@ -14,13 +14,13 @@ from app.documents.export import export_contribution
 from app.documents.importer import import_document, propose
 from app.extensions import db
 from app.models import Area, AuditEvent
-from tests.factories import SETUP, run
+from tests.factories import SETUP
 
 
 def _docx_with(world, replace: dict[str, bytes] | None = None,
                extra: dict[str, bytes] | None = None) -> bytes:
     """A real export, with some parts replaced or added."""
-    data = run(world, "consolidator", export_contribution, world.contribution().id).data
+    data = export_contribution(world.user("consolidator"), world.contribution().id).data
     source = zipfile.ZipFile(io.BytesIO(data))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
@@ -95,7 +95,7 @@ def test_a_docx_whose_parts_sum_past_the_cap_is_refused(world, monkeypatch):
     b'<!ENTITY xxe SYSTEM "file:///etc/passwd">',
 ])
 def test_xml_entity_tricks_are_refused(world, declaration):
-    data = run(world, "consolidator", export_contribution, world.contribution().id).data
+    data = export_contribution(world.user("consolidator"), world.contribution().id).data
     document_xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
     head, rest = document_xml.split(b"?>", 1)
     tricked = _docx_with(world, replace={"word/document.xml": head + b"?>" + declaration + rest})
@@ -125,5 +125,5 @@ def test_a_docx_without_the_tables(world):
 
 
 def test_load_docx_accepts_a_real_export(world):
-    data = run(world, "consolidator", export_contribution, world.contribution().id).data
+    data = export_contribution(world.user("consolidator"), world.contribution().id).data
     assert load_docx(data).paragraphs[0].text == "Lägesbild januari 2030 Norr"

@@ -41,7 +41,7 @@ def test_the_sentence_follows_the_local_topic_even_after_a_rename(world):
     city = world.sections()[0]
     assert rendered_text(city) == ("Arbetet hanteras inom ramen för det lokalt prioriterade "
                                    "området otrygga brottsutsatta platser, se nedan.")
-    exported = run(world, "consolidator", export_contribution, world.contribution().id)
+    exported = export_contribution(world.user("consolidator"), world.contribution().id)
     cell = read_docx(exported.data).tables[0].rows[1].cells[2]
     assert cell.text == rendered_text(city)
 

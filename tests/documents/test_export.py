@@ -28,7 +28,7 @@ from tests.factories import fill_sections, run
 
 
 def _export(world, key="consolidator", area="Norr"):
-    return run(world, key, export_contribution, world.contribution(area).id)
+    return export_contribution(world.user(key), world.contribution(area).id)
 
 
 def _bulleted_norr(world):
@@ -128,7 +128,7 @@ def test_fingerprint_covers_texts_and_audit_head_and_export_is_audited(world):
 
 def test_period_document_has_summary_then_one_chapter_per_area(world):
     fill_sections(world, "Norr")
-    exported = run(world, "approver", export_period, world.period_id)
+    exported = export_period(world.user("approver"), world.period_id)
     document = read_docx(exported.data)
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == ["Sammanfattning", "Lägesbild januari 2030 Norr",
@@ -160,7 +160,7 @@ def test_others_may_not_export_and_the_refusal_is_logged(world, key):
 @pytest.mark.parametrize("key", ["drafter", "reviewer", "admin"])
 def test_only_city_readers_export_the_whole_period(world, key):
     with pytest.raises(NotAllowed):
-        run(world, key, export_period, world.period_id)
+        export_period(world.user(key), world.period_id)
 
 
 def test_cli_export_writes_the_file(world, runner, tmp_path):

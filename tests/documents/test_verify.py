@@ -9,14 +9,14 @@ import pytest
 from app.documents.export import export_contribution, export_period
 from app.documents.verify import verify_document
 from tests.documents.support import approve_period, read_docx
-from tests.factories import fill_sections, run
+from tests.factories import fill_sections
 
 
 def _approved_export(world, period=False):
     approve_period(world)
     if period:
-        return run(world, "auditor", export_period, world.period_id)
-    return run(world, "auditor", export_contribution, world.contribution().id)
+        return export_period(world.user("auditor"), world.period_id)
+    return export_contribution(world.user("auditor"), world.contribution().id)
 
 
 def _edited(data: bytes, old: str, new: str) -> bytes:
@@ -65,7 +65,7 @@ def test_edited_export_is_rejected_naming_the_section_and_the_change(world):
 
 def test_a_draft_export_is_not_an_approved_version(world):
     fill_sections(world, "Norr")
-    exported = run(world, "drafter", export_contribution, world.contribution().id)
+    exported = export_contribution(world.user("drafter"), world.contribution().id)
     report = verify_document(exported.data)
     assert not report.matches
     assert "draft (UTKAST)" in report.summary

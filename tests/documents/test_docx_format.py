@@ -1,0 +1,71 @@
+"""The DOCX writer sets styles by the ids it looked up once (docx_format._Styles) instead of
+python-docx's `paragraph.style = name` per paragraph: the file must be exactly the one the
+documented setters write, part for part, for a whole period with bullets in every section."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+
+from app.documents import docx_format
+from app.documents.docx_format import Chapter, DocumentContent, SectionContent, render_docx
+
+MOMENT = datetime(2030, 1, 31, 12, 0, tzinfo=UTC)
+FINGERPRINT = "ab" * 32
+
+
+class StylesByName:
+    """The documented way: python-docx's style setters, by name, on every call."""
+
+    def __init__(self, document):
+        pass
+
+    def paragraph(self, paragraph, name: str) -> None:
+        paragraph.style = name
+
+    def table(self, table, name: str) -> None:
+        table.style = name
+
+
+def period(areas: int = 3, approved: bool = True) -> DocumentContent:
+    chapters = []
+    for area in range(areas):
+        sections = [SectionContent("city", number, f"Stadstema {number}",
+                                   "Inledning om läget.\n- Första punkten åäö\n- Andra punkten\n"
+                                   "\nAvslutning.")
+                    for number in range(1, 4)]
+        sections += [SectionContent("local", None, f"Lokalt tema {area}",
+                                    "- Lokal punkt\n- Ännu en lokal punkt"),
+                     SectionContent("local", None, "Utan punkter", "Bara text.")]
+        chapters.append(Chapter(f"Lägesbild januari 2030 Område {area}", f"Område {area}",
+                                "approved" if approved else "reviewed", approved, sections))
+    return DocumentContent("Lägesbild januari 2030", "januari 2030", None,
+                           "Fastställd" if approved else "Öppen", approved, chapters,
+                           [(f"Område {area}", "Fastställd") for area in range(areas)])
+
+
+def parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_file_is_byte_for_byte_what_the_style_setters_write(monkeypatch):
+    for content in (period(), period(approved=False)):
+        fast = parts(render_docx(content, MOMENT, FINGERPRINT))
+        with monkeypatch.context() as patch:
+            patch.setattr(docx_format, "_Styles", StylesByName)
+            documented = parts(render_docx(content, MOMENT, FINGERPRINT))
+        assert fast.keys() == documented.keys()
+        for name in documented:
+            assert fast[name] == documented[name], name
+        assert b'w:pStyle w:val="ListBullet"' in fast["word/document.xml"]
+        assert b'w:tblStyle w:val="TableGrid"' in fast["word/document.xml"]
+        assert b'w:pStyle w:val="Heading1"' in fast["word/document.xml"]
+
+
+def test_one_area_is_byte_for_byte_what_the_style_setters_write(monkeypatch):
+    content = period(areas=1)
+    content.area = "Område 0"
+    fast = parts(render_docx(content, MOMENT, FINGERPRINT))
+    monkeypatch.setattr(docx_format, "_Styles", StylesByName)
+    assert parts(render_docx(content, MOMENT, FINGERPRINT)) == fast
