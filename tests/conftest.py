@@ -119,7 +119,8 @@ class DatabaseKind:
     SQLite: each test gets a copy of a template file (the empty one, or the world's).
     PostgreSQL: one private database; before each test every table is emptied and, for a
     test that asks for the world, refilled from a snapshot of it kept in a schema of its own
-    (measured cheaper than TRUNCATE or CREATE DATABASE ... TEMPLATE per test: bench/README).
+    (chosen over TRUNCATE, which makes new files per table, and CREATE DATABASE ... TEMPLATE
+    per test; a savepoint per test would break the tests that run servers or connect twice).
     Either way the world's witness lines are copied into the test's witness file, so the
     trail a test verifies is the one its database holds."""
 
@@ -333,7 +334,7 @@ def world(app):
     knowing the test wanted it."""
     from tests.factories import build_world
 
-    return app.extensions["test_world"] or build_world()
+    return app.extensions.get("test_world") or build_world()
 
 
 @pytest.fixture

@@ -39,15 +39,17 @@ def app(request, tmp_path, provider):
     from app.extensions import db
 
     kind = request.getfixturevalue("main_database")
+    with_world = "world" in request.fixturenames
     app = create_app({
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": kind.fresh_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": kind.fresh_url(tmp_path, with_world),
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
         "AUDIT_WITNESS_PATH": str(tmp_path / "audit-witness.jsonl"),
         **identity_settings(provider.issuer),
     })
     app.test_client_class = IsolatedClient
+    app.extensions["test_world"] = kind.world() if with_world else None
     ctx = app.app_context()
     ctx.push()
     try:
@@ -56,7 +58,6 @@ def app(request, tmp_path, provider):
         db.session.remove()
         db.engine.dispose()
         ctx.pop()
-        kind.clean()
 
 
 def _local(url: str) -> str:

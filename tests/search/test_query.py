@@ -227,20 +227,34 @@ def test_the_migration_indexes_the_texts_that_exist(request, tmp_path, database)
     from tests.audit.support import application_on_empty_database
 
     with application_on_empty_database(request, tmp_path, database):
-        downgrade_to = "f1c4a8e2d6b3"
-        upgrade(revision=downgrade_to)
+        upgrade()
         world = build_world()
-        # Written before the search existed (no index, no FTS5 table to keep current).
-        with db.engine.begin() as connection:
-            connection.execute(db.update(Section).values(text="Trefasen vid torget."))
         db.session.remove()
+        # Back to before the search existed (no index, no FTS5 table to keep current), with
+        # the rows kept, and texts written then; later migrations keep the test valid.
+        downgrade(revision=_search_migration().down_revision)
+        with db.engine.begin() as connection:
+            connection.execute(db.text("UPDATE sections SET text = 'Trefasen vid torget.'"))
         upgrade()
         results = search(world.user("auditor"), "trefasen", per_page=100)
         assert results.total == db.session.scalar(
             db.select(db.func.count()).select_from(Section))
         db.session.remove()
-        downgrade(revision=downgrade_to)
+        downgrade(revision=_search_migration().down_revision)
         upgrade()
+
+
+def _search_migration():
+    """The migration that creates the search index (its down_revision is where it starts)."""
+    import importlib.util
+    from pathlib import Path
+
+    [path] = (Path(__file__).resolve().parents[2] / "migrations" / "versions").glob(
+        "e6a2c8d4b0f9_*.py")
+    spec = importlib.util.spec_from_file_location("search_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.postgres
