@@ -110,7 +110,7 @@ def tasks_for(user: User) -> list[Task]:
             if actions:
                 tasks.append(Task(
                     "consolidation", consolidation,
-                    Msg(N_("Consolidated situation report {period}"),
+                    Msg(N_("The consolidation for {period}"),
                         period=consolidation.period.name),
                     CONSOLIDATION_WORKFLOW.state(consolidation.state), actions,
                 ))
@@ -175,7 +175,7 @@ def waiting_on_others(user: User) -> list[Waiting]:
             if ("consolidation", consolidation.id) not in mine:
                 waiting.append(Waiting(
                     "consolidation", consolidation,
-                    Msg(N_("Consolidated situation report {period}"),
+                    Msg(N_("The consolidation for {period}"),
                         period=consolidation.period.name),
                     CONSOLIDATION_WORKFLOW.state(consolidation.state),
                     holders_of(consolidation)))

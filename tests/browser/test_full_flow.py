@@ -307,7 +307,7 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         ).to_contain_text("ordinarie linjeorganisationerna")
 
         # 6. The approver returns it once, then approves.
-        approver.open_task("approve", f"Sammanställd lägesbild {PERIOD}")
+        approver.open_task("approve", f"Sammanställningen för {PERIOD}")
         approver.page.get_by_label(
             "Anmärkningar till samordnaren (obligatoriskt för att skicka tillbaka)").fill(
             APPROVER_REMARK)
@@ -315,12 +315,12 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         approver.page.get_by_role("button", name="Skicka tillbaka").click()
         expect(approver.flash()).to_contain_text("Återsänd till samordnaren")
 
-        coordinator.open_task("consolidate", f"Sammanställd lägesbild {PERIOD}")
+        coordinator.open_task("consolidate", f"Sammanställningen för {PERIOD}")
         expect(coordinator.page.locator(".periods-remarks")).to_contain_text(APPROVER_REMARK)
         coordinator.page.get_by_role("button", name="Skicka för fastställelse").click()
         expect(coordinator.flash()).to_contain_text("Skickad för fastställelse")
 
-        approver.open_task("approve", f"Sammanställd lägesbild {PERIOD}")
+        approver.open_task("approve", f"Sammanställningen för {PERIOD}")
         # What the coordinator changed after the police review, and what approving locks.
         changed = approver.page.locator(".periods-changed")
         expect(changed.locator(f"[data-area='{AREA}'] ins")).to_contain_text(

@@ -119,7 +119,7 @@ def test_login_by_keyboard_only(page, live_server):
     expect(page.locator(".user-name")).to_have_text(drafter.name)
 
     # Out again by keyboard: Tab to the sign-out button and press it.
-    for _ in range(10):
+    for _ in range(25):
         page.keyboard.press("Tab")
         if focused(page)["text"] == "Logga ut":
             break

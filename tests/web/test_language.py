@@ -71,11 +71,11 @@ def test_service_errors_are_shown_translated(app, web, world):
     from app.core.errors import InvalidInput
     from app.core.messages import N_, Msg
 
-    error = InvalidInput(Msg(N_("Consolidated situation report {period}"), period="x"))
+    error = InvalidInput(Msg(N_("The consolidation for {period}"), period="x"))
     with app.test_request_context("/"):
         from flask_babel import gettext
-        assert error.translated(gettext) == "Sammanställd lägesbild x"
-    assert error.message == "Consolidated situation report x"
+        assert error.translated(gettext) == "Sammanställningen för x"
+    assert error.message == "The consolidation for x"
 
 
 def test_the_chosen_language_follows_the_user_to_her_next_sign_in_and_her_messages(

@@ -195,7 +195,7 @@ def test_consolidator_may_submit_the_period_once_all_are_consolidated(web, world
     rows = tasks(web)
 
     [consolidation] = [row for row in rows if row.kind == "consolidation"]
-    assert consolidation.title == "Sammanställd lägesbild januari 2030"
+    assert consolidation.title == "Sammanställningen för januari 2030"
     assert consolidation.state == "Öppen"
     assert consolidation.actions == {"submit_for_approval": "Skicka för fastställelse"}
     assert {row.title for row in rows if row.kind == "contribution"} == {NORR, SODER}
