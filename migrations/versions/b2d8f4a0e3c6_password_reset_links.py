@@ -1,0 +1,38 @@
+"""one-time password reset links, kept only as the SHA-256 of their token
+
+Revision ID: b2d8f4a0e3c6
+Revises: f1c4a8e2d6b3
+Create Date: 2026-12-02 14:40:00.000000
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'b2d8f4a0e3c6'
+down_revision = 'f1c4a8e2d6b3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'password_reset_links',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('spent_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                                name=op.f('fk_password_reset_links_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_password_reset_links')),
+        sa.UniqueConstraint('token_hash', name=op.f('uq_password_reset_links_token_hash')),
+    )
+    op.create_index(op.f('ix_password_reset_links_user_id'), 'password_reset_links',
+                    ['user_id'])
+
+
+def downgrade():
+    op.drop_index(op.f('ix_password_reset_links_user_id'), table_name='password_reset_links')
+    op.drop_table('password_reset_links')
