@@ -102,12 +102,13 @@ def find_period(name: str) -> Period:
 
 def create_organisation(actor: Actor, name: str, kind: str) -> Organisation:
     require_admin(actor, "organisation.create")
-    name = _clean_name(name, Label("organisation name", sv="organisationens namn"))
+    name = _named(name, Label("organisation name", sv="organisationens namn"))
     if kind not in set(OrganisationKind):
         raise InvalidInput(Msg(N_("Unknown organisation kind '{kind}'. Known: {known}."),
-                               kind=kind, known=", ".join(k.value for k in OrganisationKind)))
-    if db.session.scalar(select(Organisation).where(Organisation.name == name)):
-        raise InvalidInput(Msg(N_("An organisation named '{name}' already exists."), name=name))
+                               kind=kind, known=", ".join(k.value for k in OrganisationKind)),
+                           field="kind")
+    _require_unused_name(Organisation, name, None,
+                         N_("An organisation named '{name}' already exists."))
     organisation = Organisation(name=name, kind=kind)
     db.session.add(organisation)
     db.session.flush()
@@ -118,10 +119,10 @@ def create_organisation(actor: Actor, name: str, kind: str) -> Organisation:
 
 def create_area(actor: Actor, name: str, organisation_names: list[str] = ()) -> Area:
     require_admin(actor, "area.create")
-    name = _clean_name(name, Label("area name", sv="områdets namn"))
-    if db.session.scalar(select(Area).where(Area.name == name)):
-        raise InvalidInput(Msg(N_("An area named '{name}' already exists."), name=name))
-    organisations = [find_organisation(n) for n in organisation_names]
+    name = _named(name, Label("area name", sv="områdets namn"))
+    _require_unused_name(Area, name, None, N_("An area named '{name}' already exists."))
+    organisations = [_with_field(find_organisation, n, "organisations")
+                     for n in dict.fromkeys(organisation_names)]
     area = Area(name=name, organisations=organisations)
     db.session.add(area)
     db.session.flush()
