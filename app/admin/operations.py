@@ -472,9 +472,10 @@ def issue_reset_link(actor: Actor, user: User) -> tuple[str, datetime]:
                                   "issuing a link."), email=user.email))
     superseded = _spend_reset_links(user)
     token = secrets.token_urlsafe(32)
-    expires_at = now() + RESET_LINK_LIFETIME
+    issued_at = now()
+    expires_at = issued_at + RESET_LINK_LIFETIME
     db.session.add(PasswordResetLink(user_id=user.id, token_hash=token_hash(token),
-                                     created_at=now(), expires_at=expires_at))
+                                     created_at=issued_at, expires_at=expires_at))
     db.session.flush()
     record_event("user.reset_link", actor=actor, object_type="user", object_id=user.id,
                  data={"email": user.email, "expires_at": expires_at.isoformat(),
