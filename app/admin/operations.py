@@ -502,7 +502,7 @@ def reset_password(token: str | None, new_password: str) -> User:
     """Set a new password through a reset link: the link is spent, every session of the
     user's ends, and the event is the user's own."""
     user = reset_link_user(token)
-    check_new_password(new_password, email=user.email)
+    check_new_password(new_password, email=user.email, field="new_password")
     _spend_reset_links(user)
     user.set_password(new_password)  # ends every session
     db.session.flush()
