@@ -98,12 +98,12 @@ def test_users_are_listed_searchable_and_paged(world, admin_web):
             admin.create_user(SETUP, email=f"extra{n:02}@example.se", name=f"Extra {n:02}",
                               organisation_name="Stadsledningskontoret", password=None)
     page = text(admin_web.client.get("/admin/users"))
-    assert "42 användare." in page and "sida 1 av 2" in page
+    assert "Användare: 42." in page and "sida 1 av 2" in page
     assert page.count('data-user="') == 25 and 'href="/admin/users?page=2"' in page
     second = text(admin_web.client.get("/admin/users?page=2"))
     assert second.count('data-user="') == 17
     found = text(admin_web.client.get("/admin/users?q=Reviewer+SOUTH"))
-    assert "1 användare matchar ”Reviewer SOUTH”." in found
+    assert "Användare som matchar ”Reviewer SOUTH”: 1." in found
     assert 'data-user="reviewer_south@example.se"' in found
     assert admin_web.client.get("/admin/users?page=x").status_code == 400
     assert admin_web.client.get("/admin/users?page=0").status_code == 400
