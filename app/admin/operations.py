@@ -65,6 +65,9 @@ def _clean_name(value: str | None, what: Label, limit: int = 200) -> str:
                                what=what, limit=limit))
     if any(ord(ch) < 32 for ch in cleaned):
         raise InvalidInput(Msg(N_("The {what} contains control characters."), what=what))
+    if "\ufffd" in cleaned:  # what a browser sent was not UTF-8: the name is garbled
+        raise InvalidInput(Msg(N_("The {what} contains characters that could not be read."),
+                               what=what))
     return cleaned
 
 

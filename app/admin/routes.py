@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from app.admin import operations as admin
 from app.core.access import deny, roles_for
 from app.core.clock import now
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound, StaleVersion
 from app.core.messages import N_, Msg
 from app.core.parsing import parse_whole_number
 from app.core.unit_of_work import operation, refuse
@@ -37,7 +37,7 @@ from app.models import (
     Role,
     User,
 )
-from app.web import role_label, sessions
+from app.web import forms, role_label, sessions
 from app.web.tasks import handed_over, tasks_for
 
 admin_pages = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -126,6 +126,16 @@ def _user(user_id: int) -> User:
     return _get(User, user_id, N_("There is no user {id}."))
 
 
+def _as_seen(user: User) -> User:
+    """`user` if they are as the page showed them. The form carries the session generation
+    it was drawn with: a role granted or revoked, a deactivation or a password change since
+    (by another administrator, or the user) makes it stale, refused rather than acted on."""
+    if forms.expected_version() != user.session_generation:
+        raise StaleVersion(Msg(N_("This user was changed meanwhile. Reload the page and try "
+                                  "again.")))
+    return user
+
+
 # -- the start page --------------------------------------------------------------------------
 
 @admin_pages.get("/")
@@ -197,7 +207,7 @@ def edit_user(user_id: int):
     target = _user(user_id)
     form = request.form
     changes, error = _attempt(lambda: admin.edit_user(
-        current_user, target, name=form.get("name", ""), email=form.get("email", "")))
+        current_user, _as_seen(target), name=form.get("name", ""), email=form.get("email", "")))
     if error:
         return _user_page(_user(user_id), status=400, errors=_errors(error, "edit"),
                           form=form.to_dict())
@@ -221,9 +231,11 @@ def _flash_handed_over(held) -> None:
 @admin_pages.post("/users/<id:user_id>/active")
 def set_active(user_id: int):
     target = _user(user_id)
-    active = request.form.get("active") == "1"
+    active = {"1": True, "0": False}.get(request.form.get("active", ""))
+    if active is None:
+        raise InvalidInput(Msg(N_("The form lacks what to do. Reload the page and try again.")))
     held = [] if active else tasks_for(target)
-    _, error = _attempt(lambda: admin.set_user_active(current_user, target, active))
+    _, error = _attempt(lambda: admin.set_user_active(current_user, _as_seen(target), active))
     if error:
         return _user_page(_user(user_id), status=400,
                           errors=_errors(error, "status", fields=False))
@@ -241,7 +253,8 @@ def grant_role(user_id: int):
     form = request.form
     role = form.get("role", "")
     area = form.get("area", "") if role in AREA_ROLES else ""
-    _, error = _attempt(lambda: admin.grant_role(current_user, target, role, area or None))
+    _, error = _attempt(lambda: admin.grant_role(current_user, _as_seen(target), role,
+                                                 area or None))
     if error:
         return _user_page(_user(user_id), status=400, errors=_errors(error, "grant"),
                           form=form.to_dict())
@@ -258,7 +271,7 @@ def revoke_role(user_id: int):
     target = _user(user_id)
     role, area = request.form.get("role", ""), request.form.get("area", "") or None
     held = tasks_for(target)
-    _, error = _attempt(lambda: admin.revoke_role(current_user, target, role, area))
+    _, error = _attempt(lambda: admin.revoke_role(current_user, _as_seen(target), role, area))
     if error:
         return _user_page(_user(user_id), status=400,
                           errors=_errors(error, "roles", fields=False))
@@ -273,7 +286,7 @@ def revoke_role(user_id: int):
 @admin_pages.post("/users/<id:user_id>/reset-link")
 def reset_link(user_id: int):
     target = _user(user_id)
-    issued, error = _attempt(lambda: admin.issue_reset_link(current_user, target))
+    issued, error = _attempt(lambda: admin.issue_reset_link(current_user, _as_seen(target)))
     if error:
         return _user_page(_user(user_id), status=400,
                           errors=_errors(error, "reset", fields=False))

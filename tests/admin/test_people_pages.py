@@ -27,7 +27,13 @@ def admin_web(world, web):
 
 
 def post(web, path: str, data: dict, page: str | None = None):
-    return web.client.post(path, data={**data, "csrf_token": web.csrf_token(page or path)})
+    """Submit as from `page`: its CSRF token and, on a user's page, the version it shows."""
+    shown = web.client.get(page or path)
+    assert shown.status_code == 200, (page or path, shown.status_code)
+    values = input_values(shown.get_data(as_text=True))
+    hidden = {name: values[name][0] for name in ("csrf_token", "expected_version")
+              if name in values}
+    return web.client.post(path, data={**hidden, **data})
 
 
 def text(response) -> str:
@@ -273,6 +279,24 @@ def test_deactivation_stops_an_open_session_at_its_next_request(world, admin_web
     post(admin_web, f"/admin/users/{drafter}/active", {"active": "1"},
          page=f"/admin/users/{drafter}")
     assert other_web.log_in("drafter@example.se").status_code == 302
+
+
+def test_a_form_drawn_before_a_change_is_refused(world, admin_web):
+    drafter = world.users["drafter"]
+    shown = input_values(text(admin_web.client.get(f"/admin/users/{drafter}")))
+    run(world, "admin", admin.grant_role, world.user("drafter"), "auditor")  # meanwhile
+    response = admin_web.client.post(f"/admin/users/{drafter}/active", data={
+        "active": "0", "csrf_token": admin_web.csrf_token("/"),
+        "expected_version": shown["expected_version"][0]})
+    assert response.status_code == 409
+    assert "Användaren har ändrats under tiden" in text(response)
+    assert world.user("drafter").active
+    missing = admin_web.client.post(f"/admin/users/{drafter}/active", data={
+        "active": "0", "csrf_token": admin_web.csrf_token("/")})
+    assert missing.status_code == 400 and world.user("drafter").active
+    odd = post(admin_web, f"/admin/users/{drafter}/active", {"active": "maybe"},
+               page=f"/admin/users/{drafter}")
+    assert odd.status_code == 400 and world.user("drafter").active
 
 
 def test_deactivating_oneself_or_twice_is_refused(world, admin_web):
