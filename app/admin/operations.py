@@ -410,6 +410,7 @@ def rename_organisation(actor: Actor, organisation: Organisation, name: str) -> 
                          N_("An organisation named '{name}' already exists."))
     before = organisation.name
     organisation.name = name
+    organisation.version += 1
     db.session.flush()
     record_event("organisation.rename", actor=actor, object_type="organisation",
                  object_id=organisation.id,
@@ -447,6 +448,7 @@ def edit_area(actor: Actor, area: Area, *, name: str | None = None,
         return False
     area.name = new_name
     area.organisations = organisations
+    area.version += 1
     db.session.flush()
     changed = sorted(key for key in before if before[key] != after[key])
     record_event("area.edit", actor=actor, object_type="area", object_id=area.id,

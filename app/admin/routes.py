@@ -136,6 +136,20 @@ def _as_seen(user: User) -> User:
     return user
 
 
+def _stale_unless(seen_version: int, message: str) -> None:
+    """The form carries the version of what it was drawn from; refuse it once that moved."""
+    if forms.expected_version() != seen_version:
+        raise StaleVersion(Msg(message))
+
+
+_LIST_CHANGED = N_("The list changed meanwhile. Reload the page and try again.")
+_CHANGED = N_("This was changed meanwhile. Reload the page and try again.")
+
+
+def _count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
 # -- the start page --------------------------------------------------------------------------
 
 @admin_pages.get("/")
@@ -335,8 +349,9 @@ def organisations():
 @admin_pages.post("/organisations")
 def create_organisation():
     form = request.form
-    created, error = _attempt(lambda: admin.create_organisation(
-        current_user, form.get("name", ""), form.get("kind", "")))
+    created, error = _attempt(lambda: _stale_unless(_count(Organisation), _LIST_CHANGED) or
+                              admin.create_organisation(current_user, form.get("name", ""),
+                                                        form.get("kind", "")))
     if error:
         return _organisations_page(400, _errors(error, "new"), form.to_dict())
     flash(gettext("Added the organisation %(name)s.", name=created.name), "success")
@@ -353,8 +368,9 @@ def organisation(organisation_id: int):
 @admin_pages.post("/organisations/<id:organisation_id>")
 def rename_organisation(organisation_id: int):
     found = _get(Organisation, organisation_id, N_("There is no organisation {id}."))
-    renamed, error = _attempt(lambda: admin.rename_organisation(
-        current_user, found, request.form.get("name", "")))
+    renamed, error = _attempt(lambda: _stale_unless(found.version, _CHANGED) or
+                              admin.rename_organisation(current_user, found,
+                                                        request.form.get("name", "")))
     if error:
         found = _get(Organisation, organisation_id, N_("There is no organisation {id}."))
         return render_template("admin/organisation.html", organisation=found,
@@ -383,8 +399,9 @@ def areas():
 @admin_pages.post("/areas")
 def create_area():
     chosen = request.form.getlist("organisations")
-    created, error = _attempt(lambda: admin.create_area(
-        current_user, request.form.get("name", ""), chosen))
+    created, error = _attempt(lambda: _stale_unless(_count(Area), _LIST_CHANGED) or
+                              admin.create_area(current_user, request.form.get("name", ""),
+                                                chosen))
     if error:
         return _areas_page(400, _errors(error, "new"), request.form.to_dict(), chosen)
     flash(gettext("Added the area %(name)s.", name=created.name), "success")
@@ -409,7 +426,7 @@ def area(area_id: int):
 def edit_area(area_id: int):
     found = _get(Area, area_id, N_("There is no area {id}."))
     chosen = request.form.getlist("organisations")
-    changed, error = _attempt(lambda: admin.edit_area(
+    changed, error = _attempt(lambda: _stale_unless(found.version, _CHANGED) or admin.edit_area(
         current_user, found, name=request.form.get("name", ""), organisation_names=chosen))
     if error:
         return _area_page(area_id, 400, _errors(error, "edit"), request.form.to_dict(), chosen)

@@ -1,4 +1,5 @@
-"""one-time password reset links, kept only as the SHA-256 of their token
+"""one-time password reset links, kept only as the SHA-256 of their token; organisations
+and areas get a version that their administration forms carry
 
 Revision ID: b2d8f4a0e3c6
 Revises: f1c4a8e2d6b3
@@ -31,8 +32,16 @@ def upgrade():
     )
     op.create_index(op.f('ix_password_reset_links_user_id'), 'password_reset_links',
                     ['user_id'])
+    op.add_column('organisations', sa.Column('version', sa.Integer(), server_default='1',
+                                             nullable=False))
+    op.add_column('areas', sa.Column('version', sa.Integer(), server_default='1',
+                                     nullable=False))
 
 
 def downgrade():
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns itself): a batch copy would have to drop
+    # tables that other tables' foreign keys point at.
+    op.execute('ALTER TABLE areas DROP COLUMN version')
+    op.execute('ALTER TABLE organisations DROP COLUMN version')
     op.drop_index(op.f('ix_password_reset_links_user_id'), table_name='password_reset_links')
     op.drop_table('password_reset_links')
