@@ -209,7 +209,10 @@ def users_revoke(email, role, area):
     """Take one role back; says who now holds the work it covered."""
     from app.web.tasks import tasks_for
 
-    held = tasks_for(_user_by_email(email))
+    try:
+        held = tasks_for(_user_by_email(email))
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
     db.session.rollback()
     run_as_command_line(lambda actor: admin.revoke_role(actor, _user_by_email(email), role,
                                                         area))
