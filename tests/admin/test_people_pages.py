@@ -538,3 +538,25 @@ def test_an_organisation_whose_staff_hold_roles_stays_on_the_area(world, admin_w
                                   "/admin/areas/999999"])
 def test_unknown_ids_are_404(world, admin_web, path):
     assert admin_web.client.get(path).status_code == 404
+
+
+def test_organisation_and_area_forms_drawn_before_a_change_are_refused(world, admin_web):
+    organisation = admin.find_organisation("Norra stadsdelsförvaltningen")
+    org_path, area_path = f"/admin/organisations/{organisation.id}", \
+        f"/admin/areas/{world.areas['Norr']}"
+    shown = {path: input_values(text(admin_web.client.get(path)))
+             for path in (org_path, area_path, "/admin/areas")}
+    run(world, "admin", admin.rename_organisation, organisation, "Norrmalms sdf")
+    run(world, "admin", admin.edit_area, admin.find_area("Norr"), name="Norrort")
+    run(world, "admin", admin.create_area, "Väster")
+    for path, data in ((org_path, {"name": "Ett tredje namn"}),
+                       (area_path, {"name": "Norr", "organisations": []}),
+                       ("/admin/areas", {"name": "Öster"})):
+        response = admin_web.client.post(path, data={
+            **data, "csrf_token": shown[path]["csrf_token"][0],
+            "expected_version": shown[path]["expected_version"][0]})
+        assert response.status_code == 409, path
+        assert "under tiden" in text(response)
+    db.session.rollback()
+    assert admin.find_organisation("Norrmalms sdf") and admin.find_area("Norrort")
+    assert db.session.scalar(select(func.count()).select_from(Area)) == 3
