@@ -108,8 +108,10 @@ def install_request_log(app: Flask) -> None:
     def _log_request(response):
         started = g.get("request_started")
         if started is not None and request.endpoint != "static":
-            request_log.info("%s %s %s", request.method, request.path, response.status_code,
-                             extra={"method": request.method, "path": request.path,
+            # A route whose path carries a secret (a reset link's token) logs this instead.
+            path = g.get("log_path", request.path)
+            request_log.info("%s %s %s", request.method, path, response.status_code,
+                             extra={"method": request.method, "path": path,
                                     "route": request.url_rule.rule if request.url_rule else None,
                                     "status": response.status_code,
                                     "duration_ms": round(1000 * (time.perf_counter() - started),

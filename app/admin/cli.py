@@ -305,6 +305,102 @@ def periods_move_deadlines(name, drafting_deadline, review_deadline, consolidati
                f"{period.approval_deadline}.")
 
 
+# -- people: revoke, edit, reset links; renaming organisations and areas ------------------------
+
+def _print_handed_over(held) -> None:
+    from app.web.tasks import handed_over
+
+    for item in handed_over(held):
+        names = ", ".join(holder.name for holder in item.holders)
+        click.echo(f"  {item.title}: now with {names}" if names else
+                   f"  {item.title}: nobody else can act on it now; grant the role to someone")
+
+
+@users_cli.command("revoke")
+@click.option("--email", required=True)
+@click.option("--role", required=True)
+@click.option("--area", default=None, help="The area, for drafters and reviewers.")
+def users_revoke(email, role, area):
+    """Take one role back; says who now holds the work it covered."""
+    from app.web.tasks import tasks_for
+
+    try:
+        held = tasks_for(_user_by_email(email))
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.rollback()
+    run_as_command_line(lambda actor: admin.revoke_role(actor, _user_by_email(email), role,
+                                                        area))
+    click.echo(f"Revoked {role}{' – ' + area if area else ''} from {email}.")
+    still = {(task.kind, task.subject.id) for task in tasks_for(_user_by_email(email))}
+    _print_handed_over([task for task in held if (task.kind, task.subject.id) not in still])
+
+
+@users_cli.command("edit")
+@click.option("--email", required=True, help="The user's current e-mail address.")
+@click.option("--name", "new_name", default=None, help="The new name.")
+@click.option("--new-email", default=None, help="The new e-mail address.")
+def users_edit(email, new_name, new_email):
+    """Correct a user's name or e-mail address."""
+    def change(actor):
+        user = _user_by_email(email)
+        return admin.edit_user(actor, user, name=user.name if new_name is None else new_name,
+                               email=user.email if new_email is None else new_email)
+
+    changes = run_as_command_line(change)
+    if not changes:
+        click.echo("Nothing changed.")
+    for field, (before, after) in sorted(changes.items()):
+        click.echo(f"{field}: {before} -> {after}")
+
+
+@users_cli.command("reset-link")
+@click.option("--email", required=True)
+def users_reset_link(email):
+    """Issue a one-time link with which the user chooses a new password (printed once; an
+    earlier link stops working)."""
+    from flask import current_app
+
+    token, expires_at = run_as_command_line(
+        lambda actor: admin.issue_reset_link(actor, _user_by_email(email)))
+    path = f"/password-reset/{token}"
+    click.echo(current_app.config["EXTERNAL_URL"].rstrip("/") + path)
+    click.echo(f"Works once, until {expires_at:%Y-%m-%d %H:%M} UTC. Give it to {email}.",
+               err=True)
+
+
+@organisations_cli.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+def organisations_rename(name, new_name):
+    """Rename an organisation."""
+    renamed = run_as_command_line(lambda actor: admin.rename_organisation(
+        actor, admin.find_organisation(name), new_name))
+    click.echo(f"Renamed {name} to {new_name}." if renamed else "Nothing changed.")
+
+
+@areas_cli.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+def areas_rename(name, new_name):
+    """Rename an area."""
+    renamed = run_as_command_line(lambda actor: admin.edit_area(
+        actor, admin.find_area(name), name=new_name))
+    click.echo(f"Renamed {name} to {new_name}." if renamed else "Nothing changed.")
+
+
+@areas_cli.command("set-organisations")
+@click.argument("name")
+@click.option("--organisation", "organisations", multiple=True,
+              help="An organisation serving the area (repeatable; the list replaces the old).")
+def areas_set_organisations(name, organisations):
+    """Set which organisations serve an area."""
+    changed = run_as_command_line(lambda actor: admin.edit_area(
+        actor, admin.find_area(name), organisation_names=list(organisations)))
+    click.echo(f"{name}: served by {', '.join(organisations) or 'nobody'}." if changed
+               else "Nothing changed.")
+
+
 def register_cli(app: Flask) -> None:
     for group in (users_cli, organisations_cli, areas_cli, topics_cli, periods_cli):
         app.cli.add_command(group)

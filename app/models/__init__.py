@@ -15,6 +15,7 @@ from app.models.group_mapping import GroupMapping
 from app.models.notification import Notification
 from app.models.organisation import Organisation, OrganisationKind, area_organisations
 from app.models.period import Period
+from app.models.reset_link import PasswordResetLink
 from app.models.topic import Topic, TopicScope
 from app.models.upload import PendingUpload
 from app.models.user import AREA_ROLES, CITY_ROLES, Membership, Role, User
@@ -24,7 +25,7 @@ __all__ = [
     "MAX_SECTION_CHARS", "Area", "AuditEvent",
     "Consolidation", "Contribution", "GroupMapping", "Membership", "Notification", "Organisation",
     "OrganisationKind",
-    "PendingUpload", "Period",
+    "PasswordResetLink", "PendingUpload", "Period",
     "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",
     "User", "area_organisations",
 ]

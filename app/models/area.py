@@ -15,6 +15,8 @@ class Area(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Raised by every change (app.admin.operations): a form drawn before one is stale.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisations: Mapped[list[Organisation]] = relationship(  # noqa: F821
         secondary=area_organisations, back_populates="areas", order_by="Organisation.name"

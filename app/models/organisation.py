@@ -34,6 +34,8 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
+    # Raised by every change (app.admin.operations): a form drawn before one is stale.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     areas: Mapped[list[Area]] = relationship(  # noqa: F821
         secondary=area_organisations, back_populates="organisations", order_by="Area.name"

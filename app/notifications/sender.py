@@ -44,19 +44,41 @@ class Delivery:
 
 
 def build_message(notification: Notification) -> EmailMessage:
+    return compose(notification.recipient, notification.subject,  # made one line when queued
+                   notification.body, f"notification-{notification.id}")
+
+
+def compose(user, subject: str, body: str, message_key: str) -> EmailMessage:
     config = current_app.config
     message = EmailMessage(policy=SMTP)
     message["From"] = config["MAIL_FROM"]
-    user = notification.recipient
     name = one_line(user.name)
     local, _, domain = user.email.partition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
-    message["Subject"] = notification.subject  # made one line when it was queued
-    message["Message-ID"] = (f"<lagesbild-notification-{notification.id}@"
+    message["Subject"] = one_line(subject)
+    message["Message-ID"] = (f"<lagesbild-{message_key}@"
                              f"{config['MAIL_FROM'].rpartition('@')[2].strip('>') or 'localhost'}>")
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(notification.body)
+    message.set_content(body)
     return message
+
+
+def send_now(user, subject: str, body: str, message_key: str) -> bool:
+    """One message straight to the relay, bypassing the outbox: for what must never be kept
+    in the database (a password reset link). False when no relay is configured or it did not
+    take the message (logged); the caller says so to whoever is waiting."""
+    if not current_app.config.get("SMTP_HOST"):
+        return False
+    server = _Server()
+    try:
+        server.send(compose(user, subject, body, message_key))
+        return True
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("message %s to user %s not delivered: %s: %s", message_key, user.id,
+                    type(error).__name__, error)
+        return False
+    finally:
+        server.close()
 
 
 class _Server:

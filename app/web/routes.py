@@ -81,8 +81,11 @@ def logout():
 @web.get("/")
 @login_required
 def start():
+    from app.admin.routes import admin_links
+
     return render_template("start.html", groups=grouped_tasks(current_user),
-                           waiting=waiting_on_others(current_user))
+                           waiting=waiting_on_others(current_user),
+                           admin_links=admin_links(current_user))
 
 
 @web.post("/language")

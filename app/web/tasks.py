@@ -182,3 +182,10 @@ def waiting_on_others(user: User) -> list[Waiting]:
     # Work she holds herself, even if she cannot act on it yet, is not waiting on others.
     return [item for item in waiting
             if item.holders and user.id not in {holder.id for holder in item.holders}]
+
+
+def handed_over(tasks: list[Task]) -> list[Waiting]:
+    """The work in `tasks` (what someone held before a role was revoked or the account
+    deactivated) with whoever holds it now: empty holders mean nobody can act on it."""
+    return [Waiting(task.kind, task.subject, task.title, task.state, holders_of(task.subject))
+            for task in tasks]

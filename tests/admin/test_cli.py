@@ -110,7 +110,7 @@ def test_users_create_needs_password_stdin(runner, structure):
     (dict(role="boss"), "Error: Unknown role 'boss'. Known: drafter, reviewer, consolidator, "
                         "approver, auditor, admin."),
     (dict(role="drafter", organisation=OFFICE),
-     "Error: The role 'drafter' needs an area (--area)."),
+     "Error: The role 'drafter' needs an area."),
     (dict(role="drafter", organisation=OFFICE, area="Söder"),
      "Error: Unknown area 'Söder'. Known: Norr."),
     (dict(role="reviewer", organisation=OFFICE, area="Norr"),
@@ -291,7 +291,9 @@ def test_every_change_is_an_audit_event_by_the_command_line(runner, structure):
         assert event.actor_organisation == "system"
         assert event.client_address == "command line"
     assert json.loads(trail[3].data) == {"name": "Norr", "organisations": [OFFICE, POLICE]}
-    assert json.loads(trail[6].data) == {"role": "auditor", "area": None}
+    assert json.loads(trail[6].data) == {"role": "auditor", "area": None,
+                                         "before": {"roles": ["drafter@Norr"]},
+                                         "after": {"roles": ["auditor", "drafter@Norr"]}}
     assert all(PASSWORD not in e.data for e in trail)
     assert verify_chain().ok
 

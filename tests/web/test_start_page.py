@@ -202,7 +202,7 @@ def test_consolidator_may_submit_the_period_once_all_are_consolidated(web, world
     assert all(row.state == "Sammanställd" for row in rows if row.kind == "contribution")
 
 
-@pytest.mark.parametrize("key", ["auditor", "approver", "admin"])
+@pytest.mark.parametrize("key", ["auditor", "approver"])
 def test_roles_without_work_see_nothing_to_do(web, world, key):
     advance(world, "Norr", "reviewed")
     advance(world, "Söder", "police_review")
@@ -215,6 +215,15 @@ def test_roles_without_work_see_nothing_to_do(web, world, key):
     # No task table; the approver sees the consolidation waiting with the coordinators.
     assert html.count("<table") == (1 if key == "approver" else 0)
     assert ('data-group="waiting"' in html) == (key == "approver")
+    assert tasks(web) == []
+
+
+def test_an_administrator_sees_the_admin_pages_instead(web, world):
+    advance(world, "Norr", "reviewed")
+    web.log_in_as("admin")
+    html = web.client.get("/").get_data(as_text=True)
+    assert NOTHING_TO_DO not in html and 'data-group="admin"' in html
+    assert 'href="/admin/users"' in html and "<table" not in html
     assert tasks(web) == []
 
 
