@@ -427,8 +427,8 @@ _NUMBER = f"19{_NINE[:6]}-\n{_NINE[6:]}" + next(
 
 @pytest.mark.parametrize(("function", "args", "kwargs", "field"), [
     pytest.param(admin.create_organisation, (f"Polisen {_NUMBER}", "police"), {},
-                 "organisation name", id="organisation"),
-    pytest.param(admin.create_area, (f"Väster {_NUMBER}",), {}, "area name", id="area"),
+                 "name", id="organisation"),  # the form's field (app/admin/routes.py)
+    pytest.param(admin.create_area, (f"Väster {_NUMBER}",), {}, "name", id="area"),
     pytest.param(admin.create_topic, (f"Trygghet {_NUMBER}",), {"number": 9}, "topic title",
                  id="city-topic"),
     pytest.param(admin.create_topic, (f"Trygghet {_NUMBER}",), {"area_name": "Norr"},

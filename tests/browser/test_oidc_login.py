@@ -83,7 +83,8 @@ def _log_in_as_admin(page) -> None:
 
 def _map_the_group_as_admin(page, assert_accessible) -> None:
     _log_in_as_admin(page)
-    page.get_by_role("link", name="Gruppkopplingar").click()
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role(
+        "link", name="Gruppkopplingar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gruppkopplingar")
     assert_accessible(page)
 
