@@ -58,6 +58,12 @@ class LiveServer:
 def live_server(tmp_path_factory):
     """The app on a temporary SQLite file, migrated, with the demo loaded, served over HTTP
     on 127.0.0.1 (a free port) from a background thread."""
+    yield from serve_demo(tmp_path_factory.mktemp("browser"), "live-server")
+
+
+def serve_demo(folder, thread_name: str):
+    """The demo on a database of its own in `folder`, served until the generator is closed:
+    for the shared server above, and for a module whose tests change the demo's structure."""
     from flask_migrate import upgrade
     from sqlalchemy import select, update
     from werkzeug.serving import make_server
@@ -67,7 +73,7 @@ def live_server(tmp_path_factory):
     from app.extensions import db
     from app.models import Period, User
 
-    database = tmp_path_factory.mktemp("browser") / "demo.sqlite"
+    database = folder / "demo.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
                       "SECRET_KEY": "browser-test-secret",
                       # its own witness, not the development one in instance/
@@ -88,7 +94,7 @@ def live_server(tmp_path_factory):
             db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=thread_name, daemon=True)
     thread.start()
     try:
         yield LiveServer(f"http://127.0.0.1:{server.server_port}", current, users,

@@ -8,13 +8,12 @@ server of their own (this module's `live_server`), never the one the other brows
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from app.demo.loader import DEMO_PASSWORD
-from tests.browser.conftest import DemoUser, LiveServer
+from tests.browser.conftest import serve_demo
 
 ADMIN = "admin"
 
@@ -22,47 +21,7 @@ ADMIN = "admin"
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The demo on a server of this module's own (see the module's docstring)."""
-    from flask_migrate import upgrade
-    from sqlalchemy import select, update
-    from werkzeug.serving import make_server
-
-    from app import create_app
-    from app.demo.loader import load_demo
-    from app.extensions import db
-    from app.models import Period, User
-
-    database = tmp_path_factory.mktemp("browser-admin") / "demo.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "SECRET_KEY": "browser-test-secret",
-                      "AUDIT_WITNESS_PATH": str(database.with_suffix(".witness.jsonl"))})
-    with app.app_context():
-        upgrade()
-        load_demo()
-        users = {user.email.split("@")[0]: DemoUser(user.email, user.name,
-                                                    user.organisation.name)
-                 for user in db.session.scalars(select(User))}
-        current = db.session.scalars(select(Period.name).order_by(Period.id.desc())).first()
-        db.session.remove()
-
-    def reset_languages() -> None:
-        with app.app_context():
-            db.session.execute(update(User).values(language="sv"))
-            db.session.commit()
-            db.session.remove()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="admin-live-server",
-                              daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", current, users,
-                         reset_languages)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    yield from serve_demo(tmp_path_factory.mktemp("browser-admin"), "admin-live-server")
 
 
 def log_in(page, email: str) -> None:
