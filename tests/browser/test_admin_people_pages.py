@@ -10,23 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.demo.loader import DEMO_PASSWORD
+from tests.browser.support import log_in, switch_to_english
 
 ADMIN = "admin"
 NEW_PASSWORD = "tre gröna äpplen i en skål"
-
-
-def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(password)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.locator(".user-name")).to_be_visible()
-
-
-def switch_to_english(page) -> None:
-    page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def first_link(page, pattern: str) -> str:

@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.demo.loader import DEMO_PASSWORD
 from tests.browser.conftest import serve_demo
+from tests.browser.support import log_in, switch_to_english
 
 ADMIN = "admin"
 
@@ -22,19 +22,6 @@ ADMIN = "admin"
 def live_server(tmp_path_factory):
     """The demo on a server of this module's own (see the module's docstring)."""
     yield from serve_demo(tmp_path_factory.mktemp("browser-admin"), "admin-live-server")
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.locator(".user-name")).to_be_visible()
-
-
-def switch_to_english(page) -> None:
-    page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def first_link(page, path: str, pattern: str) -> str:

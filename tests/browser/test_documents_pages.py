@@ -9,24 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app.demo.loader import DEMO_PASSWORD
+from tests.browser.support import log_in, switch_to_english
 from tests.documents.support import pdf_pages
 
 COORDINATOR = "samordnare"
 SEED = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "000_1dce9511288ad7b6.txt"
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.locator(".user-name")).to_be_visible()
-
-
-def switch_to_english(page) -> None:
-    page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])

@@ -7,23 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from app.demo.loader import DEMO_PASSWORD
+from tests.browser.support import log_in, switch_to_english
 
 ADMIN = "admin"
 DRAFTER = "skribent.rinkeby-kista"
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.locator(".user-name")).to_be_visible()
-
-
-def switch_to_english(page) -> None:
-    page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def wider_than_the_window(page) -> list[str]:

@@ -7,28 +7,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.demo.loader import DEMO_PASSWORD
+from tests.browser.support import log_in, switch_to_english
 
 COORDINATOR = "samordnare"
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.locator(".user-name")).to_be_visible()
 
 
 def current_period_path(page, live_server) -> str:
     page.goto("/periods")
     link = page.get_by_role("link", name=f"Lägesbild {live_server.current_period}")
     return link.get_attribute("href")
-
-
-def switch_to_english(page) -> None:
-    page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
