@@ -60,9 +60,10 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
 
 
-def _make_app(url: str, witness_path=None):
+def _make_app(url: str, witness_path=None, settings: dict | None = None):
     """A test app; with `witness_path`, it files signed checkpoints there after each commit
-    (a test app given none has no witness: see app/audit/witness.py)."""
+    (a test app given none has no witness: see app/audit/witness.py); `settings` adds to or
+    overrides its configuration (e.g. tests/identity's provider)."""
     from app import create_app
 
     app = create_app({
@@ -71,6 +72,7 @@ def _make_app(url: str, witness_path=None):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
         "AUDIT_WITNESS_PATH": None if witness_path is None else str(witness_path),
+        **(settings or {}),
     })
     app.test_client_class = IsolatedClient
     return app
@@ -283,8 +285,9 @@ def postgres_database(tmp_path_factory):
     kind.finish()
 
 
-def _app_for(kind: DatabaseKind, tmp_path, with_world: bool = False):
-    app = _make_app(kind.fresh_url(tmp_path, with_world), tmp_path / WITNESS_FILE)
+def _app_for(kind: DatabaseKind, tmp_path, with_world: bool = False,
+             settings: dict | None = None):
+    app = _make_app(kind.fresh_url(tmp_path, with_world), tmp_path / WITNESS_FILE, settings)
     app.extensions["test_world"] = kind.world() if with_world else None
     ctx = app.app_context()
     ctx.push()

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import IsolatedClient
+from tests.conftest import _app_for
 from tests.identity.oidc_provider import CLIENT_ID, CLIENT_SECRET, RunningProvider
 
 
@@ -35,29 +35,9 @@ def identity_settings(issuer: str) -> dict:
 @pytest.fixture
 def app(request, tmp_path, provider):
     """The root conftest's app, with the provider configured."""
-    from app import create_app
-    from app.extensions import db
-
     kind = request.getfixturevalue("main_database")
-    with_world = "world" in request.fixturenames
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": kind.fresh_url(tmp_path, with_world),
-        "SECRET_KEY": "test-secret",
-        "WTF_CSRF_ENABLED": True,
-        "AUDIT_WITNESS_PATH": str(tmp_path / "audit-witness.jsonl"),
-        **identity_settings(provider.issuer),
-    })
-    app.test_client_class = IsolatedClient
-    app.extensions["test_world"] = kind.world() if with_world else None
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        yield app
-    finally:
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
+    yield from _app_for(kind, tmp_path, "world" in request.fixturenames,
+                        identity_settings(provider.issuer))
 
 
 def _local(url: str) -> str:
