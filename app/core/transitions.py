@@ -85,6 +85,15 @@ def check_version(subject: Any, expected_version: int | None, what: str) -> None
         )
 
 
+def transition_from(workflow: Workflow, trigger: str, state: str) -> Transition | None:
+    """The definition's transition for `trigger` from `state`, or None where there is none
+    (firing it is refused with its own message)."""
+    try:
+        return workflow.transition(trigger, state)
+    except WorkflowRefusal:
+        return None
+
+
 class CommentsNotConfirmed(InvalidInput):
     """Remarks came with an action that does not ask for them (an approval)."""
 
@@ -96,8 +105,7 @@ def require_confirmed_comments(workflow: Workflow, subject: Any, trigger: str,
     chose that ("approve with comments"); otherwise the action is refused and the page asks."""
     if confirmed or not any(text and text.strip() for text in remarks):
         return
-    transition = next((t for t in workflow.definition.transitions
-                       if t.trigger == trigger and subject.state in t.sources), None)
+    transition = transition_from(workflow, trigger, subject.state)
     if transition is None or transition.remarks_required:
         return
     raise CommentsNotConfirmed(Msg(

@@ -19,6 +19,7 @@ from app.core.transitions import (
     check_version,
     require_confirmed_comments,
     require_trigger_role,
+    transition_from,
 )
 from app.extensions import db
 from app.models import Area, Consolidation, Contribution, Remark
@@ -34,8 +35,8 @@ def _ends_the_period(trigger: str, consolidation: Consolidation) -> bool:
     """Whether the trigger takes the consolidation to a final state (approve): it makes every
     consolidated contribution final."""
     workflow = CONSOLIDATIONS.workflow
-    return any(t.trigger == trigger and consolidation.state in t.sources
-               and t.dest in workflow.definition.final for t in workflow.definition.transitions)
+    transition = transition_from(workflow, trigger, consolidation.state)
+    return transition is not None and transition.dest in workflow.definition.final
 
 
 def get_consolidation(consolidation_id: int) -> Consolidation:
