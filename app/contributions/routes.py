@@ -266,12 +266,13 @@ def save_section(section_id: int):
             contribution_id, heading = saved.contribution_id, saved.topic.heading
     except StaleVersion:
         section = load_section(section_id)
+        saved_by = db.session.get(User, section.updated_by_id) if section.updated_by_id else None
         return render_template(
             "contributions/conflict.html", section=section, contribution=section.contribution,
             # Compared as it would be saved: the browser sends CRLF line breaks.
             text=text, diff=word_diff(section.text, normalise_text(text)),
             current_blocks=text_blocks(section.text),
-            saved_by=db.session.get(User, section.updated_by_id) if section.updated_by_id else None,
+            saved_by=saved_by, saved_by_you=saved_by is not None and saved_by.id == user.id,
             next=_next_target(),
         ), 409
     except InvalidInput as error:

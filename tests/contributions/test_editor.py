@@ -193,6 +193,25 @@ def test_conflict_page_in_english(web, world, other_web):
     assert "Removed: Först." in text and "Added: Min text." in text
 
 
+def test_a_save_from_the_same_persons_other_tab_is_not_someone_elses(web, world):
+    """The same drafter in two tabs: the page says she saved it elsewhere, not "someone else"."""
+    section = world.sections("Norr")[0]
+    web.log_in_as("drafter")
+    first_tab_version = fresh_section(section.id).version
+    assert save(web, section.id, "Sparat i den andra fliken.",
+                version=first_tab_version).status_code == 302
+
+    response = save(web, section.id, "Skrivet i den första fliken.", version=first_tab_version)
+
+    assert response.status_code == 409
+    text = text_of(response.get_data(as_text=True))
+    assert "Du har sparat texten på annat håll" in text
+    assert "Sparad av dig" in text
+    assert "Någon annan" not in text
+    assert "Skrivet i den första fliken." in text  # nothing lost
+    assert fresh_section(section.id).text == "Sparat i den andra fliken."
+
+
 # -- bad input -----------------------------------------------------------------------------------
 
 BAD_TEXTS = {
