@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,14 @@ from sqlalchemy import select
 from app.audit.verify import verify_chain
 from app.contributions import operations as contributions
 from app.core.errors import NotAllowed
-from app.documents.docx_format import CITY_HEADER, DRAFT_NOTICE, LOCAL_HEADER
+from app.documents.docx_format import (
+    AREAS_HEADING,
+    CITY_HEADER,
+    DRAFT_NOTICE,
+    LOCAL_HEADER,
+    TOPIC_HEADER,
+    TOPIC_SUMMARY_HEADING,
+)
 from app.documents.export import (
     audit_head,
     content_hash,
@@ -126,21 +134,52 @@ def test_fingerprint_covers_texts_and_audit_head_and_export_is_audited(world):
     assert _export(world).fingerprint != exported.fingerprint
 
 
-def test_period_document_has_summary_then_one_chapter_per_area(world):
+def test_period_document_is_a_consolidated_lagesbild(world):
+    """A cover page (title, period, state, the areas and their states), a summary per
+    city-wide topic with every area's text side by side, then each area's lägesbild."""
     fill_sections(world, "Norr")
     exported = export_period(world.user("approver"), world.period_id)
     document = read_docx(exported.data)
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings == ["Sammanfattning", "Lägesbild januari 2030 Norr",
-                        "Lägesbild januari 2030 Söder"]
-    summary = document.tables[0]
-    assert [[c.text for c in r.cells] for r in summary.rows] == [
+    paragraphs = [p for p in document.paragraphs if p.text.strip()]
+    assert [p.text for p in paragraphs[:4]] == [
+        "Lägesbild januari 2030", "Stadsövergripande lägesbild", "Period: januari 2030",
+        "Status: Öppen"]
+    assert paragraphs[0].style.name == "Title"
+    headings = [(p.style.name, p.text) for p in document.paragraphs
+                if p.style.name.startswith("Heading")]
+    assert headings == [
+        ("Heading 1", AREAS_HEADING), ("Heading 1", TOPIC_SUMMARY_HEADING),
+        ("Heading 2", "1. Unga i risk för kriminalitet"), ("Heading 2", "2. Otillåten påverkan"),
+        ("Heading 2", "3. Ordningsvakter"),
+        ("Heading 1", "Lägesbild januari 2030 Norr"), ("Heading 1", "Lägesbild januari 2030 Söder")]
+    starts_a_page = [p.text for p in document.paragraphs if p.paragraph_format.page_break_before]
+    assert starts_a_page == [TOPIC_SUMMARY_HEADING, "Lägesbild januari 2030 Norr",
+                             "Lägesbild januari 2030 Söder"]
+
+    areas, *topics = document.tables[:4]
+    assert [[c.text for c in r.cells] for r in areas.rows] == [
         ["Område", "Status"], ["Norr", "Utkast"], ["Söder", "Utkast"]]
-    assert len(document.tables) == 1 + 2 * 2
-    assert document.paragraphs[0].text == "Lägesbild januari 2030"
+    norr = world.sections("Norr")
+    for topic, section in zip(topics, norr[:3], strict=True):
+        assert [[c.text for c in r.cells] for r in topic.rows] == [
+            list(TOPIC_HEADER), ["Norr", f"Arbetet pågår enligt plan. ({section.id})"],
+            ["Söder", ""]]
+    assert len(document.tables) == 1 + 3 + 2 * 2
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "document.export")).one()
     assert event.period_id == world.period_id and event.contribution_id is None
+
+
+def test_the_summary_per_topic_is_part_of_the_fingerprint(world):
+    """An edit in the summary's copy of a text changes what the file's fingerprint covers,
+    like an edit in the area's own chapter."""
+    fill_sections(world, "Norr")
+    exported = export_period(world.user("approver"), world.period_id)
+    content = exported.content
+    assert content.topics[0][1][0][0] == "Norr"
+    content.chapters[0].sections[0] = replace(content.chapters[0].sections[0], text="Annat.")
+    assert content.topics[0][1][0][1] == "Annat."
+    assert content_hash(content) != exported.content_sha256
 
 
 @pytest.mark.parametrize("key", ["drafter", "reviewer", "consolidator", "approver", "auditor"])
