@@ -29,9 +29,12 @@ from app.documents.export import (
     export_period,
     fingerprint_of,
 )
+from app.documents.verify import verify_document
 from app.extensions import db
 from app.models import AuditEvent
 from tests.documents.support import approve_period, pdf_pages, read_docx
+from tests.documents.test_docx_format import W
+from tests.documents.test_docx_format import xml as xml_part
 from tests.factories import fill_sections, run
 
 
@@ -244,6 +247,55 @@ def test_docx_prints_from_libreoffice_with_its_footer_and_page_numbers(world, tm
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
     pages = pdf_pages(pdf, pdftotext)
     assert "Inledning på svenska: åäö ÅÄÖ." in pages[0]
+    for number, page in enumerate(pages, start=1):
+        assert exported.fingerprint in page
+        assert f"Sida {number} av {len(pages)}" in page
+
+
+def _soffice(tmp_path, source, target_format: str):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    pdftotext = shutil.which("pdftotext")
+    if soffice is None or pdftotext is None:
+        pytest.skip("LibreOffice (soffice) or pdftotext (poppler-utils) is not installed")
+    out = tmp_path / f"from-soffice-{target_format}"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", target_format, "--outdir", str(out), str(source)],
+                   check=True, timeout=180, capture_output=True)
+    return out / source.with_suffix(f".{target_format}").name, pdftotext
+
+
+def test_the_consolidated_document_survives_a_libreoffice_resave_and_prints_as_filed(world,
+                                                                                     tmp_path):
+    """Resaved by LibreOffice it still verifies (MATCH), and stays Swedish, Arial, with rows
+    that do not split; printed, the cover is a page of its own, the summary and each area
+    start a page, and every page carries the fingerprint and its number."""
+    approve_period(world)
+    exported = export_period(world.user("auditor"), world.period_id)
+    source = tmp_path / "period.docx"
+    source.write_bytes(exported.data)
+
+    resaved, pdftotext = _soffice(tmp_path, source, "docx")
+    data = resaved.read_bytes()
+    assert data != exported.data
+    report = verify_document(data)
+    assert report.matches, report.summary
+    document, styles = xml_part(data, "word/document.xml"), xml_part(data, "word/styles.xml")
+    values = {lang.get(f"{{{W}}}val") for part in (document, styles)
+              for lang in part.iter(f"{{{W}}}lang")} - {None}
+    assert values == {"sv-SE"}
+    fonts = {f.get(f"{{{W}}}ascii") for f in styles.iter(f"{{{W}}}rFonts")}
+    assert "Arial" in fonts and not fonts & {"Cambria", "Calibri"}
+    rows = list(document.iter(f"{{{W}}}tr"))
+    assert rows and all(row.find(f"{{{W}}}trPr/{{{W}}}cantSplit") is not None for row in rows)
+
+    pdf, _ = _soffice(tmp_path, source, "pdf")
+    pages = pdf_pages(pdf, pdftotext)
+    assert len(pages) == 1 + 1 + 2  # cover, summary, Norr, Söder (short texts: a page each)
+    cover, summary, norr, south = pages
+    assert "Stadsövergripande lägesbild" in cover and "Fastställd av Approver" in cover
+    assert AREAS_HEADING in cover and TOPIC_SUMMARY_HEADING not in cover
+    assert TOPIC_SUMMARY_HEADING in summary and "1. Unga i risk för kriminalitet" in summary
+    assert "Lägesbild januari 2030 Norr" in norr and "Lägesbild januari 2030 Söder" in south
     for number, page in enumerate(pages, start=1):
         assert exported.fingerprint in page
         assert f"Sida {number} av {len(pages)}" in page
