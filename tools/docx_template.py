@@ -7,10 +7,10 @@
 
 It is python-docx's own template with its Cambria/Calibri theme fonts replaced by one plain
 font (Arial; LibreOffice shows its metric twin Liberation Sans), black text instead of the
-theme's blues, Swedish (sv-SE) as the language of every style, and an A4 page with the
-margins the city's documents use. A city's template is made the same way in Word: the styles
-Title, Heading 1, Heading 2, List Bullet and Table Grid must exist (app/documents/template.py
-checks them); its header (a logo), fonts and page set-up are kept.
+theme's blues, Swedish (sv-SE) as the language of every style, widow and orphan control, and
+an A4 page with the margins the city's documents use. A city's template is made the same way
+in Word: the styles Title, Heading 1, Heading 2, List Bullet and Table Grid must exist
+(app/documents/template.py checks them); its header (a logo), fonts and page set-up are kept.
 """
 from __future__ import annotations
 
@@ -58,6 +58,16 @@ def _swedish(document) -> None:
         theme_language.set(qn("w:val"), LANGUAGE)
 
 
+def _paragraph_defaults(styles) -> None:
+    """Widow and orphan control for every paragraph (no lone first or last line of a text on
+    a page), and 6 pt after a paragraph instead of 10: the tables read closer."""
+    from docx.oxml import OxmlElement
+
+    properties = styles.find(f"{qn('w:docDefaults')}/{qn('w:pPrDefault')}/{qn('w:pPr')}")
+    properties.insert(0, OxmlElement("w:widowControl"))
+    properties.find(qn("w:spacing")).set(qn("w:after"), "120")
+
+
 def build() -> bytes:
     import io
 
@@ -66,6 +76,7 @@ def build() -> bytes:
     _plain_fonts(styles)
     _black_text(styles)
     _swedish(document)
+    _paragraph_defaults(styles)
     document.styles["Normal"].font.size = Pt(10.5)
     for section in document.sections:
         section.page_width, section.page_height = Cm(21), Cm(29.7)

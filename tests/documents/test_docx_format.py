@@ -139,6 +139,9 @@ def test_the_fonts_are_the_templates_not_python_docx_defaults():
             style = style.base_style
             font = style.font.name
         assert (name, font or attribute(defaults, "ascii")) == (name, "Arial")
+    paragraph_defaults = xml(data, "word/styles.xml").find(
+        "w:docDefaults/w:pPrDefault/w:pPr", NS)
+    assert paragraph_defaults.find("w:widowControl", NS) is not None  # no lone lines
     section = document.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21, 29.7)
 
@@ -217,3 +220,18 @@ def test_the_consolidated_summary_reads_back_as_it_was_written():
         "1. Stadstema 1", "2. Stadstema 2", "3. Stadstema 3"]
     assert [area for area, _ in layout.topics[0][1]] == ["Område 0", "Område 1", "Område 2"]
     assert [c.title for c in layout.chapters] == [c.title for c in content.chapters]
+
+
+def test_the_shipped_template_is_the_one_its_script_makes():
+    """tools/docx_template.py is how the default template is made: the file in the package is
+    its output (the same parts, the same styles)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "docx_template", docx_format.DEFAULT_TEMPLATE.parents[3] / "tools" / "docx_template.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    built, shipped = parts(script.build()), parts(docx_format.DEFAULT_TEMPLATE.read_bytes())
+    assert built.keys() == shipped.keys()
+    for name in ("word/styles.xml", "word/settings.xml", "word/document.xml"):
+        assert built[name] == shipped[name], name
