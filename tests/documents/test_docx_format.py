@@ -235,3 +235,31 @@ def test_the_shipped_template_is_the_one_its_script_makes():
     assert built.keys() == shipped.keys()
     for name in ("word/styles.xml", "word/settings.xml", "word/document.xml"):
         assert built[name] == shipped[name], name
+
+
+def test_a_row_longer_than_a_page_still_prints_whole(tmp_path):
+    """cantSplit keeps rows together; a comment taller than a page is the one row a word
+    processor must break anyway, and LibreOffice does: no line of it is lost."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from tests.documents.support import pdf_pages
+
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if soffice is None or pdftotext is None:
+        pytest.skip("LibreOffice (soffice) or pdftotext (poppler-utils) is not installed")
+    content = approved_period()
+    long_text = "\n".join(f"- Rad {number} i en mycket lång kommentar" for number in range(1, 121))
+    first = content.chapters[0].sections[0]
+    content.chapters[0].sections[0] = SectionContent(first.scope, first.number, first.title,
+                                                     long_text)
+    source = tmp_path / "long.docx"
+    source.write_bytes(render_docx(content, MOMENT, FINGERPRINT))
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, timeout=180, capture_output=True)
+    text = "\n".join(pdf_pages(tmp_path / "long.pdf", pdftotext))
+    for number in range(1, 121):  # in the summary and in the area's own table
+        assert text.count(f"Rad {number} i en mycket lång kommentar") == 2, number
