@@ -271,17 +271,25 @@ def _marks(document, content: DocumentContent, moment: datetime, fingerprint: st
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
 
+    even_pages = document.settings.odd_and_even_pages_header_footer
     for section in document.sections:
-        if not content.approved:
-            header = _free_paragraph(section.header)
-            header.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = _run(header, DRAFT_NOTICE)
-            run.bold = True
-            run.font.size = Pt(16)
-            run.font.color.rgb = RGBColor(0xA4, 0x00, 0x0F)
-        footer = _free_paragraph(section.footer)
-        _run(footer, footer_text(content, moment, fingerprint)).font.size = Pt(7.5)
-        _add_page_numbers(section.footer.add_paragraph(), Pt(7.5))
+        # A template with its own first page or even pages has a header and footer for each.
+        variants = [(section.header, section.footer)]
+        if section.different_first_page_header_footer:
+            variants.append((section.first_page_header, section.first_page_footer))
+        if even_pages:
+            variants.append((section.even_page_header, section.even_page_footer))
+        for header_part, footer_part in variants:
+            if not content.approved:
+                header = _free_paragraph(header_part)
+                header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                run = _run(header, DRAFT_NOTICE)
+                run.bold = True
+                run.font.size = Pt(16)
+                run.font.color.rgb = RGBColor(0xA4, 0x00, 0x0F)
+            footer = _free_paragraph(footer_part)
+            _run(footer, footer_text(content, moment, fingerprint)).font.size = Pt(7.5)
+            _add_page_numbers(footer_part.add_paragraph(), Pt(7.5))
 
 
 def _free_paragraph(part):

@@ -153,3 +153,23 @@ def _names(data: bytes) -> list[str]:
     import zipfile
 
     return zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+def test_a_template_with_its_own_first_and_even_pages_gets_the_marks_on_those_too(app, world,
+                                                                                 tmp_path):
+    path = tmp_path / "forsta-sidan.docx"
+    template = Document(city_template(path))
+    template.sections[0].different_first_page_header_footer = True
+    template.sections[0].first_page_header.paragraphs[0].add_run("Stockholms stad, försättsblad")
+    template.settings.odd_and_even_pages_header_footer = True
+    template.save(path)
+    app.config["DOCX_TEMPLATE"] = str(path)
+    fill_sections(world, "Norr")
+    exported = export_contribution(world.user("drafter"), world.contribution().id)
+    section = read_docx(exported.data).sections[0]
+    for header, footer in ((section.header, section.footer),
+                           (section.first_page_header, section.first_page_footer),
+                           (section.even_page_header, section.even_page_footer)):
+        assert "UTKAST – ej fastställd" in [p.text for p in header.paragraphs]
+        assert exported.fingerprint in "\n".join(p.text for p in footer.paragraphs)
+    assert section.first_page_header.paragraphs[0].text == "Stockholms stad, försättsblad"
