@@ -254,8 +254,10 @@ def _cover(document, content: DocumentContent, styles: _Styles, text_width) -> N
 
     subtitle = document.add_paragraph()
     _run(subtitle, CITY_SUBTITLE).font.size = Pt(16)
-    for line in (f"Period: {content.period}", f"Status: {content.state_label}"):
-        _run(document.add_paragraph(), line)
+    for line in (f"Period: {content.period}", f"Status: {content.state_label}",
+                 approval_line(content)):
+        if line:
+            _run(document.add_paragraph(), line)
     _heading(document, styles, AREAS_HEADING, 1)
     _table(document, styles, SUMMARY_HEADER, content.summary, TWO_COLUMNS, text_width)
     _heading(document, styles, TOPIC_SUMMARY_HEADING, 1, new_page=True)
@@ -381,8 +383,6 @@ def render_docx(content: DocumentContent, moment: datetime, fingerprint: str,
     title = document.add_paragraph()
     _run(title, content.title)
     styles.paragraph(title, "Title")
-    if approval_line(content):
-        _run(document.add_paragraph(), approval_line(content))
     if content.area is None:
         _cover(document, content, styles, text_width)
         for chapter in content.chapters:
@@ -390,6 +390,8 @@ def render_docx(content: DocumentContent, moment: datetime, fingerprint: str,
             _heading(document, styles, chapter.title, 1, new_page=True)
             _add_chapter_tables(document, chapter, styles, text_width)
     else:
+        if approval_line(content):
+            _run(document.add_paragraph(), approval_line(content))
         _add_chapter_tables(document, content.chapters[0], styles, text_width)
     _marks(document, content, moment, fingerprint)
     buffer = io.BytesIO()

@@ -181,7 +181,13 @@ def test_the_approval_line_says_who_approved_when_and_by_which_decision():
     document = read_docx(data)
     line = ("Fastställd av Anna Andersson 2030-02-03 10:30 genom beslutet att fastställa "
             "periodens sammanställning (granskningsloggens händelse 57)")
-    assert document.paragraphs[1].text == line  # under the title
+    assert [p.text for p in document.paragraphs[:5]] == [  # the cover
+        "Lägesbild januari 2030", "Stadsövergripande lägesbild", "Period: januari 2030",
+        "Status: Fastställd", line]
+    one_area = approved_period()
+    one_area.area, one_area.chapters = "Område 0", one_area.chapters[:1]
+    area_document = read_docx(render_docx(one_area, MOMENT, FINGERPRINT))
+    assert area_document.paragraphs[1].text == line  # under the title
     footer = document.sections[0].footer.paragraphs[0].text
     first, second = footer.split("\n")
     assert first.endswith(f"Fingeravtryck (SHA-256): {FINGERPRINT}")
@@ -194,7 +200,7 @@ def test_an_imported_documents_line_says_imported_and_a_draft_has_none():
     content.approval = Approval("document.import", "Ingrid Import",
                                 datetime(2030, 2, 3, 9, 30, tzinfo=UTC), 12, 12)
     document = read_docx(render_docx(content, MOMENT, FINGERPRINT))
-    assert document.paragraphs[1].text == (
+    assert document.paragraphs[4].text == (
         "Importerad av Ingrid Import 2030-02-03 10:30 från ett tidigare fastställt dokument "
         "(granskningsloggens händelse 12)")
     draft = period(approved=False)
