@@ -41,6 +41,9 @@ LAGESBILD_OIDC_LINK_BY_EMAIL  1: a first sign-in whose ID token carries a verifi
 LAGESBILD_LOCAL_PASSWORDS  0: no sign-in with a local password (only through the provider)
 LAGESBILD_ADMIN_CONTACT    whom to ask for access, shown to a person the provider knows and
                            no group mapping gives a role
+LAGESBILD_DOCX_TEMPLATE    the city's Word template (a .docx file: its fonts, header with the logo,
+                           page set-up and styles) the exported documents are written into;
+                           unset: the neutral one in the package (app/documents/template.py)
 LAGESBILD_WITNESS_GRACE_SECONDS  how long a committed event may wait for its witness line before
                            `audit verify` reports it (60)
 """
@@ -250,6 +253,7 @@ def settings_from_environment(instance_path: str) -> dict:
         # of reading it whole; 1 MB on top for the form's other fields around the file.
         "MAX_UPLOAD_BYTES": upload_bytes,
         "MAX_CONTENT_LENGTH": upload_bytes + 2**20,
+        "DOCX_TEMPLATE": _setting("DOCX_TEMPLATE"),
         **_witness(production),
         **_identity_provider(),
     }

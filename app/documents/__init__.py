@@ -17,8 +17,10 @@ def _sees_documents(user) -> bool:
 def register(app: Flask) -> None:
     from app.documents.cli import documents_cli
     from app.documents.routes import documents
+    from app.documents.template import check_configured_template
     from app.web.menu import register_menu_item
 
+    check_configured_template(app.config.get("DOCX_TEMPLATE"))
     app.register_blueprint(documents)
     app.cli.add_command(documents_cli)
     register_menu_item("documents.index", N_("Documents"), 60, visible=_sees_documents)

@@ -1,8 +1,9 @@
 """The lägesbild as a Word document: what a document holds (chapters of sections), writing it
-laid out like the documents the city files (title, the table of city-wide topics, the table of
-local topics with bullet lists, a footer with page numbers), and reading one back, checked
-first against zip bombs and XML entity tricks. Export, verify and import all use this one
-format; in a section's text a line starting with "- " is a Word bullet."""
+into the city's Word template laid out like the documents the city files (title, the table of
+city-wide topics, the table of local topics with bullet lists, a footer with page numbers and
+the approval; for a period, a cover page and a summary per city-wide topic first), and reading
+one back, checked first against zip bombs and XML entity tricks. Export, verify and import all
+use this one format; in a section's text a line starting with "- " is a Word bullet."""
 from __future__ import annotations
 
 import io
@@ -10,18 +11,35 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.clock import shown_time
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.models import TopicScope
 
+if TYPE_CHECKING:
+    from app.documents.approval import Approval
+
 CITY_HEADER = ("Nr", "Stadsövergripande prioriterade områden", "Kommentarer")
 LOCAL_HEADER = ("Lokalt prioriterade områden", "Kommentar")
 SUMMARY_HEADER = ("Område", "Status")
+TOPIC_HEADER = ("Område", "Kommentar")
+AREAS_HEADING = "Områden och status"
+TOPIC_SUMMARY_HEADING = "Sammanfattning per stadsövergripande område"
+TOPIC_SUMMARY_INTRO = ("Varje stadsövergripande prioriterat område med alla områdenas "
+                       "kommentarer, sida vid sida. Områdenas hela lägesbilder följer.")
+CITY_SUBTITLE = "Stadsövergripande lägesbild"
 DRAFT_MARK = "UTKAST"
 DRAFT_NOTICE = "UTKAST – ej fastställd"
 BULLET_PREFIX = "- "
+LANGUAGE = "sv-SE"  # Word spell-checks and hyphenates the document as Swedish
+# The neutral template used when LAGESBILD_DOCX_TEMPLATE is unset (tools/docx_template.py).
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "docx" / "lagesbild.docx"
+# The columns' shares of the text width (the city table: number, topic, comment).
+CITY_COLUMNS, LOCAL_COLUMNS, TWO_COLUMNS = (0.075, 0.3625, 0.5625), (0.3125, 0.6875), (0.5, 0.5)
+TOPIC_COLUMNS = (0.25, 0.75)
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,10 @@ class Chapter:
         return [s for s in self.sections if s.scope == TopicScope.LOCAL]
 
 
+# A city-wide topic across the areas: its heading and each area's (name, text).
+TopicSummary = tuple[str, list[tuple[str, str]]]
+
+
 @dataclass
 class DocumentContent:
     title: str
@@ -63,14 +85,46 @@ class DocumentContent:
     approved: bool
     chapters: list[Chapter]
     summary: list[tuple[str, str]] = field(default_factory=list)  # (area, state label)
+    approval: Approval | None = None  # who approved it, when, by which decision
+    audit_head: tuple[int, str] | None = None  # the trail's (seq, hash) the export read
+
+    @property
+    def topics(self) -> list[TopicSummary]:
+        """The consolidated document's summary: each city-wide topic with every area's text
+        for it (the consolidation page's side-by-side view), from the chapters themselves.
+        An area's document has none."""
+        if self.area is not None:
+            return []
+        numbers: dict[str, int | None] = {}
+        texts: dict[str, list[tuple[str, str]]] = {}
+        for chapter in self.chapters:
+            for section in chapter.city:
+                numbers.setdefault(section.heading, section.number)
+                texts.setdefault(section.heading, []).append((chapter.area, section.text))
+        order = sorted(numbers, key=lambda h: (numbers[h] is None, numbers[h] or 0))
+        return [(heading, texts[heading]) for heading in order]
+
+
+def approval_line(content: DocumentContent) -> str:
+    return content.approval.line() if content.approved and content.approval else ""
 
 
 def footer_text(content: DocumentContent, moment: datetime, fingerprint: str) -> str:
+    """The footer on every page: what the document is, when it was exported, its fingerprint;
+    then the audit trail's head it was read at and, approved, who approved it (on a line of
+    its own: the fingerprint is the only 64-digit hash in it)."""
     local_time = shown_time(moment)
     state = content.state_label if content.approved else f"{content.state_label} – {DRAFT_MARK}"
-    return (f"Period: {content.period} · Område: {content.area or 'alla områden'} · "
+    text = (f"Period: {content.period} · Område: {content.area or 'alla områden'} · "
             f"Status: {state} · Exporterad {local_time} (Stockholm) · "
             f"Fingeravtryck (SHA-256): {fingerprint}")
+    second = []
+    if content.audit_head is not None:
+        seq, head_hash = content.audit_head
+        second.append(f"Granskningsloggen vid exporten: händelse {seq}, {head_hash[:16]}")
+    if approval_line(content):
+        second.append(approval_line(content))
+    return f"{text}\n{' · '.join(second)}" if second else text
 
 
 class _Styles:
@@ -100,6 +154,24 @@ class _Styles:
         table._tbl.tblStyle_val = self._id(name, WD_STYLE_TYPE.TABLE)
 
 
+def _element(tag: str, **attributes):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    element = OxmlElement(tag)
+    for name, value in attributes.items():
+        element.set(qn(f"w:{name}"), value)
+    return element
+
+
+def _run(paragraph, text: str):
+    """A run marked Swedish itself, whatever the template's styles say."""
+    run = paragraph.add_run(text)
+    run._r.get_or_add_rPr().insert_element_before(
+        _element("w:lang", val=LANGUAGE), "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    return run
+
+
 def _write_text(cell, text: str, styles: _Styles) -> None:
     """A section's text as paragraphs: lines starting with "- " become real Word bullets."""
     paragraph = cell.paragraphs[0]
@@ -108,27 +180,32 @@ def _write_text(cell, text: str, styles: _Styles) -> None:
             paragraph = cell.add_paragraph()
         if line.startswith(BULLET_PREFIX):
             styles.paragraph(paragraph, "List Bullet")
-            paragraph.add_run(line[len(BULLET_PREFIX):])
+            _run(paragraph, line[len(BULLET_PREFIX):])
         else:
-            paragraph.add_run(line)
+            _run(paragraph, line)
 
 
 def _header_row(table, labels) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     row = table.rows[0]
     for cell, label in zip(row.cells, labels, strict=False):
-        cell.paragraphs[0].add_run(label).bold = True
+        paragraph = cell.paragraphs[0]
+        _run(paragraph, label).bold = True
+        # The header never ends a page alone: it goes with the first row.
+        paragraph.paragraph_format.keep_with_next = True
     # Repeat the header row on every page the table spans.
-    properties = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    properties.append(header)
+    row._tr.get_or_add_trPr().append(_element("w:tblHeader", val="true"))
 
 
-def _column_widths(table, widths) -> None:
+def _rows_whole(table) -> None:
+    """No row splits across pages: a topic's heading stays beside its text, and no lone line
+    of a comment turns up under the repeated header on the next page."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().insert(0, _element("w:cantSplit", val="true"))
+
+
+def _column_widths(table, shares, text_width) -> None:
     # Word reads the cells' widths, LibreOffice the table grid's: set both.
+    widths = [int(text_width * share) for share in shares]
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=False):
         column.width = width
@@ -137,74 +214,157 @@ def _column_widths(table, widths) -> None:
             cell.width = width
 
 
-def _add_chapter_tables(document, chapter: Chapter, styles: _Styles) -> None:
-    from docx.shared import Cm
+def _table(document, styles: _Styles, header, rows, shares, text_width) -> None:
+    """A table with a repeated header and one row per (cells...): plain text cells, the last
+    one a section's text with its bullets."""
+    table = document.add_table(rows=1, cols=len(header))
+    styles.table(table, "Table Grid")
+    _header_row(table, header)
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells[:-1], values[:-1], strict=False):
+            _run(cell.paragraphs[0], value)
+        _write_text(cells[-1], values[-1], styles)
+    _column_widths(table, shares, text_width)
+    _rows_whole(table)
 
-    city = document.add_table(rows=1, cols=3)
-    styles.table(city, "Table Grid")
-    _header_row(city, CITY_HEADER)
-    for section in chapter.city:
-        cells = city.add_row().cells
-        cells[0].paragraphs[0].add_run(f"{section.number}.")
-        cells[1].paragraphs[0].add_run(section.title)
-        _write_text(cells[2], section.text, styles)
-    _column_widths(city, (Cm(1.2), Cm(5.8), Cm(9.0)))
+
+def _add_chapter_tables(document, chapter: Chapter, styles: _Styles, text_width) -> None:
+    _table(document, styles, CITY_HEADER,
+           [(f"{s.number}.", s.title, s.text) for s in chapter.city], CITY_COLUMNS, text_width)
     document.add_paragraph()
-    local = document.add_table(rows=1, cols=2)
-    styles.table(local, "Table Grid")
-    _header_row(local, LOCAL_HEADER)
-    for section in chapter.local:
-        cells = local.add_row().cells
-        cells[0].paragraphs[0].add_run(section.title)
-        _write_text(cells[1], section.text, styles)
-    _column_widths(local, (Cm(5.0), Cm(11.0)))
+    _table(document, styles, LOCAL_HEADER, [(s.title, s.text) for s in chapter.local],
+           LOCAL_COLUMNS, text_width)
 
 
-def _page_setup_and_marks(document, content: DocumentContent, moment: datetime,
-                          fingerprint: str) -> None:
+def _heading(document, styles: _Styles, text: str, level: int, new_page: bool = False):
+    heading = document.add_paragraph()
+    _run(heading, text)
+    styles.paragraph(heading, f"Heading {level}")
+    heading.paragraph_format.keep_with_next = True  # a heading never ends a page
+    if new_page:
+        heading.paragraph_format.page_break_before = True
+    return heading
+
+
+def _cover(document, content: DocumentContent, styles: _Styles, text_width) -> None:
+    """The consolidated document's first page: what it is, its state and approval, and the
+    areas with the state of each; the summary starts on the next page."""
+    from docx.shared import Pt
+
+    subtitle = document.add_paragraph()
+    _run(subtitle, CITY_SUBTITLE).font.size = Pt(16)
+    for line in (f"Period: {content.period}", f"Status: {content.state_label}",
+                 approval_line(content)):
+        if line:
+            _run(document.add_paragraph(), line)
+    _heading(document, styles, AREAS_HEADING, 1)
+    _table(document, styles, SUMMARY_HEADER, content.summary, TWO_COLUMNS, text_width)
+    _heading(document, styles, TOPIC_SUMMARY_HEADING, 1, new_page=True)
+    _run(document.add_paragraph(), TOPIC_SUMMARY_INTRO)
+    for heading, texts in content.topics:
+        _heading(document, styles, heading, 2)
+        _table(document, styles, TOPIC_HEADER, texts, TOPIC_COLUMNS, text_width)
+
+
+def _marks(document, content: DocumentContent, moment: datetime, fingerprint: str) -> None:
+    """UTKAST in the header of a draft, the footer with its page numbers: on every page, below
+    whatever the template's header and footer hold (a logo, the city's address)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Pt, RGBColor
 
+    even_pages = document.settings.odd_and_even_pages_header_footer
     for section in document.sections:
-        section.page_width, section.page_height = Cm(21), Cm(29.7)
-        section.left_margin = section.right_margin = Cm(2.5)
-        section.top_margin = section.bottom_margin = Cm(2.2)
-        if not content.approved:
-            header = section.header.paragraphs[0]
-            header.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = header.add_run(DRAFT_NOTICE)
-            run.bold = True
-            run.font.size = Pt(16)
-            run.font.color.rgb = RGBColor(0xA4, 0x00, 0x0F)
-        footer = section.footer.paragraphs[0]
-        run = footer.add_run(footer_text(content, moment, fingerprint))
-        run.font.size = Pt(7.5)
-        _add_page_numbers(section.footer.add_paragraph(), Pt(7.5))
+        # A template with its own first page or even pages has a header and footer for each.
+        variants = [(section.header, section.footer)]
+        if section.different_first_page_header_footer:
+            variants.append((section.first_page_header, section.first_page_footer))
+        if even_pages:
+            variants.append((section.even_page_header, section.even_page_footer))
+        for header_part, footer_part in variants:
+            if not content.approved:
+                header = _free_paragraph(header_part)
+                header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                run = _run(header, DRAFT_NOTICE)
+                run.bold = True
+                run.font.size = Pt(16)
+                run.font.color.rgb = RGBColor(0xA4, 0x00, 0x0F)
+            footer = _free_paragraph(footer_part)
+            _run(footer, footer_text(content, moment, fingerprint)).font.size = Pt(7.5)
+            _add_page_numbers(footer_part.add_paragraph(), Pt(7.5))
+
+
+def _free_paragraph(part):
+    """The header's or footer's paragraph to write in: its only one if empty (a template
+    without a header), else a new one after what the template put there."""
+    paragraphs = part.paragraphs
+    if len(paragraphs) == 1 and not paragraphs[0].text and not paragraphs[0]._p.xpath(
+            ".//w:drawing|.//w:pict"):
+        return paragraphs[0]
+    return part.add_paragraph()
 
 
 def _add_page_numbers(paragraph, size) -> None:
     """"Sida N av M", right-aligned: Word and LibreOffice fill in the fields as they lay out
     the pages (the 1 written here is what a reader that lays out nothing shows)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for text, field_code in (("Sida ", "PAGE"), (" av ", "NUMPAGES")):
-        paragraph.add_run(text).font.size = size
-        simple_field = OxmlElement("w:fldSimple")
-        simple_field.set(qn("w:instr"), f" {field_code} ")
-        placeholder = paragraph.add_run("1")
+        _run(paragraph, text).font.size = size
+        simple_field = _element("w:fldSimple", instr=f" {field_code} ")
+        placeholder = _run(paragraph, "1")
         placeholder.font.size = size
         simple_field.append(placeholder._r)  # the field's shown result, moved inside it
         paragraph._p.append(simple_field)
 
 
-def render_docx(content: DocumentContent, moment: datetime, fingerprint: str) -> bytes:
-    from docx import Document
-    from docx.shared import Cm
+def _swedish_styles(document) -> None:
+    """Swedish as the language of the document's defaults and of every style that names one,
+    whatever language the template was made in."""
+    from docx.oxml.ns import qn
 
-    document = Document()
+    styles = document.styles.element
+    for language in styles.iter(qn("w:lang")):
+        language.set(qn("w:val"), LANGUAGE)
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = _element("w:docDefaults")
+        styles.insert(0, defaults)
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = _element("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    properties = run_defaults.find(qn("w:rPr"))
+    if properties is None:
+        properties = _element("w:rPr")
+        run_defaults.append(properties)
+    if properties.find(qn("w:lang")) is None:
+        properties.append(_element("w:lang", val=LANGUAGE))
+    theme_language = document.settings.element.find(qn("w:themeFontLang"))
+    if theme_language is not None:
+        theme_language.set(qn("w:val"), LANGUAGE)
+
+
+def _empty_body(document) -> None:
+    """The template's own text goes; its page set-up (the body's last sectPr) stays."""
+    from docx.oxml.ns import qn
+
+    body = document.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+
+
+def render_docx(content: DocumentContent, moment: datetime, fingerprint: str,
+                template: bytes | None = None) -> bytes:
+    """The document written into the template (a DOCX file's bytes; None: the package's
+    neutral one): its fonts, styles, header and page set-up; Swedish throughout."""
+    from docx import Document
+
+    document = Document(io.BytesIO(template) if template else str(DEFAULT_TEMPLATE))
+    _empty_body(document)
+    _swedish_styles(document)
     styles = _Styles(document)
     properties = document.core_properties
     properties.title = content.title
@@ -212,29 +372,28 @@ def render_docx(content: DocumentContent, moment: datetime, fingerprint: str) ->
     properties.author = "Lägesbild"
     properties.last_modified_by = "Lägesbild"
     properties.keywords = fingerprint
-    properties.comments = footer_text(content, moment, fingerprint)
+    # The footer's first line (core properties hold at most 255 characters).
+    properties.comments = footer_text(content, moment, fingerprint).split("\n")[0][:255]
+    properties.language = LANGUAGE
     properties.created = properties.modified = moment.replace(tzinfo=None)
     properties.revision = 1
+    page = document.sections[-1]
+    text_width = page.page_width - page.left_margin - page.right_margin
 
-    document.add_paragraph(content.title, style="Title")
+    title = document.add_paragraph()
+    _run(title, content.title)
+    styles.paragraph(title, "Title")
     if content.area is None:
-        document.add_paragraph("Sammanfattning", style="Heading 1")
-        summary = document.add_table(rows=1, cols=2)
-        styles.table(summary, "Table Grid")
-        _header_row(summary, SUMMARY_HEADER)
-        for area, state in content.summary:
-            cells = summary.add_row().cells
-            cells[0].paragraphs[0].add_run(area)
-            cells[1].paragraphs[0].add_run(state)
-        _column_widths(summary, (Cm(8.0), Cm(8.0)))
+        _cover(document, content, styles, text_width)
         for chapter in content.chapters:
-            heading = document.add_paragraph(chapter.title)
-            styles.paragraph(heading, "Heading 1")
-            heading.paragraph_format.page_break_before = True  # one chapter per area
-            _add_chapter_tables(document, chapter, styles)
+            # One chapter per area, each from a new page.
+            _heading(document, styles, chapter.title, 1, new_page=True)
+            _add_chapter_tables(document, chapter, styles, text_width)
     else:
-        _add_chapter_tables(document, content.chapters[0], styles)
-    _page_setup_and_marks(document, content, moment, fingerprint)
+        if approval_line(content):
+            _run(document.add_paragraph(), approval_line(content))
+        _add_chapter_tables(document, content.chapters[0], styles, text_width)
+    _marks(document, content, moment, fingerprint)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -267,6 +426,7 @@ class Layout:
     chapters: list[LayoutChapter]
     footer: str = ""
     format: str = "docx"
+    topics: list[TopicSummary] = field(default_factory=list)  # a period's summary per topic
 
 
 def _check_xml_part(name: str, raw: bytes) -> None:
@@ -405,29 +565,54 @@ def _table_rows(table, kind: str, exact: bool) -> list[Row]:
     return rows
 
 
+def _topic_rows(table, exact: bool) -> list[tuple[str, str]]:
+    rows = []
+    for row in table.rows[1:]:
+        cells = _unique_cells(row)
+        if len(cells) >= 2:
+            area = cells[0].text if exact else clean_line(cells[0].text)
+            rows.append((area, _cell_text(cells[-1], exact)))
+    return rows
+
+
 def read_docx_layout(document, exact: bool = True) -> Layout:
-    """The title, chapters (one per area; a period's document has several) and footer."""
+    """The title, chapters (one per area; a period's document has several), the period's
+    summary per city-wide topic, and the footer."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     title = None
     chapters: list[LayoutChapter] = []
+    topics: list[TopicSummary] = []
     current = None
+    in_summary = False  # between the summary's heading and the first chapter
     for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             paragraph = Paragraph(child, document)
             text = paragraph.text.strip()
             style = paragraph.style.name if paragraph.style is not None else ""
+            if style.startswith("Heading") and text == TOPIC_SUMMARY_HEADING:
+                in_summary = True
+                continue
+            if in_summary and style == "Heading 2":
+                topics.append((paragraph.text, []))
+                continue
             if not text.casefold().startswith("lägesbild"):
                 continue
             if title is None:
                 title = text
             elif style.startswith("Heading"):
+                in_summary = False
                 current = LayoutChapter(text)
                 chapters.append(current)
         elif tag == "tbl":
             table = Table(child, document)
+            if in_summary:
+                if topics and table.rows and tuple(
+                        c.text for c in _unique_cells(table.rows[0])) == TOPIC_HEADER:
+                    topics[-1][1].extend(_topic_rows(table, exact))
+                continue
             kind = _table_kind(table)
             if kind is None:
                 continue
@@ -436,7 +621,7 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
                 chapters.append(current)
             current.rows.extend(_table_rows(table, kind, exact))
     footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
-    return Layout(title or "", chapters, footer, "docx")
+    return Layout(title or "", chapters, footer, "docx", topics)
 
 
 MAX_FILE_BYTES = 10 * 1024 * 1024

@@ -26,9 +26,11 @@ from app.core.actors import Actor
 from app.core.clock import now
 from app.core.errors import NotAllowed
 from app.core.unit_of_work import consistent_read, operation, refuse
+from app.documents.approval import approval_of_contribution, approval_of_period
 from app.documents.cross_references import rendered_text
 from app.documents.docx_format import Chapter, DocumentContent, SectionContent, render_docx
 from app.documents.policy import readable_contribution, readable_period
+from app.documents.template import configured_template
 from app.extensions import db
 from app.models import GENESIS_HASH, AuditEvent, Contribution, Period, Section
 from workflows import CONSOLIDATION_WORKFLOW
@@ -58,7 +60,8 @@ def contribution_content(contribution: Contribution) -> DocumentContent:
     return DocumentContent(
         title=chapter.title, period=contribution.period.name, area=contribution.area.name,
         state_label=status_label(contribution),
-        approved=chapter.approved, chapters=[chapter])
+        approved=chapter.approved, chapters=[chapter],
+        approval=approval_of_contribution(contribution) if chapter.approved else None)
 
 
 def period_contributions(period: Period) -> list[Contribution]:
@@ -87,23 +90,32 @@ def period_content(period: Period) -> DocumentContent:
                      else CONSOLIDATION_WORKFLOW.state("open").label("sv")),
         approved=consolidation_state == "approved",
         chapters=[chapter_for(c) for c in contributions if c.excluded_reason is None],
-        summary=summary)
+        summary=summary,
+        approval=approval_of_period(period) if consolidation_state == "approved" else None)
 
 
-def canonical_content(title: str, chapters: list[tuple[str, list[tuple[str, str]]]]) -> str:
+def canonical_content(title: str, chapters: list[tuple[str, list[tuple[str, str]]]],
+                      topics: list[tuple[str, list[tuple[str, str]]]] = ()) -> str:
     """What the fingerprint covers: the title and, chapter by chapter, the ordered topics
-    with their texts (as the document shows them)."""
-    return canonical_json({
+    with their texts (as the document shows them); a period's document's summary per
+    city-wide topic too (each area's text again), so an edit there is found as well. Without
+    a summary the JSON is what it always was: earlier exports keep verifying."""
+    canonical = {
         "title": title,
         "chapters": [{"title": chapter_title, "sections": [[h, t] for h, t in sections]}
                      for chapter_title, sections in chapters],
-    })
+    }
+    if topics:
+        canonical["topics"] = [{"heading": heading, "areas": [[a, t] for a, t in texts]}
+                               for heading, texts in topics]
+    return canonical_json(canonical)
 
 
 def content_hash(content: DocumentContent) -> str:
     canonical = canonical_content(
         content.title,
-        [(c.title, [(s.heading, s.text) for s in c.sections]) for c in content.chapters])
+        [(c.title, [(s.heading, s.text) for s in c.sections]) for c in content.chapters],
+        content.topics)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -149,10 +161,12 @@ def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, i
             head_seq, head_hash = audit_head()
     except NotAllowed as refusal:
         refuse(actor, refusal)  # recorded as a security event, as a refused write is
+    content.audit_head = (head_seq, head_hash)
     content_sha = content_hash(content)
     fingerprint = fingerprint_of(content_sha, head_hash)
     moment = now()
-    data = render_docx(content, moment, fingerprint)
+    # A template that went missing since the start refuses here, before anything is recorded.
+    data = render_docx(content, moment, fingerprint, configured_template())
     with operation(actor):
         record_event(
             "document.export", actor=actor, object_type=object_type, object_id=object_id,
@@ -183,7 +197,8 @@ def export_contribution(actor: Actor, contribution_id: int) -> ExportedDocument:
 
 
 def export_period(actor: Actor, period_id: int) -> ExportedDocument:
-    """The period's consolidated lägesbild as DOCX: a summary, then one chapter per area.
+    """The period's consolidated lägesbild as DOCX: a cover page with the areas' states, a
+    summary per city-wide topic across the areas, then one chapter per area.
     Writes a document.export audit event (its own operation: call it outside one)."""
     def read():
         period = readable_period(actor, period_id, "document.export")

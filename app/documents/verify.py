@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from app.core.clock import STOCKHOLM
 from app.core.diff import Segment, word_diff
-from app.documents.docx_format import DocumentContent, load_docx, read_docx_layout
+from app.documents.approval import approval_of_contribution, approval_of_period
+from app.documents.docx_format import (
+    TOPIC_SUMMARY_HEADING,
+    DocumentContent,
+    load_docx,
+    read_docx_layout,
+)
 from app.documents.export import (
     FINGERPRINT_RE,
     canonical_content,
@@ -41,26 +47,14 @@ class VerifyReport:
     fingerprint: str | None = None
 
 
-def _approval(scope_filter, approving_action: str) -> str | None:
-    """Who approved (or imported) what the filter selects, and when, from the audit trail."""
-    event = db.session.scalar(
-        select(AuditEvent).where(
-            scope_filter, AuditEvent.action.in_((approving_action, "document.import")),
-        ).order_by(AuditEvent.seq.desc()).limit(1))
-    if event is None:
-        return None
-    how = "imported" if event.action == "document.import" else "approved"
-    return (f"{how} by {event.actor_name} on "
-            f"{event.occurred_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} "
-            f"(audit event {event.seq}, {event.action})")
-
-
 def _approval_of_contribution(contribution: Contribution) -> str | None:
-    return _approval(AuditEvent.contribution_id == contribution.id, "contribution.finalize")
+    approval = approval_of_contribution(contribution)
+    return approval.english() if approval else None
 
 
 def _approval_of_period(period: Period) -> str | None:
-    return _approval(AuditEvent.period_id == period.id, "consolidation.approve")
+    approval = approval_of_period(period)
+    return approval.english() if approval else None
 
 
 def _differences(expected: DocumentContent, found) -> list[SectionDifference]:
@@ -79,6 +73,30 @@ def _differences(expected: DocumentContent, found) -> list[SectionDifference]:
             if heading not in expected_sections:
                 differences.append(SectionDifference(
                     chapter.title, heading, None, other, word_diff("", other)))
+    if found.topics:  # a consolidated document from before the summary has none
+        differences.extend(_topic_differences(expected.topics, found.topics))
+    return differences
+
+
+def _topic_differences(expected, found) -> list[SectionDifference]:
+    """The period's summary per city-wide topic: each area's text under each topic."""
+    differences = []
+    found_topics = {heading: dict(texts) for heading, texts in found}
+    for heading, texts in expected:
+        chapter = f"{TOPIC_SUMMARY_HEADING}: {heading}"
+        found_texts = found_topics.pop(heading, {})
+        for area, text in texts:
+            other = found_texts.pop(area, None)
+            if other != text:
+                differences.append(SectionDifference(chapter, area, text, other,
+                                                     word_diff(text, other or "")))
+        for area, other in found_texts.items():
+            differences.append(SectionDifference(chapter, area, None, other,
+                                                 word_diff("", other)))
+    for heading, texts in found_topics.items():
+        for area, other in texts.items():
+            differences.append(SectionDifference(f"{TOPIC_SUMMARY_HEADING}: {heading}", area,
+                                                 None, other, word_diff("", other)))
     return differences
 
 
@@ -88,7 +106,8 @@ def verify_document(data: bytes) -> VerifyReport:
     layout = read_docx_layout(document)
     fingerprint_match = FINGERPRINT_RE.search(layout.footer)
     found_sha = hashlib.sha256(canonical_content(
-        layout.title, [(c.title, c.sections) for c in layout.chapters]).encode()).hexdigest()
+        layout.title, [(c.title, c.sections) for c in layout.chapters],
+        layout.topics).encode()).hexdigest()
     if fingerprint_match is None:
         return VerifyReport(False, "The file carries no fingerprint in its footer: it is not an "
                                    "export of this system, or its footer was removed.")

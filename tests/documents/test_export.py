@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,14 @@ from sqlalchemy import select
 from app.audit.verify import verify_chain
 from app.contributions import operations as contributions
 from app.core.errors import NotAllowed
-from app.documents.docx_format import CITY_HEADER, DRAFT_NOTICE, LOCAL_HEADER
+from app.documents.docx_format import (
+    AREAS_HEADING,
+    CITY_HEADER,
+    DRAFT_NOTICE,
+    LOCAL_HEADER,
+    TOPIC_HEADER,
+    TOPIC_SUMMARY_HEADING,
+)
 from app.documents.export import (
     audit_head,
     content_hash,
@@ -21,9 +29,12 @@ from app.documents.export import (
     export_period,
     fingerprint_of,
 )
+from app.documents.verify import verify_document
 from app.extensions import db
 from app.models import AuditEvent
 from tests.documents.support import approve_period, pdf_pages, read_docx
+from tests.documents.test_docx_format import W
+from tests.documents.test_docx_format import xml as xml_part
 from tests.factories import fill_sections, run
 
 
@@ -126,21 +137,52 @@ def test_fingerprint_covers_texts_and_audit_head_and_export_is_audited(world):
     assert _export(world).fingerprint != exported.fingerprint
 
 
-def test_period_document_has_summary_then_one_chapter_per_area(world):
+def test_period_document_is_a_consolidated_lagesbild(world):
+    """A cover page (title, period, state, the areas and their states), a summary per
+    city-wide topic with every area's text side by side, then each area's lägesbild."""
     fill_sections(world, "Norr")
     exported = export_period(world.user("approver"), world.period_id)
     document = read_docx(exported.data)
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings == ["Sammanfattning", "Lägesbild januari 2030 Norr",
-                        "Lägesbild januari 2030 Söder"]
-    summary = document.tables[0]
-    assert [[c.text for c in r.cells] for r in summary.rows] == [
+    paragraphs = [p for p in document.paragraphs if p.text.strip()]
+    assert [p.text for p in paragraphs[:4]] == [
+        "Lägesbild januari 2030", "Stadsövergripande lägesbild", "Period: januari 2030",
+        "Status: Öppen"]
+    assert paragraphs[0].style.name == "Title"
+    headings = [(p.style.name, p.text) for p in document.paragraphs
+                if p.style.name.startswith("Heading")]
+    assert headings == [
+        ("Heading 1", AREAS_HEADING), ("Heading 1", TOPIC_SUMMARY_HEADING),
+        ("Heading 2", "1. Unga i risk för kriminalitet"), ("Heading 2", "2. Otillåten påverkan"),
+        ("Heading 2", "3. Ordningsvakter"),
+        ("Heading 1", "Lägesbild januari 2030 Norr"), ("Heading 1", "Lägesbild januari 2030 Söder")]
+    starts_a_page = [p.text for p in document.paragraphs if p.paragraph_format.page_break_before]
+    assert starts_a_page == [TOPIC_SUMMARY_HEADING, "Lägesbild januari 2030 Norr",
+                             "Lägesbild januari 2030 Söder"]
+
+    areas, *topics = document.tables[:4]
+    assert [[c.text for c in r.cells] for r in areas.rows] == [
         ["Område", "Status"], ["Norr", "Utkast"], ["Söder", "Utkast"]]
-    assert len(document.tables) == 1 + 2 * 2
-    assert document.paragraphs[0].text == "Lägesbild januari 2030"
+    norr = world.sections("Norr")
+    for topic, section in zip(topics, norr[:3], strict=True):
+        assert [[c.text for c in r.cells] for r in topic.rows] == [
+            list(TOPIC_HEADER), ["Norr", f"Arbetet pågår enligt plan. ({section.id})"],
+            ["Söder", ""]]
+    assert len(document.tables) == 1 + 3 + 2 * 2
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "document.export")).one()
     assert event.period_id == world.period_id and event.contribution_id is None
+
+
+def test_the_summary_per_topic_is_part_of_the_fingerprint(world):
+    """An edit in the summary's copy of a text changes what the file's fingerprint covers,
+    like an edit in the area's own chapter."""
+    fill_sections(world, "Norr")
+    exported = export_period(world.user("approver"), world.period_id)
+    content = exported.content
+    assert content.topics[0][1][0][0] == "Norr"
+    content.chapters[0].sections[0] = replace(content.chapters[0].sections[0], text="Annat.")
+    assert content.topics[0][1][0][1] == "Annat."
+    assert content_hash(content) != exported.content_sha256
 
 
 @pytest.mark.parametrize("key", ["drafter", "reviewer", "consolidator", "approver", "auditor"])
@@ -205,6 +247,55 @@ def test_docx_prints_from_libreoffice_with_its_footer_and_page_numbers(world, tm
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
     pages = pdf_pages(pdf, pdftotext)
     assert "Inledning på svenska: åäö ÅÄÖ." in pages[0]
+    for number, page in enumerate(pages, start=1):
+        assert exported.fingerprint in page
+        assert f"Sida {number} av {len(pages)}" in page
+
+
+def _soffice(tmp_path, source, target_format: str):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    pdftotext = shutil.which("pdftotext")
+    if soffice is None or pdftotext is None:
+        pytest.skip("LibreOffice (soffice) or pdftotext (poppler-utils) is not installed")
+    out = tmp_path / f"from-soffice-{target_format}"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", target_format, "--outdir", str(out), str(source)],
+                   check=True, timeout=180, capture_output=True)
+    return out / source.with_suffix(f".{target_format}").name, pdftotext
+
+
+def test_the_consolidated_document_survives_a_libreoffice_resave_and_prints_as_filed(world,
+                                                                                     tmp_path):
+    """Resaved by LibreOffice it still verifies (MATCH), and stays Swedish, Arial, with rows
+    that do not split; printed, the cover is a page of its own, the summary and each area
+    start a page, and every page carries the fingerprint and its number."""
+    approve_period(world)
+    exported = export_period(world.user("auditor"), world.period_id)
+    source = tmp_path / "period.docx"
+    source.write_bytes(exported.data)
+
+    resaved, pdftotext = _soffice(tmp_path, source, "docx")
+    data = resaved.read_bytes()
+    assert data != exported.data
+    report = verify_document(data)
+    assert report.matches, report.summary
+    document, styles = xml_part(data, "word/document.xml"), xml_part(data, "word/styles.xml")
+    values = {lang.get(f"{{{W}}}val") for part in (document, styles)
+              for lang in part.iter(f"{{{W}}}lang")} - {None}
+    assert values == {"sv-SE"}
+    fonts = {f.get(f"{{{W}}}ascii") for f in styles.iter(f"{{{W}}}rFonts")}
+    assert "Arial" in fonts and not fonts & {"Cambria", "Calibri"}
+    rows = list(document.iter(f"{{{W}}}tr"))
+    assert rows and all(row.find(f"{{{W}}}trPr/{{{W}}}cantSplit") is not None for row in rows)
+
+    pdf, _ = _soffice(tmp_path, source, "pdf")
+    pages = pdf_pages(pdf, pdftotext)
+    assert len(pages) == 1 + 1 + 2  # cover, summary, Norr, Söder (short texts: a page each)
+    cover, summary, norr, south = pages
+    assert "Stadsövergripande lägesbild" in cover and "Fastställd av Approver" in cover
+    assert AREAS_HEADING in cover and TOPIC_SUMMARY_HEADING not in cover
+    assert TOPIC_SUMMARY_HEADING in summary and "1. Unga i risk för kriminalitet" in summary
+    assert "Lägesbild januari 2030 Norr" in norr and "Lägesbild januari 2030 Söder" in south
     for number, page in enumerate(pages, start=1):
         assert exported.fingerprint in page
         assert f"Sida {number} av {len(pages)}" in page

@@ -96,11 +96,11 @@ def test_a_save_goes_through_while_the_period_is_read_and_rendered(app, world, m
         seen["free while reading"] = write_lock_is_free()
         return read(period)
 
-    def rendering(content, moment, fingerprint):
+    def rendering(content, moment, fingerprint, template):
         seen["free while rendering"] = write_lock_is_free()
         seen["save"] = save_in_thread(app, world, "drafter_south", section_id,
                                       "- Sparat medan dokumentet skapades.")
-        return render(content, moment, fingerprint)
+        return render(content, moment, fingerprint, template)
 
     monkeypatch.setattr(documents_export, "period_content", reading)
     monkeypatch.setattr(documents_export, "render_docx", rendering)

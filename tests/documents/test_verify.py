@@ -112,3 +112,23 @@ def test_cli_verify_refuses_unreadable_files(world, runner, tmp_path, content, m
     path.write_bytes(content)
     result = runner.invoke(args=["documents", "verify", str(path)])
     assert result.exit_code == 1 and message in result.output
+
+
+def test_an_edit_in_the_periods_summary_is_found_naming_the_topic_and_the_area(world):
+    exported = _approved_export(world, period=True)
+    assert verify_document(exported.data).matches
+    document = read_docx(exported.data)
+    summary_table = document.tables[1]  # after the areas' table: the first city-wide topic
+    assert summary_table.rows[0].cells[0].text == "Område"
+    cell = summary_table.rows[1].cells[1]
+    run = cell.paragraphs[0].runs[0]
+    run.text = run.text.replace("Arbetet pågår", "Arbetet avbröts")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = verify_document(buffer.getvalue())
+    assert not report.matches and "changed after the export" in report.summary
+    assert [(d.chapter, d.heading) for d in report.differences] == [
+        ("Sammanfattning per stadsövergripande område: 1. Unga i risk för kriminalitet",
+         "Norr")]
+    assert ("insert", "avbröts") in [(s.op, s.text.strip()) for s in
+                                     report.differences[0].segments]
