@@ -155,3 +155,33 @@ def test_a_snapshot_rewritten_in_the_database_no_longer_verifies(approved):
     assert not report.matches
     assert "changed in the database after its approval" in report.summary
     assert "Norr" in report.summary
+
+
+@pytest.mark.parametrize("page", [
+    "/contributions/{contribution}", "/periods/{period}/consolidation",
+    "/audit/contributions/{contribution}", "/contributions/{contribution}/history",
+    "/periods/{period}/print"])
+def test_the_pages_of_an_approved_lagesbild_show_what_was_approved(approved, web, page):
+    world = approved
+    _rename_retire_reorder(world)
+    web.log_in_as("auditor")
+    response = web.client.get(page.format(contribution=world.contribution().id,
+                                          period=world.period_id))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert FIRST_LOCAL in html and SECOND_LOCAL in html
+    assert "Otrygga brottsutsatta miljöer" not in html
+    assert "Unga som riskerar" not in html
+    assert "Unga i risk för kriminalitet" in html
+    assert html.index(FIRST_LOCAL) < html.index(SECOND_LOCAL)
+
+
+def test_the_cross_reference_page_shows_the_approved_sentence(approved, web):
+    world = approved
+    _rename_retire_reorder(world)
+    web.log_in_as("auditor")
+    html = web.client.get(f"/contributions/{world.contribution().id}/cross-references"
+                          ).get_data(as_text=True)
+    assert APPROVED_SENTENCE in html
+    assert "otrygga brottsutsatta miljöer" not in html.lower()
+    assert "1. Unga i risk för kriminalitet" in html
