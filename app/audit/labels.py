@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     "contribution.exclude": N_("Contribution excluded from the consolidation"),
     "contribution.include": N_("Contribution included in the consolidation again"),
     "contribution.carry_forward": N_("Texts carried forward from the previous period"),
+    "contribution.seal_snapshot": N_("Approved headings sealed in the audit trail"),
     # Sections.
     "section.edit": N_("Text edited"),
     "section.consolidation_edit": N_("Wording edited by the coordinator"),

@@ -19,8 +19,10 @@ import json
 
 from sqlalchemy import select, update
 
-from app.audit.trail import canonical_json
+from app.audit.trail import canonical_json, record_event, scope_of
 from app.contributions.operations import text_fingerprint
+from app.core.access import require_admin
+from app.core.actors import Actor
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Section
 
@@ -82,3 +84,23 @@ def snapshot_intact(contribution: Contribution) -> bool | None:
     if recorded is None:
         return None
     return recorded == snapshot_digest(contribution)
+
+
+def seal_snapshots(actor: Actor) -> list[Contribution]:
+    """Record in the audit trail the digest of every frozen snapshot that has none (those the
+    migration took from data approved before snapshots existed): one contribution.seal_snapshot
+    event each. From then on a rewrite of those rows shows, as for any later approval.
+    Returns the contributions sealed."""
+    require_admin(actor, "contribution.seal_snapshot")
+    sealed = []
+    for contribution in db.session.scalars(select(Contribution).where(
+            Contribution.state == "approved").order_by(Contribution.id)):
+        if not contribution.frozen or recorded_digest(contribution) is not None:
+            continue
+        record_event(
+            "contribution.seal_snapshot", actor=actor, object_type="contribution",
+            object_id=contribution.id, **scope_of(contribution),
+            data={"area": contribution.area.name, "period": contribution.period.name,
+                  "snapshot_sha256": snapshot_digest(contribution)})
+        sealed.append(contribution)
+    return sealed

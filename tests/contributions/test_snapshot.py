@@ -11,14 +11,29 @@ from sqlalchemy import select, text
 
 from app.admin import operations as admin
 from app.admin import structure
-from app.contributions.snapshot import recorded_digest, snapshot_digest, snapshot_intact
+from app.contributions.snapshot import (
+    freeze,
+    recorded_digest,
+    seal_snapshots,
+    snapshot_digest,
+    snapshot_intact,
+)
+from app.core.errors import NotAllowed
 from app.core.unit_of_work import operation
 from app.documents.cross_references import set_cross_reference
 from app.documents.export import contribution_content, export_contribution, export_period
+from app.documents.importer import import_document
 from app.documents.verify import verify_document
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Section, Topic
-from tests.documents.support import approve_period
+from app.periods import effects
+from tests.documents.support import (
+    add_area,
+    approve_period,
+    seed_bytes,
+    seed_mapping,
+    use_seed_city_topics,
+)
 from tests.factories import SETUP, data_of, run
 
 FIRST_LOCAL = "Trygghet i norr"
@@ -185,3 +200,51 @@ def test_the_cross_reference_page_shows_the_approved_sentence(approved, web):
     assert APPROVED_SENTENCE in html
     assert "otrygga brottsutsatta miljöer" not in html.lower()
     assert "1. Unga i risk för kriminalitet" in html
+
+
+def test_an_imported_document_is_frozen_as_imported(world):
+    use_seed_city_topics()
+    add_area("Järva")
+    with operation(SETUP):
+        contribution_id = import_document(SETUP, seed_bytes(), "seed.txt", "Järva",
+                                          "december 2022", seed_mapping()).contribution.id
+    contribution = db.session.get(Contribution, contribution_id)
+    assert contribution.frozen
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "document.import"))
+    assert data_of(event)["snapshot_sha256"] == snapshot_digest(contribution)
+    exported = export_contribution(SETUP, contribution_id)
+    local = next(s for s in contribution.ordered_sections if s.topic.scope == "local")
+    topic = local.topic
+    with operation(SETUP):
+        structure.rename_topic(SETUP, topic.id, "Omdöpt område", expected_version=topic.version)
+    report = verify_document(exported.data)
+    assert report.matches, report.summary
+    contribution = db.session.get(Contribution, contribution_id)
+    assert "Omdöpt område" not in [s.heading for s in contribution.ordered_sections]
+
+
+def test_seal_snapshots_records_the_digest_of_snapshots_that_have_none(world, monkeypatch,
+                                                                      runner):
+    # Approved as before snapshots existed: the migration froze it, no event holds a digest.
+    monkeypatch.setattr(effects, "freeze", lambda contribution: freeze(contribution) and None)
+    approve_period(world)
+    assert recorded_digest(world.contribution()) is None
+    assert snapshot_intact(world.contribution()) is None
+    result = runner.invoke(args=["documents", "seal-snapshots"])
+    assert result.exit_code == 0, result.output
+    assert "Sealed januari 2030 — Norr." in result.output
+    assert "2 approved lägesbild(er) sealed." in result.output
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "contribution.seal_snapshot")).all()
+    assert {e.contribution_id for e in events} == {world.contribution().id,
+                                                   world.contribution("Söder").id}
+    assert snapshot_intact(world.contribution()) is True
+    again = runner.invoke(args=["documents", "seal-snapshots"])
+    assert "Every approved lägesbild is already sealed." in again.output
+    assert len(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "contribution.seal_snapshot")).all()) == 2
+
+
+def test_only_an_administrator_seals(approved):
+    with pytest.raises(NotAllowed):
+        run(approved, "auditor", seal_snapshots)
