@@ -283,3 +283,70 @@ def test_imports_made_before_the_mark_are_marked_imported(request, tmp_path, dat
         downgrade(revision=BEFORE_IMPORTED_MARK)
         assert "imported_at" not in {c["name"] for c in inspect(db.engine).get_columns(
             "contributions")}
+
+
+# --- e9d3b7f1a5c8: approved history is frozen -----------------------------------------------
+
+BEFORE_FROZEN_HISTORY = "b2d8f4a0e3c6"
+
+
+@ON_SQLITE_AND_POSTGRES
+def test_approved_sections_get_what_they_were_approved_with_from_the_trail(request, tmp_path,
+                                                                        database):
+    """Approved, exported, then renamed and reordered while approved history still followed
+    the topics: the migration rebuilds the approved titles, order and cross-reference from
+    the trail, so the snapshot matches the digest the approval recorded and the old export
+    verifies."""
+    from app.admin import operations as admin
+    from app.admin import structure
+    from app.contributions.snapshot import snapshot_intact
+    from app.core.unit_of_work import operation
+    from app.documents.cross_references import set_cross_reference
+    from app.documents.export import export_contribution
+    from app.documents.verify import verify_document
+    from app.models import Section, Topic
+    from tests.documents.support import approve_period
+    from tests.factories import SETUP, build_world, run
+
+    with application_on_empty_database(request, tmp_path, database):
+        upgrade()
+        world = build_world()
+        with operation(SETUP):
+            second = admin.create_topic(SETUP, "Otrygga platser", area_name="Norr")
+            db.session.add(Section(contribution_id=world.contribution().id, topic_id=second.id))
+        first = db.session.scalar(db.select(Topic).where(Topic.title == "Trygghet i norr"))
+        city = world.sections()[0]
+        run(world, "drafter", set_cross_reference, city.id, first.id, city.version)
+        approve_period(world)
+        exported = export_contribution(world.user("auditor"), world.contribution().id)
+        approved = [(s.id, s.approved_title, s.approved_position, s.approved_reference)
+                    for s in world.sections()]
+        with operation(SETUP):
+            topic = db.session.get(Topic, first.id)
+            structure.rename_topic(SETUP, topic.id, "Nytt namn", expected_version=topic.version)
+        with operation(SETUP):
+            topic = db.session.get(Topic, second.id)
+            structure.move_topic(SETUP, topic.id, "up", expected_version=topic.version)
+        with operation(SETUP):
+            topic = db.session.get(Topic, first.id)
+            structure.rename_topic(SETUP, topic.id, "Ännu ett namn",
+                                   expected_version=topic.version)
+        db.session.remove()
+        downgrade(revision=BEFORE_FROZEN_HISTORY)
+        assert "approved_title" not in {c["name"] for c in inspect(db.engine).get_columns(
+            "sections")}
+        upgrade()
+        db.session.remove()
+        rebuilt = [(s.id, s.approved_title, s.approved_position, s.approved_reference)
+                   for s in world.sections()]
+        assert rebuilt == approved
+        assert rebuilt[-2][1:] == ("Trygghet i norr", 3, None)
+        assert rebuilt[0][3] == "Trygghet i norr"
+        assert snapshot_intact(world.contribution()) is True
+        report = verify_document(exported.data)
+        assert report.matches, report.summary
+        # Drafts are not frozen.
+        with db.engine.connect() as connection:
+            assert connection.scalar(text(
+                "SELECT count(*) FROM sections s JOIN contributions c ON c.id = s.contribution_id"
+                " WHERE c.state <> 'approved' AND s.approved_position IS NOT NULL")) == 0

@@ -5,7 +5,9 @@ one audit event with what it was before and after. The same operations serve the
 
 Retiring a topic changes what future periods hold, never what exists: a retired topic gets no
 section in a period opened later, and every contribution that has its section keeps it (an
-approved lägesbild as approved, a draft being written with the section still in it).
+approved lägesbild as approved, a draft being written with the section still in it). Renames
+and reorders likewise change only what is not approved yet: an approved lägesbild shows the
+titles and order it was approved with (app.contributions.snapshot).
 """
 from __future__ import annotations
 
@@ -116,9 +118,8 @@ def _clean_title(title: str | None, what: Label, limit: int, field: str) -> str:
 
 def rename_topic(actor: Actor, topic_id: int, title: str, *,
                  expected_version: int | None = None) -> Topic:
-    """Give a topic a new title. Sections keep pointing at the topic, so every page that
-    shows the topic shows the new title (approved lägesbilder too, until issue 16 freezes
-    them)."""
+    """Give a topic a new title. What is not approved yet (drafts, the next period) shows it;
+    an approved lägesbild keeps the title it was approved with (app.contributions.snapshot)."""
     require_admin(actor, "topic.rename")
     topic = get_topic(topic_id)
     check_version(topic, expected_version, "topic")

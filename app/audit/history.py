@@ -99,8 +99,11 @@ def _sections(contribution: Contribution) -> list[SectionInfo]:
     found = db.session.scalars(
         select(Section).where(Section.contribution_id == contribution.id)
         .options(joinedload(Section.topic))).unique().all()
-    sections = {section.id: SectionInfo(section.id, section.topic.heading,
-                                        section.topic.sort_key, section.text, section.version)
+    # Headings and order as the lägesbild shows them: as approved once approved.
+    sections = {section.id: SectionInfo(section.id, section.heading,
+                                        (section.approved_position is None,
+                                         section.approved_position or 0, section.topic.sort_key),
+                                        section.text, section.version)
                 for section in found}
     for revision, author_name in db.session.execute(
             select(SectionRevision, User.name)

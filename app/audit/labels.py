@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     "contribution.exclude": N_("Contribution excluded from the consolidation"),
     "contribution.include": N_("Contribution included in the consolidation again"),
     "contribution.carry_forward": N_("Texts carried forward from the previous period"),
+    "contribution.seal_snapshot": N_("Approved headings sealed in the audit trail"),
     # Sections.
     "section.edit": N_("Text edited"),
     "section.consolidation_edit": N_("Wording edited by the coordinator"),
@@ -179,15 +180,16 @@ def object_names(events: Iterable[Any]) -> dict[tuple[str, str], str]:
         .where(Contribution.id.in_(ids))),
         lambda row: f"{row.period} — {row.area}")  # as the log's filter names it
     lookup("section", lambda ids: (
-        select(Section.id, Topic.number, Topic.scope, Topic.title,
+        select(Section.id, Topic.number, Topic.scope, Topic.title, Section.approved_title,
                Area.name.label("area"), Period.name.label("period"))
         .join(Topic, Section.topic_id == Topic.id)
         .join(Contribution, Section.contribution_id == Contribution.id)
         .join(Area, Contribution.area_id == Area.id)
         .join(Period, Contribution.period_id == Period.id)
         .where(Section.id.in_(ids))),
-        lambda row: (f"{Topic.heading_of(row.number, row.scope, row.title)} "
-                     f"({row.period} — {row.area})"))
+        # A section of an approved lägesbild by the title it was approved with.
+        lambda row: (f"{Topic.heading_of(row.number, row.scope, row.approved_title or row.title)}"
+                     f" ({row.period} — {row.area})"))
     lookup("consolidation", lambda ids: (
         select(Consolidation.id, Period.name.label("period"))
         .join(Period, Consolidation.period_id == Period.id)

@@ -174,9 +174,11 @@ def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.contribution_id == contribution.id)
         .order_by(AuditEvent.seq)).all()
-    headings = {section_id: Topic.heading_of(number, scope, title)
-                for section_id, number, scope, title in db.session.execute(
-                    select(Section.id, Topic.number, Topic.scope, Topic.title)
+    # As the lägesbild shows them: the approved title once approved.
+    headings = {section_id: Topic.heading_of(number, scope, approved_title or title)
+                for section_id, number, scope, title, approved_title in db.session.execute(
+                    select(Section.id, Topic.number, Topic.scope, Topic.title,
+                           Section.approved_title)
                     .join(Topic, Section.topic_id == Topic.id)
                     .where(Section.contribution_id == contribution.id))}
     diffs = _revision_diffs(contribution)

@@ -15,6 +15,13 @@ by whoever carried them: separation of duties counts them as that person's edits
 
 An imported lägesbild (approved outside the system, marked imported) is a source too: the
 drafts it starts still go through the whole flow, and the event says the source was imported.
+
+The local topics belong to a period's contribution, not to the area for ever: carrying forward
+gives the draft the local topics of the last approved contribution (those still in use, under
+their current titles and in their current order), not the area's whole current list. A local
+section the source lacks is taken out only while nobody has touched it (no text, no revision,
+no remark, no cross-reference to it), and one whose topic the area added after that approval
+stays: it is new this period.
 """
 from __future__ import annotations
 
@@ -31,7 +38,17 @@ from app.core.errors import InvalidTransition, NotFound
 from app.core.messages import N_, Msg
 from app.documents.policy import allowed_area_ids, may_carry_forward_at_opening
 from app.extensions import db
-from app.models import Contribution, Period, Section, SectionRevision, User
+from app.models import (
+    AuditEvent,
+    Contribution,
+    Period,
+    Remark,
+    Section,
+    SectionRevision,
+    Topic,
+    TopicScope,
+    User,
+)
 
 
 def last_approved_contribution(area_id: int, period: Period) -> Contribution | None:
@@ -124,6 +141,57 @@ def carry_forward_at_opening(actor: Actor, period_id: int) -> CarryForwardResult
     return _fill(actor, period, list(period.contributions), one_area=False)
 
 
+def _approval_seq(contribution: Contribution) -> int:
+    """Where the contribution's approval (or import) stands in the audit trail."""
+    return db.session.scalar(
+        select(AuditEvent.seq).where(
+            AuditEvent.contribution_id == contribution.id,
+            AuditEvent.action.in_(("contribution.finalize", "document.import")))
+        .order_by(AuditEvent.seq.desc()).limit(1)) or 0
+
+
+def _untouched(section: Section) -> bool:
+    linked = any(s.handled_in_topic_id == section.topic_id
+                 for s in section.contribution.sections)
+    return (not section.text.strip() and not linked
+            and db.session.scalar(select(SectionRevision.id).where(
+                SectionRevision.section_id == section.id).limit(1)) is None
+            and db.session.scalar(select(Remark.id).where(
+                Remark.section_id == section.id).limit(1)) is None)
+
+
+def take_local_topics(contribution: Contribution,
+                      previous: Contribution) -> tuple[list[str], list[str]]:
+    """Give the draft the local topics of the area's last approved contribution: add the
+    sections it lacks (topics still in use), take out the untouched ones of topics the source
+    did not have, unless the area added the topic after that approval. Returns the titles
+    added and taken out, for the event."""
+    source_ids = {s.topic_id for s in previous.sections if s.topic.scope == TopicScope.LOCAL}
+    present = {s.topic_id: s for s in contribution.sections
+               if s.topic.scope == TopicScope.LOCAL}
+    candidates = [s for topic_id, s in present.items() if topic_id not in source_ids]
+    added_since = set()
+    if candidates:
+        added_since = {int(object_id) for object_id in db.session.scalars(
+            select(AuditEvent.object_id).where(
+                AuditEvent.action == "topic.create", AuditEvent.object_type == "topic",
+                AuditEvent.object_id.in_([str(s.topic_id) for s in candidates]),
+                AuditEvent.seq > _approval_seq(previous)))}
+    removed = []
+    for section in candidates:
+        if section.topic_id not in added_since and _untouched(section):
+            removed.append(section.topic.title)
+            contribution.sections.remove(section)
+    added = []
+    for topic in sorted(db.session.scalars(select(Topic).where(
+            Topic.id.in_(source_ids - set(present)), Topic.active)), key=lambda t: t.sort_key):
+        contribution.sections.append(Section(topic_id=topic.id))
+        added.append(topic.title)
+    if added or removed:
+        db.session.flush()
+    return added, removed
+
+
 def _fill(actor: Actor, period: Period, contributions: list[Contribution], *,
           one_area: bool) -> CarryForwardResult:
     result = CarryForwardResult(period.name)
@@ -142,6 +210,7 @@ def _fill(actor: Actor, period: Period, contributions: list[Contribution], *,
         if previous is None:
             result.skipped[area] = "no approved lägesbild before this period"
             continue
+        topics_added, topics_removed = take_local_topics(contribution, previous)
         previous_by_topic = {s.topic_id: s for s in previous.sections}
         local_topic_ids = {s.topic_id for s in contribution.sections}
         carried = []
@@ -162,7 +231,7 @@ def _fill(actor: Actor, period: Period, contributions: list[Contribution], *,
                             "revision_id": revision.id if revision else None,
                             "handled_in_topic_id": link,
                             "text_sha256": text_fingerprint(source.text)})
-        if not carried:
+        if not carried and not topics_added and not topics_removed:
             result.skipped[area] = "no empty section to fill"
             continue
         db.session.flush()
@@ -172,6 +241,10 @@ def _fill(actor: Actor, period: Period, contributions: list[Contribution], *,
             data={"area": area, "period": period.name,
                   "from_contribution_id": previous.id, "from_period": previous.period.name,
                   "from_imported": previous.imported,
-                  "sections": carried})
-        result.filled[area] = len(carried)
+                  "sections": carried, "topics_added": topics_added,
+                  "topics_removed": topics_removed})
+        if carried:
+            result.filled[area] = len(carried)
+        else:
+            result.skipped[area] = "no empty section to fill"
     return result

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.admin.cli import run_as_command_line
+from app.contributions.snapshot import seal_snapshots
 from app.core.command_line import run_reading_as_command_line
 from app.core.errors import DomainError
 from app.documents import carry_forward as carry
@@ -183,3 +184,15 @@ def carry_forward_command(period, area):
         click.echo(f"{name}: {count} sections start from the last approved texts.")
     for name, why in result.skipped.items():
         click.echo(f"{name}: nothing carried forward ({why}).")
+
+
+@documents_cli.command("seal-snapshots")
+def seal_snapshots_command():
+    """Record in the audit trail the digest of each approved lägesbild's frozen headings that
+    has none yet (run once after the migration that froze approved history)."""
+    sealed = run_as_command_line(
+        lambda actor: [(c.period.name, c.area.name) for c in seal_snapshots(actor)])
+    for period, area in sealed:
+        click.echo(f"Sealed {period} — {area}.")
+    click.echo(f"{len(sealed)} approved lägesbild(er) sealed." if sealed
+               else "Every approved lägesbild is already sealed.")

@@ -2,7 +2,8 @@
 local topics ("Arbetet hanteras inom ramen för det lokalt prioriterade området …, se nedan").
 
 The link is stored (Section.handled_in_topic_id) and the sentence is computed from it when the
-lägesbild is shown or exported, so it stays right when the local topic is renamed.
+lägesbild is shown or exported, so a draft's sentence follows a rename of the local topic; an
+approved lägesbild's sentence names the title it was approved with (Section.reference_title).
 """
 from __future__ import annotations
 
@@ -28,17 +29,23 @@ _SENTENCE = re.compile(
 )
 
 
+def sentence_for(title: str) -> str:
+    """The seed document's sentence, with the local topic's title in lower case."""
+    return f"{SENTENCE_PREFIX}{title.lower()}{SENTENCE_SUFFIX}"
+
+
 def cross_reference_sentence(local_topic: Topic) -> str:
-    """The seed document's sentence, with the local topic's current title in lower case."""
-    return f"{SENTENCE_PREFIX}{local_topic.title.lower()}{SENTENCE_SUFFIX}"
+    """The sentence for a local topic's current title."""
+    return sentence_for(local_topic.title)
 
 
 def rendered_text(section: Section) -> str:
     """A section's text as the lägesbild shows it: the cross-reference sentence first (when the
     section has a link), then the section's own text."""
-    if section.handled_in_topic is None:
+    title = section.reference_title
+    if title is None:
         return section.text
-    sentence = cross_reference_sentence(section.handled_in_topic)
+    sentence = sentence_for(title)
     return f"{sentence}\n{section.text}" if section.text.strip() else sentence
 
 

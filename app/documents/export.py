@@ -45,7 +45,8 @@ FINGERPRINT_RE = re.compile(r"\b([0-9a-f]{64})\b")
 
 def chapter_for(contribution: Contribution, title: str | None = None) -> Chapter:
     sections = [
-        SectionContent(scope=s.topic.scope, number=s.topic.number, title=s.topic.title,
+        # Section.title and the order: as approved once approved (app.contributions.snapshot).
+        SectionContent(scope=s.topic.scope, number=s.topic.number, title=s.title,
                        text=rendered_text(s))
         for s in contribution.ordered_sections
     ]

@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 from app.audit.trail import record_event, scope_of
 from app.contributions.operations import add_revision, text_fingerprint
 from app.contributions.policy import CONTRIBUTIONS
+from app.contributions.snapshot import freeze
 from app.core.actors import Actor
 from app.core.clock import now
 from app.core.errors import InvalidInput
@@ -542,12 +543,15 @@ def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
                                object_type="contribution", internal=True)
     contribution.imported_at = moment
     db.session.flush()
+    # Frozen as imported: a later rename or reorder leaves the approved document as it was.
+    snapshot_sha256 = freeze(contribution)
     record_event(
         "document.import", actor=actor, object_type="contribution", object_id=contribution.id,
         from_state=previous_state, to_state=fired.to_state, **scope_of(contribution),
         data={"source_sha256": proposal.source_sha256, "filename": (filename or "")[:200],
               "format": proposal.format, "title": proposal.title, "area": area.name,
               "period": period.name, "created_period": created_period,
-              "created_topics": created_topics, "mapping": placed, "sections": stored},
+              "created_topics": created_topics, "mapping": placed, "sections": stored,
+              "snapshot_sha256": snapshot_sha256},
     )
     return ImportResult(contribution, created_period, created_topics)

@@ -179,7 +179,7 @@ def cross_reference_form(contribution_id: int):
         "documents/cross_references.html", contribution=contribution, may_edit=editor is not None,
         city_sections=[s for s in sections if s.topic.scope == TopicScope.CITY],
         local_topics=[s.topic for s in sections if s.topic.scope == TopicScope.LOCAL],
-        sentence=cross_references.cross_reference_sentence)
+        sentence=cross_references.sentence_for)
 
 
 @documents.post("/sections/<id:section_id>/cross-reference")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.contributions.snapshot import snapshot_intact
 from app.core.clock import STOCKHOLM
 from app.core.diff import Segment, word_diff
 from app.documents.approval import approval_of_contribution, approval_of_period
@@ -129,10 +130,20 @@ def verify_document(data: bytes) -> VerifyReport:
         contribution = db.session.get(Contribution, event.contribution_id)
         current = contribution_content(contribution)
         approved, approval = current.approved, _approval_of_contribution(contribution)
+        shown = [contribution]
     else:
         period = db.session.get(Period, event.period_id)
         current = period_content(period)
         approved, approval = current.approved, _approval_of_period(period)
+        shown = [c for c in period.contributions if c.excluded_reason is None]
+    rewritten = sorted(c.area.name for c in shown if snapshot_intact(c) is False)
+    if rewritten:
+        # The frozen headings in the database are not what the trail says was approved.
+        return VerifyReport(
+            False, "The approved lägesbild of " + ", ".join(rewritten) + " was changed in "
+                   "the database after its approval: its headings, order or cross-references "
+                   "no longer match the digest its approval recorded in the audit trail.",
+            details, [], fingerprint)
     differences = _differences(current, layout)
     if untouched and approved and not differences and exported.get("approved"):
         return VerifyReport(

@@ -74,7 +74,14 @@ class Contribution(db.Model):
 
     @property
     def ordered_sections(self) -> list[Section]:
-        return sorted(self.sections, key=lambda s: s.topic.sort_key)
+        """Document order: as approved for a frozen lägesbild (later reorders change only
+        what is not approved yet), else the topics' current order."""
+        return sorted(self.sections, key=lambda s: (
+            s.approved_position is None, s.approved_position or 0, s.topic.sort_key))
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self.sections) and all(s.frozen for s in self.sections)
 
     @property
     def title(self) -> str:
@@ -118,11 +125,39 @@ class Section(db.Model):
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])  # noqa: F821
     handled_in_topic: Mapped[Topic | None] = relationship(  # noqa: F821
         foreign_keys=[handled_in_topic_id])
+    # What was approved, frozen at approval or import (app.contributions.snapshot): the
+    # topic's title, the section's place in the document and the title of the local topic
+    # it refers to. A later rename, reorder or retirement changes only what is not approved
+    # yet. None while not approved. The approval's audit event records their digest.
+    approved_title: Mapped[str | None] = mapped_column(String(300))
+    approved_position: Mapped[int | None]
+    approved_reference: Mapped[str | None] = mapped_column(String(300))
     revisions: Mapped[list[SectionRevision]] = relationship(
         back_populates="section", order_by="SectionRevision.number"
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def frozen(self) -> bool:
+        return self.approved_position is not None
+
+    @property
+    def title(self) -> str:
+        """The topic's title as this lägesbild shows it (as approved, once approved)."""
+        return self.approved_title if self.frozen else self.topic.title
+
+    @property
+    def heading(self) -> str:
+        return self.topic.heading_of(self.topic.number, self.topic.scope, self.title)
+
+    @property
+    def reference_title(self) -> str | None:
+        """The title of the local topic this city-wide section is handled within (None:
+        no cross-reference), as approved once approved."""
+        if self.frozen:
+            return self.approved_reference
+        return self.handled_in_topic.title if self.handled_in_topic is not None else None
 
     @property
     def is_filled(self) -> bool:

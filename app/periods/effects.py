@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app.audit.trail import record_event, scope_of
 from app.contributions.policy import CONTRIBUTIONS
+from app.contributions.snapshot import freeze
 from app.core.actors import Actor
 from app.extensions import db
 from app.models import Consolidation
@@ -17,7 +18,9 @@ def record_submitter(consolidation: Consolidation, actor: Actor, moment: datetim
 
 def approve_contributions(consolidation: Consolidation, actor: Actor,
                           moment: datetime) -> dict[str, list[int]]:
-    """Approving the consolidation approves and locks every contribution taken into it."""
+    """Approving the consolidation approves and locks every contribution taken into it, and
+    freezes what each shows (headings, order, cross-references): the event records the
+    snapshot's digest."""
     consolidation.approved_by_id, consolidation.approved_at = actor.id, moment
     finalized = []
     for contribution in consolidation.period.contributions:
@@ -26,13 +29,15 @@ def approve_contributions(consolidation: Consolidation, actor: Actor,
         fired = CONTRIBUTIONS.fire(contribution, "finalize", actor, (), moment,
                                    object_type="contribution", internal=True)
         db.session.flush()
+        snapshot_sha256 = freeze(contribution)
         record_event(
             "contribution.finalize", actor=actor, object_type="contribution",
             object_id=contribution.id, from_state=fired.from_state, to_state=fired.to_state,
             **scope_of(contribution),
             data={"area": contribution.area.name, "period": contribution.period.name,
                   "consolidation_id": consolidation.id, "version": contribution.version,
-                  "sections": {str(s.id): s.version for s in contribution.ordered_sections}},
+                  "sections": {str(s.id): s.version for s in contribution.ordered_sections},
+                  "snapshot_sha256": snapshot_sha256},
         )
         finalized.append(contribution.id)
     return {"approved_contributions": finalized}

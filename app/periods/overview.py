@@ -154,6 +154,14 @@ class TopicBlock:
     topic: Topic
     texts: list[AreaText]
 
+    @property
+    def heading(self) -> str:
+        """As the lägesbild shows it: as approved once approved (a later rename changes
+        only what is not approved yet)."""
+        frozen = next((t.section for t in self.texts
+                       if t.section is not None and t.section.frozen), None)
+        return frozen.heading if frozen is not None else self.topic.heading
+
 
 @dataclass
 class AreaBlock:

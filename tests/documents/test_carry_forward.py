@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.admin import operations as admin
+from app.admin import structure
 from app.contributions import operations as contributions
 from app.core.errors import InvalidTransition, NotAllowed
 from app.core.unit_of_work import operation
@@ -19,10 +20,10 @@ from app.documents.carry_forward import (
 )
 from app.documents.cross_references import set_cross_reference
 from app.extensions import db
-from app.models import AuditEvent, Contribution, Period
+from app.models import AuditEvent, Contribution, Period, Topic
 from tests import flow
 from tests.documents.support import approve_period
-from tests.factories import SETUP, run
+from tests.factories import SETUP, data_of, events_since, head_seq, run
 
 NEXT = "februari 2030"
 
@@ -160,3 +161,77 @@ def test_cli_carry_forward(approved, runner):
     result = runner.invoke(args=["documents", "carry-forward", "--period", "okänd"])
     assert result.exit_code == 1 and "Unknown period" in result.output
     assert db.session.scalar(select(Period).where(Period.name == NEXT)) is not None
+
+
+# --- the local topics of the last approved contribution ------------------------------------
+
+def _local_titles(contribution: Contribution) -> list[str]:
+    return [s.heading for s in contribution.ordered_sections if s.topic.scope == "local"]
+
+
+def test_carry_forward_takes_the_local_topics_of_the_last_approved_contribution(world):
+    # A topic the area had when Norr was approved, but not in its approved lägesbild (as an
+    # import's topics become the area's): the next draft does not get it.
+    with operation(SETUP):
+        admin.create_topic(SETUP, "Gammalt område", area_name="Norr")
+    approve_period(world)
+    with operation(SETUP):
+        admin.create_topic(SETUP, "Nytt område", area_name="Norr")  # added since: it stays
+    period_id = _open_next_period()
+    assert _local_titles(_contribution(period_id, world)) == [
+        "Trygghet i norr", "Gammalt område", "Nytt område"]
+    seq = head_seq()
+    result = run(world, "drafter", carry_forward, period_id)
+    assert result.filled == {"Norr": 4}
+    norr = _contribution(period_id, world)
+    assert _local_titles(norr) == ["Trygghet i norr", "Nytt område"]
+    assert all(s.text for s in norr.ordered_sections[:4])
+    event = next(e for e in events_since(seq) if e.action == "contribution.carry_forward")
+    assert data_of(event)["topics_removed"] == ["Gammalt område"]
+    assert data_of(event)["topics_added"] == []
+
+
+def test_a_local_section_someone_wrote_in_is_kept(world):
+    with operation(SETUP):
+        admin.create_topic(SETUP, "Gammalt område", area_name="Norr")
+    approve_period(world)
+    period_id = _open_next_period()
+    written = _contribution(period_id, world).ordered_sections[-1]
+    assert written.topic.title == "Gammalt område"
+    run(world, "drafter", contributions.edit_section, written.id, "Egen text.", written.version)
+    run(world, "drafter", carry_forward, period_id)
+    assert _local_titles(_contribution(period_id, world)) == ["Trygghet i norr", "Gammalt område"]
+
+
+def test_a_source_topic_the_draft_lacks_is_added_under_its_current_title(approved):
+    world = approved
+    topic = db.session.scalar(select(Topic).where(Topic.title == "Trygghet i norr"))
+    with operation(SETUP):
+        structure.retire_topic(SETUP, topic.id, expected_version=topic.version)
+    period_id = _open_next_period()
+    assert _local_titles(_contribution(period_id, world)) == []
+    topic = db.session.get(Topic, topic.id)
+    with operation(SETUP):
+        structure.reinstate_topic(SETUP, topic.id, expected_version=topic.version)
+        topic = db.session.get(Topic, topic.id)
+        structure.rename_topic(SETUP, topic.id, "Trygghet i hela norr",
+                               expected_version=topic.version)
+    seq = head_seq()
+    run(world, "drafter", carry_forward, period_id)
+    norr = _contribution(period_id, world)
+    assert _local_titles(norr) == ["Trygghet i hela norr"]
+    old = next(s for s in world.sections() if s.topic_id == topic.id)
+    assert norr.ordered_sections[-1].text == old.text
+    assert old.heading == "Trygghet i norr"  # the approved one keeps its title
+    event = next(e for e in events_since(seq) if e.action == "contribution.carry_forward")
+    assert data_of(event)["topics_added"] == ["Trygghet i hela norr"]
+
+
+def test_a_retired_source_topic_is_not_carried(approved):
+    world = approved
+    topic = db.session.scalar(select(Topic).where(Topic.title == "Trygghet i norr"))
+    with operation(SETUP):
+        structure.retire_topic(SETUP, topic.id, expected_version=topic.version)
+    period_id = _open_next_period(with_carry_forward=True)
+    assert _local_titles(_contribution(period_id, world)) == []
+    assert all(s.text for s in _contribution(period_id, world).sections)
