@@ -49,13 +49,20 @@ def _read(path: str) -> bytes:
 @click.option("--area", default=None, help="One area's lägesbild; without it, the period's "
                                           "consolidated lägesbild.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="The DOCX file to write.")
-def export(period, area, out):
-    """Export a lägesbild as DOCX (writes an audit event with its fingerprint)."""
+              help="The file to write.")
+@click.option("--format", "document_format", type=click.Choice(sorted(documents_export.FORMATS)),
+              default=None, help="docx or pdf (archival PDF/A); default: the --out file's "
+                                 "extension, else docx.")
+def export(period, area, out, document_format):
+    """Export a lägesbild as DOCX or PDF/A (writes an audit event with its fingerprint)."""
+    if document_format is None:
+        suffix = Path(out).suffix.lower().lstrip(".")
+        document_format = suffix if suffix in documents_export.FORMATS else "docx"
     target_period = _period(period)
     if area is None:
         exported = run_reading_as_command_line(
-            lambda actor: documents_export.export_period(actor, target_period.id))
+            lambda actor: documents_export.export_period(actor, target_period.id,
+                                                         document_format))
     else:
         target_area = _area(area)
         contribution = db.session.scalar(select(Contribution).where(
@@ -63,7 +70,8 @@ def export(period, area, out):
         if contribution is None:
             raise click.ClickException(f"{target_area.name} has no contribution in {period}.")
         exported = run_reading_as_command_line(
-            lambda actor: documents_export.export_contribution(actor, contribution.id))
+            lambda actor: documents_export.export_contribution(actor, contribution.id,
+                                                               document_format))
     Path(out).write_bytes(exported.data)
     mark = "" if exported.content.approved else " (UTKAST: not approved)"
     click.echo(f"Wrote {out}: {exported.content.title}{mark}")

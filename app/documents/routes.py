@@ -37,7 +37,6 @@ from workflows import CONSOLIDATION_WORKFLOW
 documents = Blueprint("documents", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/documents-static")
 
-DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -103,9 +102,10 @@ def print_contribution(contribution_id: int):
     contribution = _readable(policy.readable_contribution, contribution_id,
                              "document.print")
     content = documents_export.contribution_content(contribution)
-    return render_template("documents/print.html", content=content,
-                           export_url=url_for(".export_contribution",
-                                              contribution_id=contribution.id))
+    return render_template("documents/print.html", content=content, export_urls={
+        document_format: url_for(".export_contribution", contribution_id=contribution.id,
+                                 document_format=document_format)
+        for document_format in documents_export.FORMATS})
 
 
 @documents.get("/periods/<id:period_id>/print")
@@ -113,33 +113,35 @@ def print_contribution(contribution_id: int):
 def print_period(period_id: int):
     period = _readable(policy.readable_period, period_id, "document.print")
     content = documents_export.period_content(period)
-    return render_template("documents/print.html", content=content,
-                           export_url=url_for(".export_period", period_id=period.id))
+    return render_template("documents/print.html", content=content, export_urls={
+        document_format: url_for(".export_period", period_id=period.id,
+                                 document_format=document_format)
+        for document_format in documents_export.FORMATS})
 
 
 # --------------------------------------------------------------------------------------------
-# DOCX downloads (POST: each export is an audit event carrying its fingerprint)
+# DOCX and PDF downloads (POST: each export is an audit event carrying its fingerprint)
 # --------------------------------------------------------------------------------------------
 
 def _send(exported: documents_export.ExportedDocument):
-    return send_file(io.BytesIO(exported.data), mimetype=DOCX_MIMETYPE, as_attachment=True,
+    return send_file(io.BytesIO(exported.data), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename, max_age=0)
 
 
-@documents.post("/contributions/<id:contribution_id>/export.docx")
+@documents.post("/contributions/<id:contribution_id>/export.<any(docx, pdf):document_format>")
 @login_required
-def export_contribution(contribution_id: int):
+def export_contribution(contribution_id: int, document_format: str):
     user = _user()
-    # A read outside any operation, then its own short operation for the audit event.
-    exported = documents_export.export_contribution(user, contribution_id)
+    # Outside an operation: the export records its own audit event after rendering.
+    exported = documents_export.export_contribution(user, contribution_id, document_format)
     return _send(exported)
 
 
-@documents.post("/periods/<id:period_id>/export.docx")
+@documents.post("/periods/<id:period_id>/export.<any(docx, pdf):document_format>")
 @login_required
-def export_period(period_id: int):
+def export_period(period_id: int, document_format: str):
     user = _user()
-    exported = documents_export.export_period(user, period_id)  # as above
+    exported = documents_export.export_period(user, period_id, document_format)  # as above
     return _send(exported)
 
 
