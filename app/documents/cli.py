@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.admin.cli import run_as_command_line
 from app.core.command_line import run_reading_as_command_line
 from app.core.errors import DomainError
+from app.core.messages import Msg
 from app.documents import carry_forward as carry
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
@@ -80,19 +81,28 @@ def export(period, area, out, document_format):
 
 @documents_cli.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False))
-def verify(file):
-    """Say whether FILE matches an approved version in the system, or how it differs.
-    Exit status 0 only for a match."""
+@click.option("--language", type=click.Choice(["en", "sv"]), default="en",
+              help="The report's language: en (default) or sv.")
+def verify(file, language):
+    """Say whether FILE (DOCX or PDF) matches an approved version in the system, or what
+    differs. Exit status 0 only for a match."""
+    from flask_babel import force_locale
+
     data = _read(file)
-    try:
-        report = document_verify.verify_document(data)
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
-    click.echo(("MATCH: " if report.matches else "NO MATCH: ") + report.summary)
-    for line in report.details:
-        click.echo(line)
-    if report.differences:
-        click.echo(document_verify.render_differences(report.differences))
+    with force_locale(language):
+        try:
+            report = document_verify.verify_document(data)
+        except DomainError as error:
+            message = error.args[0]
+            raise click.ClickException(message.translated() if isinstance(message, Msg)
+                                       else error.message) from error
+        verdict = {"en": ("MATCH: ", "NO MATCH: "), "sv": ("ÖVERENSSTÄMMER: ",
+                                                         "ÖVERENSSTÄMMER INTE: ")}[language]
+        click.echo(verdict[0 if report.matches else 1] + report.summary.translated())
+        for line in report.details + report.findings:
+            click.echo(line.translated())
+        if report.differences:
+            click.echo(document_verify.render_differences(report.differences))
     if not report.matches:
         sys.exit(1)
 

@@ -237,7 +237,7 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
         raise refusal(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
     if data.startswith(b"%PDF"):
         reading = read_pdf(data)
-        refuse_identity_numbers(reading.text, field="file", what=PDF_TEXT)
+        refuse_identity_numbers(reading.everything, field="file", what=PDF_TEXT)
         return reading.layout or parse_text(reading.text, known_city, known_local)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise refusal(N_("The old Word format (.doc) cannot be imported. Save the document as "

@@ -33,8 +33,14 @@ _NUMBERED_TITLE = re.compile(r"^\s*(\d{1,2})\s*\.?\s+(.*)$", re.DOTALL)
 
 @dataclass
 class PdfReading:
-    text: str                  # every line a reader sees, page by page (and the metadata)
+    text: str                  # every line a reader sees, page by page
     layout: Layout | None      # the tables' rows, when the PDF has the lägesbild's tables
+    metadata: str = ""         # the document's properties (title, author, ...), a line each
+
+    @property
+    def everything(self) -> str:
+        """What the identity-number guard reads: the pages and the properties."""
+        return f"{self.text}\n{self.metadata}"
 
 
 def _open(data: bytes):
@@ -44,9 +50,11 @@ def _open(data: bytes):
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         pages = len(pdf.pages)
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise refusal(N_("The PDF file is encrypted or password protected.")) from None
-    except Exception:  # pdfminer raises many kinds for malformed files
+    except Exception as error:  # pdfminer raises many kinds for malformed files
+        # pdfplumber wraps pdfminer's errors: the password one is among the arguments.
+        if any(isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError)
+               for cause in (error, *error.args)):
+            raise refusal(N_("The PDF file is encrypted or password protected.")) from None
         raise refusal(N_("The PDF file is damaged and cannot be read.")) from None
     if pages > MAX_PAGES:
         pdf.close()
@@ -174,4 +182,4 @@ def read_pdf(data: bytes) -> PdfReading:
     finally:
         pdf.close()
     layout = Layout(title or "", chapters, "\n".join(outside), "pdf") if chapters else None
-    return PdfReading("\n".join(text_lines + metadata), layout)
+    return PdfReading("\n".join(text_lines), layout, "\n".join(metadata))
