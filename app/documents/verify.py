@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.core.clock import STOCKHOLM
 from app.core.diff import Segment, word_diff
-from app.core.messages import N_, Msg
+from app.core.messages import N_, Label, Msg
 from app.documents.docx_format import DocumentContent, Layout, load_docx, read_docx_layout
 from app.documents.export import (
     FINGERPRINT_RE,
@@ -48,7 +48,11 @@ class VerifyReport:
     findings: list[Msg] = field(default_factory=list)   # what differs, in words
 
 
-def _approval(scope_filter, approving_action: str) -> str | None:
+APPROVED = Label("approved", sv="fastställd")
+IMPORTED = Label("imported", sv="importerad")
+
+
+def _approval(scope_filter, approving_action: str) -> Msg | None:
     """Who approved (or imported) what the filter selects, and when, from the audit trail."""
     event = db.session.scalar(
         select(AuditEvent).where(
@@ -56,10 +60,11 @@ def _approval(scope_filter, approving_action: str) -> str | None:
         ).order_by(AuditEvent.seq.desc()).limit(1))
     if event is None:
         return None
-    how = "imported" if event.action == "document.import" else "approved"
-    return (f"{how} by {event.actor_name} on "
-            f"{event.occurred_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} "
-            f"(audit event {event.seq}, {event.action})")
+    how = IMPORTED if event.action == "document.import" else APPROVED
+    return Msg(N_("{how} by {name} on {moment} (audit event {seq}, {action})"), how=how,
+               name=event.actor_name,
+               moment=f"{event.occurred_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}",
+               seq=event.seq, action=event.action)
 
 
 def _approval_of_contribution(contribution: Contribution) -> str | None:
@@ -228,7 +233,7 @@ def verify_document(data: bytes) -> VerifyReport:
     if untouched and approved and not findings and exported.get("approved"):
         return VerifyReport(
             True, Msg(N_("The file matches the approved version of '{title}', {approval}."),
-                      title=current.title, approval=approval or "approved"),
+                      title=current.title, approval=approval or APPROVED),
             details, [], fingerprint)
     if not untouched:
         summary = (Msg(N_("The file's texts were changed after the export: they do not match "
