@@ -1,5 +1,6 @@
-"""Documents in the web interface: print views, DOCX downloads, import with a mapping preview,
-carry-forward, cross-references. Views parse input, call one service, redirect."""
+"""Documents in the web interface: print views, DOCX and PDF downloads, the verifier, import
+with a mapping preview, carry-forward, cross-references. Views parse input, call one service,
+redirect."""
 from __future__ import annotations
 
 import io
@@ -28,6 +29,7 @@ from app.documents import carry_forward as carry
 from app.documents import cross_references, pending, policy
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
+from app.documents import verify as documents_verify
 from app.documents.docx_format import MAX_FILE_BYTES
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
@@ -196,6 +198,43 @@ def set_cross_reference(section_id: int):
         contribution_id = section.contribution_id
     flash(gettext("The cross-reference was saved."), "success")
     return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
+
+
+# --------------------------------------------------------------------------------------------
+# Verify an exported file (DOCX or PDF): reads only, writes nothing
+# --------------------------------------------------------------------------------------------
+
+def _verify_form(report=None, error: str | None = None, status: int = 200):
+    return render_template("documents/verify.html", report=report, error=error), status
+
+
+@documents.get("/documents/verify")
+@login_required
+def verify_form():
+    return _verify_form()
+
+
+@documents.post("/documents/verify")
+@login_required
+def verify_upload():
+    if (request.content_length or 0) > MAX_FILE_BYTES + 1024 * 1024:
+        return _verify_form(error=gettext("The file is larger than %(limit)s MB.",
+                                          limit=MAX_FILE_BYTES // 2**20), status=400)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _verify_form(error=gettext("Choose a file to verify."), status=400)
+    try:
+        report = documents_verify.verify_document(upload.stream.read(MAX_FILE_BYTES + 1))
+    except InvalidInput as error:
+        return _verify_form(error=error.translated(gettext), status=400)
+    # The report shows the system's texts and who approved them: only to one who may read
+    # the lägesbild the file was exported from (a refusal is a security event).
+    if report.exported_from is not None:
+        object_type, object_id = report.exported_from
+        loader = (policy.readable_contribution if object_type == "contribution"
+                  else policy.readable_period)
+        _readable(loader, object_id, "document.verify")
+    return _verify_form(report)
 
 
 # --------------------------------------------------------------------------------------------

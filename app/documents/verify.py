@@ -46,6 +46,7 @@ class VerifyReport:
     differences: list[SectionDifference] = field(default_factory=list)
     fingerprint: str | None = None
     findings: list[Msg] = field(default_factory=list)   # what differs, in words
+    exported_from: tuple[str, int] | None = None        # ("contribution" | "period", id)
 
 
 APPROVED = Label("approved", sv="fastställd")
@@ -208,6 +209,7 @@ def verify_document(data: bytes) -> VerifyReport:
                                           "system."), fingerprint=fingerprint),
                             fingerprint=fingerprint)
     exported = json.loads(event.data)
+    exported_from = (event.object_type, event.object_id)
     exported_at = event.occurred_at.astimezone(STOCKHOLM)
     details = [Msg(N_("Exported by {name} on {moment} (audit event {seq}); state then: "
                       "{state}."), name=event.actor_name,
@@ -234,7 +236,7 @@ def verify_document(data: bytes) -> VerifyReport:
         return VerifyReport(
             True, Msg(N_("The file matches the approved version of '{title}', {approval}."),
                       title=current.title, approval=approval or APPROVED),
-            details, [], fingerprint)
+            details, [], fingerprint, [], exported_from)
     if not untouched:
         summary = (Msg(N_("The file's texts were changed after the export: they do not match "
                           "its fingerprint. {count} section(s) differ from the approved "
@@ -251,7 +253,8 @@ def verify_document(data: bytes) -> VerifyReport:
     else:
         summary = Msg(N_("{count} section(s) differ from the version in the system."),
                       count=len(differences))
-    return VerifyReport(False, summary, details, differences, fingerprint, findings)
+    return VerifyReport(False, summary, details, differences, fingerprint, findings,
+                        exported_from)
 
 
 def render_differences(differences: list[SectionDifference]) -> str:
