@@ -238,7 +238,9 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
     if data.startswith(b"%PDF"):
         reading = read_pdf(data)
         refuse_identity_numbers(reading.everything, field="file", what=PDF_TEXT)
-        return reading.layout or parse_text(reading.text, known_city, known_local)
+        layout = reading.layout or parse_text(reading.text, known_city, known_local)
+        layout.format = "pdf"
+        return layout
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise refusal(N_("The old Word format (.doc) cannot be imported. Save the document as "
                          "DOCX and try again."))

@@ -63,6 +63,8 @@ def test_a_text_only_pdf_reads_like_the_seed_text_and_imports_with_its_mapping(w
     found = parse_text(reading.text)
     assert found.title == expected.title
     assert found.chapters[0].rows == expected.chapters[0].rows
+    proposal = propose(pdf, db.session.get(Area, add_area("Farsta")))
+    assert proposal.format == "pdf" and proposal.title == expected.title
     with operation(SETUP):
         result = import_document(SETUP, pdf, "seed.pdf", "Järva", "december 2022",
                                  seed_mapping())
