@@ -133,6 +133,26 @@ def _inside(line: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
                in boxes)
 
 
+def _decoded(value) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _hidden_text(pdf) -> list[str]:
+    """What a reader can find in the file beside its pages: the document's properties, its
+    XMP metadata (where PDF/A keeps them) and the annotations' texts (comments, links)."""
+    from pdfminer.pdftypes import resolve1
+
+    lines = [_decoded(v) for v in (pdf.metadata or {}).values() if isinstance(v, str | bytes)]
+    xmp = resolve1(pdf.doc.catalog.get("Metadata"))
+    if xmp is not None and hasattr(xmp, "get_data"):
+        lines.append(_decoded(xmp.get_data()))
+    for page in pdf.pages:
+        for annotation in page.annots or []:
+            lines.extend(_decoded(annotation[key]) for key in ("contents", "title", "uri")
+                         if annotation.get(key))
+    return lines
+
+
 def read_pdf(data: bytes) -> PdfReading:
     """The PDF's text and, when it has the lägesbild's tables, its rows chapter by chapter
     (a line "Lägesbild ..." outside the tables opens a chapter of a period's document)."""
@@ -176,7 +196,7 @@ def read_pdf(data: bytes) -> PdfReading:
                     current = LayoutChapter(title or "")
                     chapters.append(current)
                 _add_rows(current, kind, rows)
-        metadata = [str(v) for v in (pdf.metadata or {}).values() if isinstance(v, str | bytes)]
+        metadata = _hidden_text(pdf)
     except Exception:  # pdfminer raises many kinds for malformed content streams
         raise refusal(N_("The PDF file is damaged and cannot be read.")) from None
     finally:

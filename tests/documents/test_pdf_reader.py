@@ -124,6 +124,25 @@ def test_a_pdf_with_a_personal_identity_number_is_refused_before_anything_is_kep
     assert "PDF's text" in caught.value.message and "1212" not in caught.value.message
 
 
+@pytest.mark.parametrize("where", ["title", "keywords", "comment"])
+def test_a_number_in_the_properties_or_a_comment_is_refused_too(world, where):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Lagesbild januari 2030 Norr")
+    if where == "title":
+        pdf.set_title("Handläggare 19121212-1212")
+    elif where == "keywords":
+        pdf.set_keywords("19121212-1212")
+    else:
+        pdf.text_annotation(10, 10, "Ring 19121212-1212")
+    with pytest.raises(InvalidInput) as caught:
+        propose(bytes(pdf.output()), db.session.get(Area, world.areas["Norr"]))
+    assert "PDF's text" in caught.value.message and "1212" not in caught.value.message
+
+
 def test_an_encrypted_pdf_is_refused(world):
     from fpdf import FPDF
 
