@@ -8,7 +8,7 @@ export time. The export is an audit event carrying both, so `verify` can read a 
 recompute the content hash from its texts and find out whether it is untouched, which
 version it shows, and who approved that version when. A PDF cannot give back a text's exact
 line breaks and spaces (it wraps lines where the column ends), so its export event also carries
-the *visible hash*: the same content with each text's whitespace collapsed, which is what a
+the *visible hash*: the same content with each text's whitespace left out, which is what a
 PDF read back can be checked against.
 """
 from __future__ import annotations
@@ -116,10 +116,17 @@ def visible(text: str) -> str:
     return " ".join(text.split())
 
 
+def visible_key(text: str) -> str:
+    """What a PDF read back can be checked on: its characters without any whitespace (a word
+    too long for its column is broken where it meets the edge, and reads back as two)."""
+    return "".join(text.split())
+
+
 def visible_hash(title: str, chapters: list[tuple[str, list[tuple[str, str]]]]) -> str:
     canonical = canonical_content(
-        visible(title), [(visible(chapter_title), [(visible(h), visible(t)) for h, t in sections])
-                         for chapter_title, sections in chapters])
+        visible_key(title), [(visible_key(chapter_title),
+                              [(visible_key(h), visible_key(t)) for h, t in sections])
+                             for chapter_title, sections in chapters])
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -68,12 +68,48 @@ def _shown_text(text: str) -> str:
                      else line for line in text.split("\n"))
 
 
+_LINE_HEIGHT = 4.6
+_PADDING = 1.2
+# A table row never splits across pages (fpdf2 moves it to the next page whole), so a text
+# longer than a page goes on in rows of its own with empty number and title cells, which is
+# how the reader (and a reader) sees a row continued.
+_MAX_ROW_LINES = 40
+
+
+def _row_chunks(pdf, text: str, width: float) -> list[str]:
+    """A comment cell's text in pieces that each fit on a page: whole paragraphs where they
+    can, a paragraph longer than a page split between its lines."""
+    inner = width - 2 * _PADDING
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 0
+    for paragraph in text.split("\n"):
+        lines = pdf.multi_cell(inner, _LINE_HEIGHT, paragraph or " ", dry_run=True,
+                               output="LINES")
+        if used and used + len(lines) > _MAX_ROW_LINES:
+            chunks.append("\n".join(current))
+            current, used = [], 0
+        while len(lines) > _MAX_ROW_LINES:
+            chunks.append(" ".join(lines[:_MAX_ROW_LINES]))
+            lines = lines[_MAX_ROW_LINES:]
+        current.append(" ".join(lines) if len(lines) > 1 else paragraph)
+        used += len(lines)
+    chunks.append("\n".join(current))
+    return chunks
+
+
 def _table(pdf, header: tuple[str, ...], widths: tuple[float, ...], rows) -> None:
     from fpdf.fonts import FontFace
 
     pdf.set_font(FONT, "", 9.5)
-    with pdf.table(col_widths=widths, width=sum(widths), align="L", line_height=4.6,
-                   headings_style=FontFace(emphasis="BOLD"), padding=1.2,
+    split_rows = []
+    for cells in rows:
+        *labels, text = cells
+        for index, chunk in enumerate(_row_chunks(pdf, text, widths[-1])):
+            split_rows.append((*labels, chunk) if index == 0 else ("",) * len(labels) + (chunk,))
+    rows = split_rows
+    with pdf.table(col_widths=widths, width=sum(widths), align="L", line_height=_LINE_HEIGHT,
+                   headings_style=FontFace(emphasis="BOLD"), padding=_PADDING,
                    text_align="LEFT", v_align="TOP") as table:
         heading = table.row()
         for label in header:

@@ -23,6 +23,7 @@ from app.documents.export import (
     period_content,
     visible,
     visible_hash,
+    visible_key,
 )
 from app.documents.pdf_reader import read_pdf
 from app.extensions import db
@@ -87,24 +88,29 @@ def _matching_chapter(index: int, title: str, found_chapters: list, expected_tit
     return None
 
 
-def _differences(expected: DocumentContent, found, shown=lambda text: text
+def _exact(text: str) -> str:
+    return text
+
+
+def _differences(expected: DocumentContent, found, shown=_exact, key=_exact
                  ) -> list[SectionDifference]:
-    """Section by section. `shown` is what a format keeps of a text (a PDF: its words)."""
+    """Section by section. `key` is what a format keeps of a text, to compare (a PDF: its
+    characters, not where its lines break); `shown` is how a difference is shown."""
     differences = []
     expected_titles = {c.title for c in expected.chapters}
     for index, chapter in enumerate(expected.chapters):
         found_chapter = _matching_chapter(index, chapter.title, found.chapters, expected_titles)
-        found_sections = ({shown(h): t for h, t in found_chapter.sections}
+        found_sections = ({key(h): (shown(h), t) for h, t in found_chapter.sections}
                           if found_chapter else {})
-        expected_sections = {shown(s.heading): s.text for s in chapter.sections}
-        for heading, text in expected_sections.items():
-            other = found_sections.get(heading)
-            if other is None or shown(other) != shown(text):
+        expected_keys = {key(s.heading) for s in chapter.sections}
+        for section in chapter.sections:
+            _heading, other = found_sections.get(key(section.heading), (None, None))
+            if other is None or key(other) != key(section.text):
                 differences.append(SectionDifference(
-                    chapter.title, heading, text, other,
-                    word_diff(shown(text), shown(other or ""))))
-        for heading, other in found_sections.items():
-            if heading not in expected_sections:
+                    chapter.title, shown(section.heading), section.text, other,
+                    word_diff(shown(section.text), shown(other or ""))))
+        for heading_key, (heading, other) in found_sections.items():
+            if heading_key not in expected_keys:
                 differences.append(SectionDifference(
                     chapter.title, heading, None, other, word_diff("", shown(other))))
     return differences
@@ -148,10 +154,10 @@ def _section_findings(differences: list[SectionDifference]) -> list[Msg]:
 
 
 def _findings(exported: dict, current: DocumentContent, layout, differences,
-              shown) -> list[Msg]:
+              shown, key) -> list[Msg]:
     """What differs, in a registrar's words: title, period, area, draft, each section."""
     findings = []
-    if shown(layout.title) != shown(current.title):
+    if key(layout.title) != key(current.title):
         findings.append(Msg(N_("The title differs: the file says '{found}', the system "
                                "'{expected}'."), found=shown(layout.title) or "–",
                             expected=current.title))
@@ -173,7 +179,7 @@ def _findings(exported: dict, current: DocumentContent, layout, differences,
             if found is None:
                 findings.append(Msg(N_("The chapter '{expected}' is missing from the file."),
                                     expected=chapter.title))
-            elif shown(found.title) != shown(chapter.title):
+            elif key(found.title) != key(chapter.title):
                 findings.append(Msg(N_("The chapter '{expected}' is titled '{found}' in the "
                                        "file."), expected=chapter.title, found=found.title))
     if not exported.get("approved"):
@@ -183,17 +189,18 @@ def _findings(exported: dict, current: DocumentContent, layout, differences,
 
 
 def _read(data: bytes):
-    """The file's layout and what a text of its format keeps: a PDF gives back words."""
+    """The file's layout, how its texts are shown and what of them is compared: a PDF gives
+    back its words and characters, not its spaces and line breaks."""
     if data.startswith(b"%PDF"):
         reading = read_pdf(data)
         layout = reading.layout or Layout("", [], reading.text, "pdf")
-        return layout, visible
-    return read_docx_layout(load_docx(data)), lambda text: text
+        return layout, visible, visible_key
+    return read_docx_layout(load_docx(data)), _exact, _exact
 
 
 def verify_document(data: bytes) -> VerifyReport:
     """Does this DOCX or PDF match an approved version in the system? If not, what differs?"""
-    layout, shown = _read(data)
+    layout, shown, key = _read(data)
     fingerprint_match = FINGERPRINT_RE.search(layout.footer)
     if fingerprint_match is None:
         return VerifyReport(False, Msg(N_(
@@ -230,8 +237,8 @@ def verify_document(data: bytes) -> VerifyReport:
         period = db.session.get(Period, event.period_id)
         current = period_content(period)
         approved, approval = current.approved, _approval_of_period(period)
-    differences = _differences(current, layout, shown)
-    findings = _findings(exported, current, layout, differences, shown)
+    differences = _differences(current, layout, shown, key)
+    findings = _findings(exported, current, layout, differences, shown, key)
     if untouched and approved and not findings and exported.get("approved"):
         return VerifyReport(
             True, Msg(N_("The file matches the approved version of '{title}', {approval}."),

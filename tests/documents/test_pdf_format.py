@@ -112,3 +112,27 @@ def test_cli_export_writes_a_pdf(world, runner, tmp_path, arguments, name):
                                  "Norr", "--out", str(out), *arguments])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF") and "Fingerprint:" in result.output
+
+
+def test_a_text_longer_than_a_page_goes_on_over_pages_and_reads_back_whole(world):
+    from app.contributions import operations as contributions
+    from app.core.text_rules import MAX_SECTION_CHARS
+    from app.documents.verify import verify_document
+    from tests.factories import run
+
+    fill_sections(world, "Norr")
+    section = world.sections("Norr")[1]
+    long_word = "https://stad.example/lagesbild/" + "a" * 120  # wider than its column
+    paragraph = "Ett långt stycke om läget i området, vecka för vecka. " * 60
+    text = "\n".join([paragraph, f"- {long_word}", paragraph, paragraph])
+    assert len(text) < MAX_SECTION_CHARS
+    run(world, "drafter", contributions.edit_section, section.id, text, section.version)
+    exported = export_contribution(world.user("consolidator"), world.contribution().id, "pdf")
+    assert len(_pages(exported.data)) >= 3
+    rows = read_pdf(exported.data).layout.chapters[0].rows
+    assert [r.heading for r in rows] == [s.heading for s in exported.content.chapters[0].sections]
+    assert "".join(rows[1].text.split()) == "".join(text.split())
+    report = verify_document(exported.data)  # a draft: untouched, and nothing differs
+    assert report.summary == ("The file is an unchanged export of a draft (UTKAST), not of an "
+                              "approved version.")
+    assert report.differences == []
