@@ -137,7 +137,7 @@ def _print_proposal(proposal) -> None:
               help="Also start the area's empty draft sections in PERIOD from the imported "
                    "texts (same transaction).")
 def import_command(file, area, period, yes, mapping_file, save_mapping, carry_forward_into):
-    """Import an old lägesbild (text or DOCX) as the history of AREA and PERIOD, marked
+    """Import an old lägesbild (text, DOCX or PDF) as the history of AREA and PERIOD, marked
     imported (approved outside the system).
 
     Prints the proposed mapping of the file's texts to topics; saves only with --yes (the

@@ -270,9 +270,9 @@ def render_differences(differences: list[SectionDifference]) -> str:
     for difference in differences:
         lines.append(f"--- {difference.chapter} / {difference.heading}")
         if difference.found is None:
-            lines.append("    (missing from the file)")
+            lines.append("    (" + Msg(N_("Missing from the file.")).translated() + ")")
         elif difference.expected is None:
-            lines.append("    (not in the system)")
+            lines.append("    (" + Msg(N_("Not in the system.")).translated() + ")")
         marked = "".join(
             s.text if s.op == "equal" else (f"[-{s.text}-]" if s.op == "delete"
                                             else f"{{+{s.text}+}}")
