@@ -3,6 +3,7 @@ the seed's text, with the same repairs; a PDF with the lägesbild's tables (our 
 LibreOffice, our own PDF/A) gives the same rows as the DOCX; bad PDFs are refused."""
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 
@@ -164,3 +165,36 @@ def test_a_pdf_without_a_lagesbild_says_so(world):
     pdf.cell(text="Protokoll fran styrelsemotet")
     with pytest.raises(InvalidInput, match="does not look like a lägesbild"):
         propose(bytes(pdf.output()), db.session.get(Area, world.areas["Norr"]))
+
+
+def test_a_pdf_imports_through_the_web_preview(web, world, audit_events):
+    """Our own PDF/A of Norr, imported as another area's history: the page's preview, then
+    the confirmation, as with a text or a DOCX."""
+    from sqlalchemy import select
+
+    from app.models import Contribution
+    from tests.web_support import input_values
+
+    _bulleted_norr(world)
+    pdf = export_contribution(world.user("consolidator"), world.contribution("Norr").id,
+                              "pdf").data
+    farsta = add_area("Farsta")
+    web.log_in_as("consolidator")
+    response = web.client.post("/documents/import", data={
+        "csrf_token": web.csrf_token("/documents/import"), "area_id": str(farsta),
+        "period": "december 2029", "file": (io.BytesIO(pdf), "norr.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    values = input_values(response.get_data(as_text=True))
+    form = {name: value[0] for name, value in values.items()}
+    proposal = propose(pdf, db.session.get(Area, farsta))  # the page's selects, as proposed
+    form.update({f"block-{block}": target for block, target in proposal.proposed.items()})
+    response = web.client.post("/documents/import/confirm", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.rollback()
+    contribution = db.session.scalar(select(Contribution).where(Contribution.area_id == farsta))
+    assert response.headers["Location"] == f"/contributions/{contribution.id}/print"
+    assert [rendered_text(s) for s in contribution.ordered_sections] == [
+        text for _title, text in _norr_texts(world)]
+    event = audit_events("document.import")[-1]
+    assert '"format": "pdf"' in event.data or '"format":"pdf"' in event.data
