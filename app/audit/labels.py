@@ -55,7 +55,7 @@ ACTION_LABELS: dict[str, str] = {
     "consolidation.approve": N_("Consolidation approved"),
     "consolidation.return": N_("Consolidation returned to the coordinator"),
     # Documents.
-    "document.export": N_("Document downloaded (DOCX)"),
+    "document.export": N_("Document downloaded (DOCX or PDF)"),
     "document.import": N_("Document imported"),
     # Administration.
     "organisation.create": N_("Organisation created"),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.core.clock import STOCKHOLM, shown_time
+from app.core.clock import shown_time
 from app.extensions import db
 from app.models import AuditEvent, Contribution, Period
 
@@ -37,10 +37,6 @@ class Approval:
         return (f"Fastställd av {self.by} {shown_time(self.at)} genom beslutet att fastställa "
                 f"periodens sammanställning (granskningsloggens händelse {self.decision_seq})")
 
-    def english(self) -> str:
-        how = "imported" if self.imported else "approved"
-        return (f"{how} by {self.by} on {self.at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} "
-                f"(audit event {self.event_seq}, {self.action})")
 
 
 def _latest(scope_filter, approving_action: str) -> AuditEvent | None:

@@ -13,6 +13,7 @@ from app.admin.cli import run_as_command_line
 from app.contributions.snapshot import seal_snapshots
 from app.core.command_line import run_reading_as_command_line
 from app.core.errors import DomainError
+from app.core.messages import Msg
 from app.documents import carry_forward as carry
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
@@ -50,13 +51,20 @@ def _read(path: str) -> bytes:
 @click.option("--area", default=None, help="One area's lägesbild; without it, the period's "
                                           "consolidated lägesbild.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="The DOCX file to write.")
-def export(period, area, out):
-    """Export a lägesbild as DOCX (writes an audit event with its fingerprint)."""
+              help="The file to write.")
+@click.option("--format", "document_format", type=click.Choice(sorted(documents_export.FORMATS)),
+              default=None, help="docx or pdf (archival PDF/A); default: the --out file's "
+                                 "extension, else docx.")
+def export(period, area, out, document_format):
+    """Export a lägesbild as DOCX or PDF/A (writes an audit event with its fingerprint)."""
+    if document_format is None:
+        suffix = Path(out).suffix.lower().lstrip(".")
+        document_format = suffix if suffix in documents_export.FORMATS else "docx"
     target_period = _period(period)
     if area is None:
         exported = run_reading_as_command_line(
-            lambda actor: documents_export.export_period(actor, target_period.id))
+            lambda actor: documents_export.export_period(actor, target_period.id,
+                                                         document_format))
     else:
         target_area = _area(area)
         contribution = db.session.scalar(select(Contribution).where(
@@ -64,7 +72,8 @@ def export(period, area, out):
         if contribution is None:
             raise click.ClickException(f"{target_area.name} has no contribution in {period}.")
         exported = run_reading_as_command_line(
-            lambda actor: documents_export.export_contribution(actor, contribution.id))
+            lambda actor: documents_export.export_contribution(actor, contribution.id,
+                                                               document_format))
     Path(out).write_bytes(exported.data)
     mark = "" if exported.content.approved else " (UTKAST: not approved)"
     click.echo(f"Wrote {out}: {exported.content.title}{mark}")
@@ -73,19 +82,28 @@ def export(period, area, out):
 
 @documents_cli.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False))
-def verify(file):
-    """Say whether FILE matches an approved version in the system, or how it differs.
-    Exit status 0 only for a match."""
+@click.option("--language", type=click.Choice(["en", "sv"]), default="en",
+              help="The report's language: en (default) or sv.")
+def verify(file, language):
+    """Say whether FILE (DOCX or PDF) matches an approved version in the system, or what
+    differs. Exit status 0 only for a match."""
+    from flask_babel import force_locale
+
     data = _read(file)
-    try:
-        report = document_verify.verify_document(data)
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
-    click.echo(("MATCH: " if report.matches else "NO MATCH: ") + report.summary)
-    for line in report.details:
-        click.echo(line)
-    if report.differences:
-        click.echo(document_verify.render_differences(report.differences))
+    with force_locale(language):
+        try:
+            report = document_verify.verify_document(data)
+        except DomainError as error:
+            message = error.args[0]
+            raise click.ClickException(message.translated() if isinstance(message, Msg)
+                                       else error.message) from error
+        verdict = {"en": ("MATCH: ", "NO MATCH: "), "sv": ("ÖVERENSSTÄMMER: ",
+                                                         "ÖVERENSSTÄMMER INTE: ")}[language]
+        click.echo(verdict[0 if report.matches else 1] + report.summary.translated())
+        for line in report.details + report.findings:
+            click.echo(line.translated())
+        if report.differences:
+            click.echo(document_verify.render_differences(report.differences))
     if not report.matches:
         sys.exit(1)
 
@@ -120,7 +138,7 @@ def _print_proposal(proposal) -> None:
               help="Also start the area's empty draft sections in PERIOD from the imported "
                    "texts (same transaction).")
 def import_command(file, area, period, yes, mapping_file, save_mapping, carry_forward_into):
-    """Import an old lägesbild (text or DOCX) as the history of AREA and PERIOD, marked
+    """Import an old lägesbild (text, DOCX or PDF) as the history of AREA and PERIOD, marked
     imported (approved outside the system).
 
     Prints the proposed mapping of the file's texts to topics; saves only with --yes (the

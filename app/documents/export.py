@@ -1,12 +1,15 @@
-"""Export the lägesbild as DOCX (laid out like the seed document), with a fingerprint, and
-verify an exported file against the approved versions in the system.
+"""Export the lägesbild as DOCX (laid out like the seed document) or as an archival PDF, with
+a fingerprint, and verify an exported file against the approved versions in the system.
 
 The document's content is a list of chapters (one per area), each an ordered list of
 (heading, text) pairs. Its canonical JSON, hashed, is the *content hash*; the *fingerprint*
 printed in the footer is SHA-256 over the content hash and the audit chain's head hash at
 export time. The export is an audit event carrying both, so `verify` can read a file back,
 recompute the content hash from its texts and find out whether it is untouched, which
-version it shows, and who approved that version when.
+version it shows, and who approved that version when. A PDF cannot give back a text's exact
+line breaks and spaces (it wraps lines where the column ends), so its export event also carries
+the *visible hash*: the same content with each text's whitespace left out, which is what a
+PDF read back can be checked against.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from app.core.unit_of_work import consistent_read, operation, refuse
 from app.documents.approval import approval_of_contribution, approval_of_period
 from app.documents.cross_references import rendered_text
 from app.documents.docx_format import Chapter, DocumentContent, SectionContent, render_docx
+from app.documents.pdf_format import render_pdf
 from app.documents.policy import readable_contribution, readable_period
 from app.documents.template import configured_template
 from app.extensions import db
@@ -120,6 +124,30 @@ def content_hash(content: DocumentContent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def visible(text: str) -> str:
+    """A text as any reader of the printed page sees it: words, not where the lines break."""
+    return " ".join(text.split())
+
+
+def visible_key(text: str) -> str:
+    """What a PDF read back can be checked on: its characters without any whitespace (a word
+    too long for its column is broken where it meets the edge, and reads back as two)."""
+    return "".join(text.split())
+
+
+def visible_hash(title: str, chapters: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    canonical = canonical_content(
+        visible_key(title), [(visible_key(chapter_title),
+                              [(visible_key(h), visible_key(t)) for h, t in sections])
+                             for chapter_title, sections in chapters])
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def visible_hash_of(content: DocumentContent) -> str:
+    return visible_hash(content.title, [(c.title, [(s.heading, s.text) for s in c.sections])
+                                        for c in content.chapters])
+
+
 def fingerprint_of(content_sha256: str, audit_head_hash: str) -> str:
     return hashlib.sha256(f"{content_sha256}\n{audit_head_hash}".encode("ascii")).hexdigest()
 
@@ -131,8 +159,13 @@ def audit_head() -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# DOCX
+# DOCX and PDF
 # --------------------------------------------------------------------------------------------
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The formats a lägesbild is exported in, with their media types.
+FORMATS = {"docx": DOCX_MIMETYPE, "pdf": "application/pdf"}
+
 
 @dataclass(frozen=True)
 class ExportedDocument:
@@ -143,6 +176,10 @@ class ExportedDocument:
     content: DocumentContent
     exported_at: datetime
 
+    @property
+    def mimetype(self) -> str:
+        return FORMATS[self.filename.rsplit(".", 1)[-1]]
+
 
 def file_slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.lower())
@@ -150,10 +187,10 @@ def file_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "lagesbild"
 
 
-def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, int]]
-            ) -> ExportedDocument:
+def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, int]],
+            document_format: str = "docx") -> ExportedDocument:
     """Read the texts and the audit head in one read transaction (so the fingerprint binds the
-    texts to the head they were read at), render the DOCX outside any transaction, and only
+    texts to the head they were read at), render the file outside any transaction, and only
     then append the export's audit event in a short operation: no writer waits for a render.
     Call it outside an operation."""
     try:
@@ -166,17 +203,21 @@ def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, i
     content_sha = content_hash(content)
     fingerprint = fingerprint_of(content_sha, head_hash)
     moment = now()
-    # A template that went missing since the start refuses here, before anything is recorded.
-    data = render_docx(content, moment, fingerprint, configured_template())
+    if document_format == "pdf":
+        data = render_pdf(content, moment, fingerprint)
+    else:
+        # A template that went missing since the start refuses here, before anything is
+        # recorded.
+        data = render_docx(content, moment, fingerprint, configured_template())
     with operation(actor):
         record_event(
             "document.export", actor=actor, object_type=object_type, object_id=object_id,
             **scope,
-            data={"format": "docx", "title": content.title, "period": content.period,
+            data={"format": document_format, "title": content.title, "period": content.period,
                   "area": content.area, "state": content.state_label,
                   "approved": content.approved, "fingerprint": fingerprint,
                   "content_sha256": content_sha, "audit_head_seq": head_seq,
-                  "audit_head_hash": head_hash,
+                  "audit_head_hash": head_hash, "visible_sha256": visible_hash_of(content),
                   "file_sha256": hashlib.sha256(data).hexdigest()},
         )
     name = f"lagesbild-{file_slug(content.period)}"
@@ -184,27 +225,32 @@ def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, i
         name += f"-{file_slug(content.area)}"
     if not content.approved:
         name += "-utkast"
-    return ExportedDocument(data, f"{name}.docx", fingerprint, content_sha, content, moment)
+    return ExportedDocument(data, f"{name}.{document_format}", fingerprint, content_sha, content,
+                            moment)
 
 
-def export_contribution(actor: Actor, contribution_id: int) -> ExportedDocument:
-    """One area's lägesbild as DOCX. Writes a document.export audit event (its own
+def export_contribution(actor: Actor, contribution_id: int,
+                        document_format: str = "docx") -> ExportedDocument:
+    """One area's lägesbild as DOCX or PDF. Writes a document.export audit event (its own
     operation: call it outside one)."""
     def read():
         contribution = readable_contribution(actor, contribution_id, "document.export")
         return (contribution_content(contribution), scope_of(contribution), "contribution",
                 contribution.id)
-    return _export(actor, read)
+    return _export(actor, read, document_format)
 
 
-def export_period(actor: Actor, period_id: int) -> ExportedDocument:
-    """The period's consolidated lägesbild as DOCX: a cover page with the areas' states, a
-    summary per city-wide topic across the areas, then one chapter per area.
+    if document_format == "pdf":
+        data = render_pdf(content, moment, fingerprint)
+    else:
+        # A template that went missing since the start refuses here, before anything is
+        # recorded.
+        data = render_docx(content, moment, fingerprint, configured_template())
     Writes a document.export audit event (its own operation: call it outside one)."""
     def read():
         period = readable_period(actor, period_id, "document.export")
         return period_content(period), {"period_id": period.id}, "period", period.id
-    return _export(actor, read)
+    return _export(actor, read, document_format)
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ from app.documents.docx_format import (
     reader_text,
     refusal,
 )
+from app.documents.pdf_reader import read_pdf
 from app.documents.policy import require_importer
 from app.extensions import db
 from app.models import (
@@ -82,6 +83,7 @@ MAPPING_FORMAT = "lagesbild-import-mapping/1"
 FILE_TEXT = Label("file's text", sv="filens text")
 DOCX_TEXT = Label("document's text (a line per paragraph)", sv="dokumentets text (en rad per "
                   "stycke)")
+PDF_TEXT = Label("PDF's text", sv="PDF-filens text")
 FILE_NAME = Label("file name", sv="filnamnet")
 PERIOD_NAME = Label("period name", sv="periodens namn")
 
@@ -235,8 +237,11 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
     if len(data) > MAX_FILE_BYTES:
         raise refusal(N_("The file is larger than {limit} MB."), limit=MAX_FILE_BYTES // 2**20)
     if data.startswith(b"%PDF"):
-        raise refusal(N_("PDF files cannot be imported. Save the document as DOCX or as text "
-                         "and try again."))
+        reading = read_pdf(data)
+        refuse_identity_numbers(reading.everything, field="file", what=PDF_TEXT)
+        layout = reading.layout or parse_text(reading.text, known_city, known_local)
+        layout.format = "pdf"
+        return layout
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise refusal(N_("The old Word format (.doc) cannot be imported. Save the document as "
                          "DOCX and try again."))

@@ -1,5 +1,6 @@
-"""Documents in the web interface: print views, DOCX downloads, import with a mapping preview,
-carry-forward, cross-references. Views parse input, call one service, redirect."""
+"""Documents in the web interface: print views, DOCX and PDF downloads, the verifier, import
+with a mapping preview, carry-forward, cross-references. Views parse input, call one service,
+redirect."""
 from __future__ import annotations
 
 import io
@@ -28,6 +29,7 @@ from app.documents import carry_forward as carry
 from app.documents import cross_references, pending, policy
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
+from app.documents import verify as documents_verify
 from app.documents.docx_format import MAX_FILE_BYTES
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
@@ -37,7 +39,6 @@ from workflows import CONSOLIDATION_WORKFLOW
 documents = Blueprint("documents", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/documents-static")
 
-DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -103,9 +104,10 @@ def print_contribution(contribution_id: int):
     contribution = _readable(policy.readable_contribution, contribution_id,
                              "document.print")
     content = documents_export.contribution_content(contribution)
-    return render_template("documents/print.html", content=content,
-                           export_url=url_for(".export_contribution",
-                                              contribution_id=contribution.id))
+    return render_template("documents/print.html", content=content, export_urls={
+        document_format: url_for(".export_contribution", contribution_id=contribution.id,
+                                 document_format=document_format)
+        for document_format in documents_export.FORMATS})
 
 
 @documents.get("/periods/<id:period_id>/print")
@@ -113,33 +115,35 @@ def print_contribution(contribution_id: int):
 def print_period(period_id: int):
     period = _readable(policy.readable_period, period_id, "document.print")
     content = documents_export.period_content(period)
-    return render_template("documents/print.html", content=content,
-                           export_url=url_for(".export_period", period_id=period.id))
+    return render_template("documents/print.html", content=content, export_urls={
+        document_format: url_for(".export_period", period_id=period.id,
+                                 document_format=document_format)
+        for document_format in documents_export.FORMATS})
 
 
 # --------------------------------------------------------------------------------------------
-# DOCX downloads (POST: each export is an audit event carrying its fingerprint)
+# DOCX and PDF downloads (POST: each export is an audit event carrying its fingerprint)
 # --------------------------------------------------------------------------------------------
 
 def _send(exported: documents_export.ExportedDocument):
-    return send_file(io.BytesIO(exported.data), mimetype=DOCX_MIMETYPE, as_attachment=True,
+    return send_file(io.BytesIO(exported.data), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename, max_age=0)
 
 
-@documents.post("/contributions/<id:contribution_id>/export.docx")
+@documents.post("/contributions/<id:contribution_id>/export.<any(docx, pdf):document_format>")
 @login_required
-def export_contribution(contribution_id: int):
+def export_contribution(contribution_id: int, document_format: str):
     user = _user()
-    # A read outside any operation, then its own short operation for the audit event.
-    exported = documents_export.export_contribution(user, contribution_id)
+    # Outside an operation: the export records its own audit event after rendering.
+    exported = documents_export.export_contribution(user, contribution_id, document_format)
     return _send(exported)
 
 
-@documents.post("/periods/<id:period_id>/export.docx")
+@documents.post("/periods/<id:period_id>/export.<any(docx, pdf):document_format>")
 @login_required
-def export_period(period_id: int):
+def export_period(period_id: int, document_format: str):
     user = _user()
-    exported = documents_export.export_period(user, period_id)  # as above
+    exported = documents_export.export_period(user, period_id, document_format)  # as above
     return _send(exported)
 
 
@@ -194,6 +198,43 @@ def set_cross_reference(section_id: int):
         contribution_id = section.contribution_id
     flash(gettext("The cross-reference was saved."), "success")
     return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
+
+
+# --------------------------------------------------------------------------------------------
+# Verify an exported file (DOCX or PDF): reads only, writes nothing
+# --------------------------------------------------------------------------------------------
+
+def _verify_form(report=None, error: str | None = None, status: int = 200):
+    return render_template("documents/verify.html", report=report, error=error), status
+
+
+@documents.get("/documents/verify")
+@login_required
+def verify_form():
+    return _verify_form()
+
+
+@documents.post("/documents/verify")
+@login_required
+def verify_upload():
+    if (request.content_length or 0) > MAX_FILE_BYTES + 1024 * 1024:
+        return _verify_form(error=gettext("The file is larger than %(limit)s MB.",
+                                          limit=MAX_FILE_BYTES // 2**20), status=400)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _verify_form(error=gettext("Choose a file to verify."), status=400)
+    try:
+        report = documents_verify.verify_document(upload.stream.read(MAX_FILE_BYTES + 1))
+    except InvalidInput as error:
+        return _verify_form(error=error.translated(gettext), status=400)
+    # The report shows the system's texts and who approved them: only to one who may read
+    # the lägesbild the file was exported from (a refusal is a security event).
+    if report.exported_from is not None:
+        object_type, object_id = report.exported_from
+        loader = (policy.readable_contribution if object_type == "contribution"
+                  else policy.readable_period)
+        _readable(loader, object_id, "document.verify")
+    return _verify_form(report)
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def _refused(world, data: bytes, message: str) -> None:
 
 @pytest.mark.parametrize("data, message", [
     (b"", "The file is empty."),
-    (b"%PDF-1.7\n...", "PDF files cannot be imported"),
+    (b"%PDF-1.7\n...", "The PDF file is damaged and cannot be read."),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "The old Word format (.doc)"),
     (b"\x00\x01\x02binary\x00", "neither a DOCX document nor a text file"),
     ("Lägesbild maj 2020\n".encode("latin-1"), "not UTF-8 encoded"),

@@ -132,3 +132,130 @@ def test_an_edit_in_the_periods_summary_is_found_naming_the_topic_and_the_area(w
          "Norr")]
     assert ("insert", "avbröts") in [(s.op, s.text.strip()) for s in
                                      report.differences[0].segments]
+# --- PDF, and what differs in words ---------------------------------------------------------
+
+def _pdf_edited(exported, edit) -> bytes:
+    """The exported PDF as someone who edited it in a PDF editor would leave it: the same
+    layout, footer and fingerprint, one thing changed."""
+    import copy
+
+    from app.documents.pdf_format import render_pdf
+
+    content = copy.deepcopy(exported.content)
+    edit(content)
+    return render_pdf(content, exported.exported_at, exported.fingerprint)
+
+
+def test_an_untouched_approved_pdf_matches(world):
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution().id, "pdf")
+    report = verify_document(exported.data)
+    assert report.matches, (report.summary, report.findings)
+    assert "approved version of 'Lägesbild januari 2030 Norr'" in report.summary
+    assert report.fingerprint == exported.fingerprint
+    period = export_period(world.user("auditor"), world.period_id, "pdf")
+    assert verify_document(period.data).matches
+
+
+def test_an_edited_pdf_names_the_section_and_the_words(world):
+    from dataclasses import replace
+
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution().id, "pdf")
+
+    def edit(content):
+        sections = content.chapters[0].sections
+        sections[1] = replace(sections[1], text=sections[1].text.replace("pågår enligt plan",
+                                                                        "är avslutat"))
+    report = verify_document(_pdf_edited(exported, edit))
+    assert not report.matches and "changed after the export" in report.summary
+    assert [d.heading for d in report.differences] == ["2. Otillåten påverkan"]
+    assert report.findings == ["The text of '2. Otillåten påverkan' differs: the file lacks "
+                               "“pågår enligt plan.” and has “är avslutat.” instead."]
+
+
+def test_a_changed_title_is_reported_as_the_title_not_as_every_section_missing(world):
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution().id)
+    document = read_docx(exported.data)
+    document.paragraphs[0].runs[0].text = "Lägesbild januari 2030 Söder"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = verify_document(buffer.getvalue())
+    assert not report.matches
+    assert report.differences == []
+    assert report.findings == ["The title differs: the file says 'Lägesbild januari 2030 "
+                               "Söder', the system 'Lägesbild januari 2030 Norr'."]
+
+
+def test_a_pdf_whose_title_and_footer_name_another_area_says_both(world):
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution().id, "pdf")
+
+    def edit(content):
+        content.title = content.chapters[0].title = "Lägesbild januari 2030 Väster"
+        content.area = "Väster"
+    report = verify_document(_pdf_edited(exported, edit))
+    assert not report.matches
+    assert "The title differs: the file says 'Lägesbild januari 2030 Väster', the system " \
+           "'Lägesbild januari 2030 Norr'." in report.findings
+    assert "The area differs: the file's footer says 'Väster', the export was of 'Norr'." \
+        in report.findings
+    assert report.differences == []
+
+
+def test_missing_added_and_renamed_sections_are_named(world):
+    from dataclasses import replace
+
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution().id, "pdf")
+
+    def edit(content):
+        sections = content.chapters[0].sections
+        sections[0] = replace(sections[0], title="Unga i riskzonen")
+        del sections[2]
+        sections.append(replace(sections[-1], title="Nytt område", text="Ny text."))
+    findings = verify_document(_pdf_edited(exported, edit)).findings
+    assert "The heading '1. Unga i risk för kriminalitet' reads '1. Unga i riskzonen' in the " \
+           "file." in findings
+    assert "The section '3. Ordningsvakter' is missing from the file." in findings
+    assert "The file has a section 'Nytt område' that the system does not have." in findings
+
+
+def test_a_draft_pdf_says_draft_and_a_pdf_without_footer_no_fingerprint(world):
+    fill_sections(world, "Norr")
+    exported = export_contribution(world.user("drafter"), world.contribution().id, "pdf")
+    report = verify_document(exported.data)
+    assert not report.matches and "draft (UTKAST)" in report.summary
+    assert "The file is an export of a draft (UTKAST), not of an approved version." in \
+        report.findings
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Lagesbild januari 2030 Norr")
+    report = verify_document(bytes(pdf.output()))
+    assert not report.matches and "no fingerprint" in report.summary
+
+
+def test_cli_verify_a_pdf_in_swedish(world, runner, tmp_path):
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution().id, "pdf")
+    good = tmp_path / "good.pdf"
+    good.write_bytes(exported.data)
+    result = runner.invoke(args=["documents", "verify", "--language", "sv", str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ÖVERENSSTÄMMER: Filen stämmer med den fastställda "
+                                    "versionen av 'Lägesbild januari 2030 Norr', fastställd av")
+
+    def edit(content):
+        content.title = content.chapters[0].title = "Lägesbild februari 2030 Norr"
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(_pdf_edited(exported, edit))
+    result = runner.invoke(args=["documents", "verify", "--language", "sv", str(bad)])
+    assert result.exit_code == 1
+    assert "Rubriken skiljer sig: filen säger 'Lägesbild februari 2030 Norr', systemet " \
+           "'Lägesbild januari 2030 Norr'." in result.output
+    english = runner.invoke(args=["documents", "verify", str(bad)])
+    assert "The title differs" in english.output and english.output.startswith("NO MATCH: ")

@@ -243,7 +243,7 @@ def test_import_confirm_with_an_unplaced_text_shows_the_preview_again(web, world
 
 @pytest.mark.parametrize("data, name, message", [
     (b"", "empty.txt", "Filen är tom."),
-    (b"%PDF-1.4", "old.pdf", "PDF-filer kan inte importeras"),
+    (b"%PDF-1.4", "old.pdf", "PDF-filen är skadad och kan inte läsas"),
     (b"PK\x03\x04garbage", "x.docx", "inte en läsbar DOCX-fil"),
 ])
 def test_bad_uploads_are_400_with_a_message(web, world, jarva, data, name, message):

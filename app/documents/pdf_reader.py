@@ -1,0 +1,205 @@
+"""Reading a lägesbild from a PDF: ours (app/documents/pdf_format.py), one Word or LibreOffice
+printed, or an old one that is only lines of text, like the seed.
+
+pdfplumber (on pdfminer.six, pure Python) rather than pdfminer.six alone: its table finder
+turns a ruled table into rows of cells, so a PDF printed from a DOCX laid out like ours reads
+as the same rows the DOCX reader gives (a topic's title and its comment stay apart even where
+the lines of the two columns interleave). A PDF without such tables is handed back as text, in
+reading order, for the text parser (importer.parse_text), whose repairs are those a PDF
+extraction needs: the seed document is a PDF's text."""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from app.core.messages import N_
+from app.documents.docx_format import (
+    BULLET_CHARS,
+    CITY_HEADER_START,
+    LOCAL_HEADER_START,
+    Layout,
+    LayoutChapter,
+    Row,
+    clean_line,
+    refusal,
+)
+from app.models import TopicScope
+
+MAX_PAGES = 200
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*\.?\s*$")
+_NUMBERED_TITLE = re.compile(r"^\s*(\d{1,2})\s*\.?\s+(.*)$", re.DOTALL)
+
+
+@dataclass
+class PdfReading:
+    text: str                  # every line a reader sees, page by page
+    layout: Layout | None      # the tables' rows, when the PDF has the lägesbild's tables
+    metadata: str = ""         # the document's properties (title, author, ...), a line each
+
+    @property
+    def everything(self) -> str:
+        """What the identity-number guard reads: the pages and the properties."""
+        return f"{self.text}\n{self.metadata}"
+
+
+def _open(data: bytes):
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        pages = len(pdf.pages)
+    except Exception as error:  # pdfminer raises many kinds for malformed files
+        # pdfplumber wraps pdfminer's errors: the password one is among the arguments.
+        if any(isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError)
+               for cause in (error, *error.args)):
+            raise refusal(N_("The PDF file is encrypted or password protected.")) from None
+        raise refusal(N_("The PDF file is damaged and cannot be read.")) from None
+    if pages > MAX_PAGES:
+        pdf.close()
+        raise refusal(N_("The PDF file has {count} pages; a lägesbild has at most {limit}."),
+                      count=pages, limit=MAX_PAGES)
+    return pdf
+
+
+def _cell_lines(cell: str | None) -> list[str]:
+    return [clean_line(line) for line in (cell or "").split("\n") if clean_line(line)]
+
+
+def _cell_text(cell: str | None) -> str:
+    """A comment cell as a section's text: a line opening with a bullet starts a "- " item;
+    any other line continues the line before (a PDF wraps lines where the column ends)."""
+    items: list[str] = []
+    for line in _cell_lines(cell):
+        if line[0] in BULLET_CHARS:
+            items.append("- " + line[1:].strip())
+        elif items:
+            items[-1] = f"{items[-1]} {line}"
+        else:
+            items.append(line)
+    return "\n".join(items)
+
+
+def _table_kind(rows: list[list[str | None]]) -> str | None:
+    header = " ".join(clean_line(c or "") for c in rows[0]).casefold() if rows else ""
+    if CITY_HEADER_START in header:
+        return "city"
+    if LOCAL_HEADER_START in header:
+        return "local"
+    return None
+
+
+def _joined(first: str, more: str) -> str:
+    return "\n".join(part for part in (first, more) if part)
+
+
+def _add_rows(chapter: LayoutChapter, kind: str, rows: list[list[str | None]]) -> None:
+    """A table's rows (the header left out). A row with neither number nor title continues
+    the row before: Word and LibreOffice split a long row over two pages."""
+    for cells in rows:
+        cells = [c for c in cells if c is not None] or [""]
+        if kind == "local":
+            title = " ".join(_cell_lines(cells[0]))
+            text = _cell_text(cells[-1]) if len(cells) > 1 else ""
+            previous = chapter.rows[-1] if chapter.rows else None
+            if not title and previous is not None and previous.scope == TopicScope.LOCAL:
+                chapter.rows[-1] = Row(TopicScope.LOCAL, None, previous.title,
+                                       _joined(previous.text, text))
+            elif title or text:
+                chapter.rows.append(Row(TopicScope.LOCAL, None, title, text))
+            continue
+        if len(cells) >= 3:
+            number_match = _NUMBER.match(cells[0] or "")
+            number = int(number_match.group(1)) if number_match else None
+            title = " ".join(_cell_lines(cells[1]))
+        else:
+            match = _NUMBERED_TITLE.match(" ".join(_cell_lines(cells[0])))
+            number, title = ((int(match.group(1)), match.group(2)) if match
+                             else (None, " ".join(_cell_lines(cells[0]))))
+        text = _cell_text(cells[-1]) if len(cells) > 1 else ""
+        previous = chapter.rows[-1] if chapter.rows else None
+        if number is None and not title:
+            if previous is not None and previous.scope == TopicScope.CITY:
+                chapter.rows[-1] = Row(TopicScope.CITY, previous.number, previous.title,
+                                       _joined(previous.text, text))
+            continue
+        chapter.rows.append(Row(TopicScope.CITY, number, title, text))
+
+
+def _inside(line: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
+    middle = (line["top"] + line["bottom"]) / 2
+    return any(top <= middle <= bottom and x0 - 1 <= line["x0"] <= x1 for x0, top, x1, bottom
+               in boxes)
+
+
+def _decoded(value) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _hidden_text(pdf) -> list[str]:
+    """What a reader can find in the file beside its pages: the document's properties, its
+    XMP metadata (where PDF/A keeps them) and the annotations' texts (comments, links)."""
+    from pdfminer.pdftypes import resolve1
+
+    lines = [_decoded(v) for v in (pdf.metadata or {}).values() if isinstance(v, str | bytes)]
+    xmp = resolve1(pdf.doc.catalog.get("Metadata"))
+    if xmp is not None and hasattr(xmp, "get_data"):
+        lines.append(_decoded(xmp.get_data()))
+    for page in pdf.pages:
+        for annotation in page.annots or []:
+            lines.extend(_decoded(annotation[key]) for key in ("contents", "title", "uri")
+                         if annotation.get(key))
+    return lines
+
+
+def read_pdf(data: bytes) -> PdfReading:
+    """The PDF's text and, when it has the lägesbild's tables, its rows chapter by chapter
+    (a line "Lägesbild ..." outside the tables opens a chapter of a period's document)."""
+    pdf = _open(data)
+    try:
+        text_lines: list[str] = []
+        title: str | None = None
+        chapters: list[LayoutChapter] = []
+        current: LayoutChapter | None = None
+        kind: str | None = None     # the table kind a table continued from a page before has
+        outside: list[str] = []     # the lines outside the tables: title, headings, footers
+        for page in pdf.pages:
+            text_lines.extend((page.extract_text() or "").split("\n"))
+            tables = page.find_tables()
+            boxes = [t.bbox for t in tables]
+            items = [(line["top"], "line", line) for line in page.extract_text_lines()
+                     if not _inside(line, boxes)]
+            items += [(t.bbox[1], "table", t) for t in tables]
+            for _top, what, item in sorted(items, key=lambda i: i[0]):
+                if what == "line":
+                    line = clean_line(item["text"])
+                    outside.append(line)
+                    if not line.casefold().startswith("lägesbild"):
+                        continue
+                    if title is None:
+                        title = line
+                    elif chapters or current is None:
+                        current = LayoutChapter(line)
+                        chapters.append(current)
+                        kind = None
+                    continue
+                rows = item.extract()
+                if not rows:
+                    continue
+                table_kind = _table_kind(rows)
+                if table_kind is None and kind is None:
+                    continue
+                if table_kind is not None:
+                    kind, rows = table_kind, rows[1:]
+                if current is None:
+                    current = LayoutChapter(title or "")
+                    chapters.append(current)
+                _add_rows(current, kind, rows)
+        metadata = _hidden_text(pdf)
+    except Exception:  # pdfminer raises many kinds for malformed content streams
+        raise refusal(N_("The PDF file is damaged and cannot be read.")) from None
+    finally:
+        pdf.close()
+    layout = Layout(title or "", chapters, "\n".join(outside), "pdf") if chapters else None
+    return PdfReading("\n".join(text_lines), layout, "\n".join(metadata))
