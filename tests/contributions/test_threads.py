@@ -379,7 +379,9 @@ def test_a_forged_answer_or_resolution_is_refused_and_logged(web, world, key):
             "csrf_token": token, "expected_version": "1", "reply": "Forged."})
         assert response.status_code == 403
 
-    assert [d["attempted"] for d in denials(remark_id)] == ["remark.reply", "remark.resolve"]
+    refusals = denials(remark_id)
+    assert [d["attempted"] for d in refusals] == ["remark.reply", "remark.resolve"]
+    assert {d["contribution_id"] for d in refusals} == {contribution_id}  # in its history
     assert remark(remark_id).replies == [] and remark(remark_id).is_open
 
 
@@ -430,3 +432,17 @@ def test_the_thread_in_english(web, world):
 
     assert "1 open remark" in html and "Open, answered" in html
     assert "Mark the remark resolved" in html and "Your answer to the remark" in html
+
+
+def test_the_editor_shows_the_thread_without_its_forms(web, world):
+    """The editor's page is one form (the text): the thread is shown there to read, and
+    answered on the contribution page."""
+    _, remark_id = returned_with_remark(world)
+    run(world, "drafter2", threads.reply, remark_id, "Jag tar det här.", 1)
+    section = world.sections("Norr")[-1]
+    web.log_in_as("drafter")
+
+    html = page(web, f"/sections/{section.id}/edit")
+
+    assert "Jag tar det här." in html and "Öppen, besvarad" in html
+    assert "/remarks/" not in html
