@@ -446,3 +446,29 @@ def test_the_editor_shows_the_thread_without_its_forms(web, world):
 
     assert "Jag tar det här." in html and "Öppen, besvarad" in html
     assert "/remarks/" not in html
+
+
+def test_the_reviewer_sees_last_rounds_open_remark_on_top(web, world):
+    contribution_id, remark_id = returned_with_remark(world)
+    run(world, "drafter", threads.reply, remark_id, "Se texten nu.", 1)
+    run(world, "drafter", contributions.transition, contribution_id, "resubmit")
+    web.log_in_as("reviewer")
+
+    html = page(web, f"/contributions/{contribution_id}")
+
+    listing = html[html.index('id="open-remarks"'):]
+    listing = text_of(listing[listing.index(">") + 1:listing.index("</section>")])
+    assert listing.startswith("1 öppen anmärkning")
+    assert "Beskriv platserna." in listing and "(besvarad)" in listing
+    assert f'action="/remarks/{remark_id}/resolve"' in html
+
+
+def test_no_confirmation_is_asked_once_every_open_remark_is_answered(web, world):
+    contribution_id, remark_id = returned_with_remark(world)
+    run(world, "drafter", threads.reply, remark_id, "Klart.", 1)
+    web.log_in_as("drafter")
+
+    html = page(web, f"/contributions/{contribution_id}")
+
+    assert 'data-trigger="resubmit"' in html
+    assert 'name="confirm_unanswered"' not in html
