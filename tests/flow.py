@@ -27,6 +27,9 @@ def return_with_remarks(actor, contribution_id: int,
 
 
 def resubmit(actor, contribution_id: int, **kw):
+    """As a drafter who ticked "resubmit without answering" the open remarks (the tests of
+    that confirmation, tests/contributions/test_threads.py, call transition themselves)."""
+    kw.setdefault("unanswered_confirmed", True)
     return contributions.transition(actor, contribution_id, "resubmit", **kw)
 
 

@@ -7,7 +7,15 @@ from sqlalchemy import select
 
 from app.audit.verify import verify_chain
 from app.extensions import db
-from app.models import Consolidation, Contribution, Remark, Section, SectionRevision
+from app.models import (
+    Consolidation,
+    Contribution,
+    Remark,
+    RemarkReply,
+    RemarkResolution,
+    Section,
+    SectionRevision,
+)
 from tests.factories import data_of, events_since, head_seq, run
 
 
@@ -30,6 +38,9 @@ def snapshot() -> dict:
         "revisions": db.session.scalars(select(SectionRevision.id).order_by(
             SectionRevision.id)).all(),
         "remarks": db.session.scalars(select(Remark.id).order_by(Remark.id)).all(),
+        "replies": db.session.scalars(select(RemarkReply.id).order_by(RemarkReply.id)).all(),
+        "resolutions": db.session.scalars(select(RemarkResolution.id).order_by(
+            RemarkResolution.id)).all(),
     }
 
 

@@ -18,7 +18,8 @@ from app.search import schema as search_schema
 from tests.audit.support import application_on_empty_database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
+APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks", "remark_replies",
+                      "remark_resolutions")
 ON_EACH_DATABASE = pytest.mark.parametrize("database", [
     pytest.param("main", id="main"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),

@@ -8,7 +8,8 @@ import re
 from sqlalchemy import text
 
 # The tables whose rows are never changed or removed (the first migrations' triggers).
-APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
+APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks", "remark_replies",
+                      "remark_resolutions")
 _SQLITE_VERBS = ("update", "delete")
 # What the trigger function does (PostgreSQL; on SQLite the refusal is in the trigger itself).
 _REFUSING_BODY = {

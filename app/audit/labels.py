@@ -50,6 +50,9 @@ ACTION_LABELS: dict[str, str] = {
     "section.edit": N_("Text edited"),
     "section.consolidation_edit": N_("Wording edited by the coordinator"),
     "section.cross_reference": N_("Cross-reference to a local topic changed"),
+    # Remark threads.
+    "remark.reply": N_("Remark answered"),
+    "remark.resolve": N_("Remark marked resolved"),
     # The consolidation's workflow (consolidation.<trigger>).
     "consolidation.submit_for_approval": N_("Consolidation submitted for approval"),
     "consolidation.approve": N_("Consolidation approved"),
@@ -121,6 +124,7 @@ def action_choices(actions: Iterable[str]) -> list[tuple[str, str]]:
 OBJECT_KINDS: dict[str, str] = {
     "contribution": N_("Contribution"),
     "section": N_("Section"),
+    "remark": N_("Remark"),
     "consolidation": N_("Consolidation"),
     "period": N_("Period"),
     "area": N_("Area"),

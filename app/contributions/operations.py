@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.audit.trail import record_event, scope_of
 from app.contributions.policy import CONTRIBUTIONS, require_editor, require_exclude
+from app.contributions.threads import require_answers_or_confirmation
 from app.core.access import roles_for
 from app.core.actors import Actor
 from app.core.clock import now
@@ -120,10 +121,12 @@ def _validated_remarks(contribution: Contribution,
 def transition(actor: Actor, contribution_id: int, trigger: str, *,
                expected_version: int | None = None,
                remarks: Sequence[RemarkInput] = (), reason: str | None = None,
-               comments_confirmed: bool = False) -> Contribution:
+               comments_confirmed: bool = False,
+               unanswered_confirmed: bool = False) -> Contribution:
     """Fire a user trigger (submit, withdraw, approve, return, resubmit, consolidate, reopen).
     Remarks with a trigger that does not require them (approve) are saved as comments only
-    with `comments_confirmed`."""
+    with `comments_confirmed`; a resubmission while open remarks have no answer only with
+    `unanswered_confirmed`."""
     contribution = get_contribution(contribution_id)
     roles = roles_for(actor, contribution.area_id)
     require_trigger_role(CONTRIBUTIONS.workflow, contribution, trigger, roles,
@@ -132,6 +135,7 @@ def transition(actor: Actor, contribution_id: int, trigger: str, *,
     cleaned_remarks = _validated_remarks(contribution, remarks)
     require_confirmed_comments(CONTRIBUTIONS.workflow, contribution, trigger,
                                [r.text for r in cleaned_remarks], comments_confirmed)
+    require_answers_or_confirmation(contribution, trigger, unanswered_confirmed)
     if reason is not None:
         reason = validate_section_text(reason, field="reason").strip() or None
     round_before = contribution.round

@@ -16,7 +16,7 @@ from app.core.errors import InvalidTransition
 from app.core.messages import N_, Msg
 from app.core.transitions import BoundWorkflow, check_version, state_label
 from app.core.unit_of_work import refuse
-from app.models import Contribution, Role, User
+from app.models import Contribution, Remark, Role, User
 from workflows import CONTRIBUTION_WORKFLOW, Editor
 
 # -- the workflow's guards -------------------------------------------------------------------
@@ -150,3 +150,65 @@ def require_exclude(actor: Actor, contribution: Contribution, action: str,
     check_version(contribution, expected_version, "contribution")
     if not may_exclude(actor, contribution):
         raise InvalidTransition(Msg(N_("The period's consolidation is not open.")), **where)
+
+
+# -- remark threads ----------------------------------------------------------------------------
+
+# Who answers a remark: the area's drafters and its police reviewers (and the remark's author,
+# who may be the coordinator who reopened it). Only the author marks it resolved.
+THREAD_ROLES = frozenset({Role.DRAFTER, Role.REVIEWER})
+
+
+def thread_closed(contribution: Contribution) -> bool:
+    """An approved (locked) or imported contribution's threads take no more answers."""
+    return contribution.state == "approved" or contribution.imported
+
+
+def _is_author(actor: Actor, remark: Remark) -> bool:
+    return (isinstance(actor, User) and actor.id == remark.author_id
+            and may_read(actor, remark.contribution))
+
+
+def _may_take_part(actor: Actor, remark: Remark) -> bool:
+    return bool(roles_for(actor, remark.contribution.area_id) & THREAD_ROLES) \
+        or _is_author(actor, remark)
+
+
+def may_reply(actor: Actor, remark: Remark) -> bool:
+    return (_may_take_part(actor, remark) and remark.is_open
+            and not thread_closed(remark.contribution))
+
+
+def may_resolve(actor: Actor, remark: Remark) -> bool:
+    return _is_author(actor, remark) and remark.is_open \
+        and not thread_closed(remark.contribution)
+
+
+def _require_open_thread(remark: Remark, where: dict) -> None:
+    if thread_closed(remark.contribution):
+        raise InvalidTransition(
+            Msg(N_("The contribution is approved: its remarks can no longer be answered or "
+                   "resolved.")), log_refusal=True, **where)
+    if not remark.is_open:
+        raise InvalidTransition(Msg(N_("This remark is already resolved.")),
+                                log_refusal=True, **where)
+
+
+def require_reply(actor: Actor, remark: Remark, expected_version: int | None) -> None:
+    """The role first (403, logged), so an outsider learns nothing of the thread; then the
+    version the form was rendered with (409); then an open thread (409)."""
+    where = {"action": "remark.reply", "object_type": "remark", "object_id": remark.id}
+    if not _may_take_part(actor, remark):
+        raise deny(Msg(N_("Only the area's drafters and police reviewers, and the remark's "
+                          "author, may answer a remark.")), **where)
+    check_version(remark, expected_version, "remark")
+    _require_open_thread(remark, where)
+
+
+def require_resolve(actor: Actor, remark: Remark, expected_version: int | None) -> None:
+    where = {"action": "remark.resolve", "object_type": "remark", "object_id": remark.id}
+    if not _is_author(actor, remark):
+        raise deny(Msg(N_("Only the person who wrote a remark may mark it resolved.")),
+                   **where)
+    check_version(remark, expected_version, "remark")
+    _require_open_thread(remark, where)

@@ -12,6 +12,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from app.audit.labels import action_label
+from app.contributions.policy import may_reply, may_resolve, thread_closed
+from app.contributions.threads import is_answered, open_remarks
+from app.core.actors import Actor
 from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
 from app.core.messages import N_
@@ -91,22 +94,57 @@ def deadlines(contribution: Contribution) -> list[Deadline]:
 
 @dataclass
 class RemarkView:
+    """A remark with its thread as the page shows it to one user."""
+
     remark: Remark
     trigger_label: str
+    answered: bool = False
+    may_reply: bool = False
+    may_resolve: bool = False
+    # The thread's forms are drawn only on the contribution page (not inside the editor's).
+    with_forms: bool = False
+    reply_text: str = ""  # what was typed, kept when the answer was refused
+    reply_error: str | None = None
+
+    @property
+    def remark_id(self) -> int:
+        return self.remark.id
 
 
-def remarks_by_section(contribution: Contribution, lang: str
+def remark_view(remark: Remark, lang: str, actor: Actor | None = None) -> RemarkView:
+    return RemarkView(
+        remark, _trigger_done(remark.trigger, lang), answered=is_answered(remark),
+        may_reply=actor is not None and may_reply(actor, remark),
+        may_resolve=actor is not None and may_resolve(actor, remark),
+        with_forms=actor is not None,
+    )
+
+
+def remarks_by_section(contribution: Contribution, lang: str, actor: Actor | None = None
                        ) -> tuple[list[RemarkView], dict[int, list[RemarkView]]]:
-    """(general remarks, {section id: remarks}), newest first."""
+    """(general remarks, {section id: remarks}), newest first. With `actor`, each view says
+    whether that user may answer or resolve it, and the page draws the thread's forms."""
     general: list[RemarkView] = []
     per_section: dict[int, list[RemarkView]] = {}
     for remark in sorted(contribution.remarks, key=lambda r: (r.created_at, r.id), reverse=True):
-        view = RemarkView(remark, _trigger_done(remark.trigger, lang))
+        view = remark_view(remark, lang, actor)
         if remark.section_id is None:
             general.append(view)
         else:
             per_section.setdefault(remark.section_id, []).append(view)
     return general, per_section
+
+
+def open_remark_views(contribution: Contribution, lang: str) -> list[RemarkView]:
+    """The open remarks of every round, in the order of the sections (general ones first),
+    for the list on top of the contribution page; none once the contribution is locked."""
+    if thread_closed(contribution):
+        return []
+    order = {s.id: index for index, s in enumerate(contribution.ordered_sections)}
+    remarks = sorted(open_remarks(contribution),
+                     key=lambda r: (-1 if r.section_id is None else order.get(r.section_id, 0),
+                                    r.created_at, r.id))
+    return [remark_view(remark, lang) for remark in remarks]
 
 
 def _trigger_done(trigger: str, lang: str) -> str:
@@ -149,7 +187,7 @@ def changes_since_previous_submission(contribution: Contribution
 # -- history -------------------------------------------------------------------------------
 
 # Shown on the history tab; refused attempts and other security events are for the auditors.
-HISTORY_PREFIXES = ("contribution.", "section.")
+HISTORY_PREFIXES = ("contribution.", "section.", "remark.")
 
 
 @dataclass
@@ -162,6 +200,7 @@ class HistoryEntry:
     reason: str | None
     topic: str | None
     diff: list[Segment] | None
+    reply: str | None = None  # an answer in a remark's thread
 
     @property
     def has_changes(self) -> bool:
@@ -196,6 +235,7 @@ def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
             to_label=_state_label(event.to_state, lang),
             remarks=remarks, reason=data.get("reason"), topic=data.get("topic"),
             diff=diffs.get(revision_id) if isinstance(revision_id, int) else None,
+            reply=data.get("text") if event.action == "remark.reply" else None,
         ))
     return entries
 

@@ -10,7 +10,7 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
 from app.contributions import operations as contributions
-from app.contributions import presenters
+from app.contributions import presenters, threads
 from app.contributions.operations import get_contribution as load_contribution
 from app.contributions.operations import get_section as load_section
 from app.contributions.policy import (
@@ -50,14 +50,22 @@ def _section_anchor(section_id: int) -> str:
 
 # -- the contribution page -------------------------------------------------------------------
 
-def _page_context(contribution: Contribution) -> dict:
+def _page_context(contribution: Contribution, thread_error: tuple[int, str, str] | None = None
+                  ) -> dict:
+    """Everything the contribution page draws; `thread_error`: (remark id, the answer typed,
+    the message) when an answer was refused, shown at that remark's box."""
     user = _user()
     lang = _lang()
     roles = roles_for(user, contribution.area_id)
     actions = CONTRIBUTIONS.allowed_triggers(contribution, user, roles)
     editor = CONTRIBUTIONS.editor_for(contribution, user, roles)
     sections = contribution.ordered_sections
-    general_remarks, section_remarks = presenters.remarks_by_section(contribution, lang)
+    general_remarks, section_remarks = presenters.remarks_by_section(contribution, lang, user)
+    if thread_error is not None:
+        remark_id, typed, message = thread_error
+        for view in general_remarks + [v for views in section_remarks.values() for v in views]:
+            if view.remark_id == remark_id:
+                view.reply_text, view.reply_error = typed, message
     # A drafter who may not submit yet is told which sections still lack text.
     empty_sections = []
     if Role.DRAFTER in roles and contribution.state in ("draft", "returned"):
@@ -83,6 +91,8 @@ def _page_context(contribution: Contribution) -> dict:
         "sections": sections,
         "blocks": {s.id: text_blocks(s.text) for s in sections},
         "general_remarks": general_remarks,
+        "open_remarks": presenters.open_remark_views(contribution, lang),
+        "unanswered_count": len(threads.unanswered_remarks(contribution)),
         "section_remarks": section_remarks,
         "deadlines": presenters.deadlines(contribution),
         "actions": actions,
@@ -122,7 +132,8 @@ def transition(contribution_id: int, trigger: str):
             contributions.transition(user, contribution_id, trigger,
                                      expected_version=expected_version,
                                      remarks=remarks, reason=reason,
-                                     comments_confirmed=comments_confirmed())
+                                     comments_confirmed=comments_confirmed(),
+                                     unanswered_confirmed=unanswered_confirmed())
     except StaleVersion:
         return _stale_contribution_page(contribution_id)
     except InvalidInput as error:
@@ -145,6 +156,11 @@ def remarks_from_form(contribution: Contribution) -> list[contributions.RemarkIn
 def comments_confirmed() -> bool:
     """Whether the user chose "… with comments": remarks typed with an approval are saved."""
     return request.form.get("with_comments") == "1"
+
+
+def unanswered_confirmed() -> bool:
+    """Whether the drafter ticked "resubmit without answering" the open remarks."""
+    return request.form.get("confirm_unanswered") == "1"
 
 
 def transition_error_page(contribution_id: int, trigger: str, error: InvalidInput):
@@ -206,6 +222,58 @@ def include(contribution_id: int):
     flash(gettext("Included in the consolidation again: %(title)s.",
                   title=_title(contribution_id)), "success")
     return redirect(url_for("contributions.show", contribution_id=contribution_id))
+
+
+# -- remark threads --------------------------------------------------------------------------
+
+def _remark_anchor(remark_id: int) -> str:
+    return f"remark-{remark_id}"
+
+
+@bp.post("/remarks/<id:remark_id>/reply")
+@login_required
+def reply_to_remark(remark_id: int):
+    user = _user()
+    expected_version = forms.expected_version()
+    text = request.form.get("reply", "")
+    contribution_id = threads.get_remark(remark_id).contribution_id
+    try:
+        with operation(user):
+            threads.reply(user, remark_id, text, expected_version)
+    except StaleVersion:
+        return _stale_contribution_page(contribution_id)
+    except InvalidInput as error:
+        return _thread_error_page(contribution_id, remark_id, text, error)
+    flash(gettext("Your answer was added to the remark's thread."), "success")
+    return redirect(url_for("contributions.show", contribution_id=contribution_id,
+                            _anchor=_remark_anchor(remark_id)))
+
+
+@bp.post("/remarks/<id:remark_id>/resolve")
+@login_required
+def resolve_remark(remark_id: int):
+    user = _user()
+    expected_version = forms.expected_version()
+    contribution_id = threads.get_remark(remark_id).contribution_id
+    try:
+        with operation(user):
+            threads.resolve(user, remark_id, expected_version)
+    except StaleVersion:
+        return _stale_contribution_page(contribution_id)
+    flash(gettext("The remark is marked resolved."), "success")
+    return redirect(url_for("contributions.show", contribution_id=contribution_id,
+                            _anchor=_remark_anchor(remark_id)))
+
+
+def _thread_error_page(contribution_id: int, remark_id: int, typed: str, error: InvalidInput):
+    """The contribution page again, the answer kept in its box with the message beside it
+    (only to readers: anyone else was refused before the text was looked at)."""
+    db.session.rollback()
+    contribution = load_contribution(contribution_id)
+    if not may_read(_user(), contribution):
+        raise error
+    context = _page_context(contribution, (remark_id, typed, error.translated(gettext)))
+    return render_template("contributions/show.html", **context), 400
 
 
 # -- history ---------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def _record_refusal(actor: Actor | None, refusal: NotAllowed | InvalidTransition
 
 def _scope(object_type: str | None, object_id) -> dict:
     """Period, area and contribution of the refused attempt's object, for the audit filters."""
-    from app.models import Consolidation, Contribution, Section
+    from app.models import Consolidation, Contribution, Remark, Section
 
     if object_id is None:
         return {}
@@ -111,6 +111,9 @@ def _scope(object_type: str | None, object_id) -> dict:
     if object_type == "section":
         section = db.session.get(Section, int(object_id))
         return scope_of(section.contribution) if section else {}
+    if object_type == "remark":  # a contribution's remark (its thread)
+        remark = db.session.get(Remark, int(object_id))
+        return scope_of(remark.contribution) if remark and remark.contribution else {}
     if object_type == "consolidation":
         consolidation = db.session.get(Consolidation, int(object_id))
         return {"period_id": consolidation.period_id} if consolidation else {}

@@ -13,6 +13,7 @@ from sqlalchemy import func, inspect, select, text
 from app.admin import operations as admin
 from app.audit.trail import request_info
 from app.contributions import operations as contributions
+from app.contributions import threads
 from app.contributions.operations import RemarkInput
 from app.core.actors import SystemActor
 from app.core.clock import frozen_at
@@ -138,6 +139,23 @@ class _Loader:
         self.run(self.user(key), moment, lambda: contributions.transition(
             self.user(key), contribution_id, trigger, **kw))
 
+    def answer_remarks(self, key: str, moment, period: str, area: str,
+                       answers: list[str]) -> None:
+        """Answer the contribution's remarks in their threads, oldest first, one each."""
+        remarks = self.contribution(period, area).remarks
+        for index, (remark, answer) in enumerate(zip(remarks, answers, strict=True)):
+            remark_id, version = remark.id, remark.version
+            self.run(self.user(key), moment + timedelta(minutes=index),
+                     lambda remark_id=remark_id, answer=answer, version=version:
+                     threads.reply(self.user(key), remark_id, answer, version))
+
+    def resolve_remarks(self, key: str, moment, period: str, area: str) -> None:
+        for index, remark in enumerate(self.contribution(period, area).remarks):
+            remark_id, version = remark.id, remark.version
+            self.run(self.user(key), moment + timedelta(minutes=index),
+                     lambda remark_id=remark_id, version=version:
+                     threads.resolve(self.user(key), remark_id, version))
+
     def fill_all(self, key: str, start: datetime, period: str, area: str,
                  texts: dict[str, str]) -> datetime:
         moment = start
@@ -236,8 +254,13 @@ class _Loader:
                   ])
         self.edit(rinkeby, datetime(2022, 11, 23, 9, 15, tzinfo=UTC), PAST_PERIOD, SEED_AREA,
                   "Otrygga brottsutsatta platser", texts["Otrygga brottsutsatta platser"])
+        self.answer_remarks(rinkeby, datetime(2022, 11, 23, 9, 20, tzinfo=UTC), PAST_PERIOD,
+                            SEED_AREA, ["Tillagt under rubriken.",
+                                        "Kontrollerat: texterna står under rätt rubrik."])
         self.fire(rinkeby, datetime(2022, 11, 23, 9, 30, tzinfo=UTC), PAST_PERIOD, SEED_AREA,
                   "resubmit")
+        self.resolve_remarks(police, datetime(2022, 11, 28, 13, 50, tzinfo=UTC), PAST_PERIOD,
+                             SEED_AREA)
         self.fire(police, datetime(2022, 11, 28, 14, 0, tzinfo=UTC), PAST_PERIOD, SEED_AREA,
                   "approve")
         moment = datetime(2022, 11, 14, 9, 0, tzinfo=UTC)

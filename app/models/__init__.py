@@ -7,6 +7,8 @@ from app.models.contribution import (
     MAX_SECTION_CHARS,
     Contribution,
     Remark,
+    RemarkReply,
+    RemarkResolution,
     RevisionCause,
     Section,
     SectionRevision,
@@ -26,6 +28,7 @@ __all__ = [
     "Consolidation", "Contribution", "GroupMapping", "Membership", "Notification", "Organisation",
     "OrganisationKind",
     "PasswordResetLink", "PendingUpload", "Period",
-    "Remark", "RevisionCause", "Role", "Section", "SectionRevision", "Topic", "TopicScope",
+    "Remark", "RemarkReply", "RemarkResolution", "RevisionCause", "Role", "Section",
+    "SectionRevision", "Topic", "TopicScope",
     "User", "area_organisations",
 ]

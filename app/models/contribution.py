@@ -224,3 +224,55 @@ class Remark(db.Model):
     contribution: Mapped[Contribution | None] = relationship(back_populates="remarks")
     section: Mapped[Section | None] = relationship()
     author: Mapped[User] = relationship()  # noqa: F821
+    # A contribution's remark is a thread (app/contributions/threads.py): answered by the
+    # drafters and the reviewer, resolved by its author, open into the next rounds until then.
+    # Like the remark itself, its replies and its resolution are never changed.
+    replies: Mapped[list[RemarkReply]] = relationship(
+        back_populates="remark", order_by="RemarkReply.id")
+    resolution: Mapped[RemarkResolution | None] = relationship(back_populates="remark")
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolution is None
+
+    @property
+    def version(self) -> int:
+        """What the thread's forms carry: it grows with every reply and the resolution, so a
+        form rendered before either is stale."""
+        return 1 + len(self.replies) + (0 if self.resolution is None else 1)
+
+
+class RemarkReply(db.Model):
+    """An answer in a remark's thread."""
+
+    __tablename__ = "remark_replies"
+    __table_args__ = (
+        CheckConstraint("length(trim(text)) > 0", name="text_not_blank"),
+        CheckConstraint(f"length(text) <= {MAX_SECTION_CHARS}", name="text_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remark_id: Mapped[int] = mapped_column(ForeignKey("remarks.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The contribution's round when it was written: a thread runs across rounds.
+    round: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    remark: Mapped[Remark] = relationship(back_populates="replies")
+    author: Mapped[User] = relationship()  # noqa: F821
+
+
+class RemarkResolution(db.Model):
+    """The remark's author marked it resolved (at most once)."""
+
+    __tablename__ = "remark_resolutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remark_id: Mapped[int] = mapped_column(ForeignKey("remarks.id"), unique=True)
+    resolved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    round: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    remark: Mapped[Remark] = relationship(back_populates="resolution")
+    resolved_by: Mapped[User] = relationship()  # noqa: F821

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.contributions.policy import CONTRIBUTIONS
+from app.contributions.threads import open_remark_counts
 from app.core.access import roles_for
 from app.core.clock import STOCKHOLM, now
 from app.core.messages import N_, Msg
@@ -31,6 +32,7 @@ class Task:
     group: str = ""  # what the user must do: one of GROUPS
     deadline: date | None = None  # the period's deadline for that step
     overdue: bool = False
+    open_remarks: int = 0  # a contribution's remarks not yet resolved (of every round)
 
 
 @dataclass
@@ -99,6 +101,9 @@ def tasks_for(user: User) -> list[Task]:
                 CONTRIBUTION_WORKFLOW.state(contribution.state),
                 actions, editor is not None,
             ))
+    counts = open_remark_counts(task.subject.id for task in tasks)
+    for task in tasks:
+        task.open_remarks = counts.get(task.subject.id, 0)
     city_roles = roles_for(user, None)
     if city_roles:
         consolidations = db.session.scalars(

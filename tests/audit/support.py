@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.models.audit import DERIVED_COLUMNS
 
-APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks")
+APPEND_ONLY_TABLES = ("audit_events", "section_revisions", "remarks", "remark_replies",
+                      "remark_resolutions")
 EVENTS = AuditEvent.__table__
 # Far above any seq a test writes: a parking place while seqs are renumbered (the primary
 # key is checked row by row, so `seq = seq + 1` in place would collide).

@@ -1,5 +1,6 @@
 """The database itself refuses to change or remove history: audit events, section revisions
-and remarks (triggers from the initial migration), on SQLite and on PostgreSQL."""
+and remarks (triggers from the initial migration), and the remarks' answers and resolutions
+(the threads' migration), on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import pytest
@@ -7,24 +8,30 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.verify import verify_chain
+from app.contributions import threads
 from app.extensions import db
 from app.models import AuditEvent, Section
 from tests.audit.support import APPEND_ONLY_TABLES, ON_EACH_DATABASE, guards_off
-from tests.factories import advance
+from tests.factories import advance, run
 
 # A column to overwrite in each table, and a value to overwrite it with.
 UPDATES = {
     "audit_events": "canonical = '{}'",
     "section_revisions": "text = 'omskriven historia'",
     "remarks": "text = 'omskriven anmärkning'",
+    "remark_replies": "text = 'omskrivet svar'",
+    "remark_resolutions": "resolved_by_id = NULL",
 }
 
 
 @pytest.fixture
 def history(world):
-    """A contribution that was submitted and returned with a remark: every append-only table
-    has rows."""
-    advance(world, "Norr", "returned")
+    """A contribution that was submitted and returned with a remark, answered and resolved:
+    every append-only table has rows."""
+    contribution = advance(world, "Norr", "returned")
+    [remark] = contribution.remarks
+    run(world, "drafter", threads.reply, remark.id, "Åtgärdat.", 1)
+    run(world, "reviewer", threads.resolve, remark.id, 2)
     db.session.rollback()
     for table in APPEND_ONLY_TABLES:
         assert db.session.scalar(text(f"SELECT count(*) FROM {table}")) > 0, table
@@ -78,7 +85,9 @@ def test_delete_is_refused_and_the_rows_remain(history, database, table):
 def test_truncate_is_refused_on_postgres(history, dialect, table):
     assert dialect == "postgresql"
     before = _snapshot(table)
-    error = _refused(f"TRUNCATE {table}")
+    # CASCADE: a remark's answers refer to it, and a plain TRUNCATE would be refused for that
+    # alone; with it, the guard must still refuse.
+    error = _refused(f"TRUNCATE {table} CASCADE")
     assert f"{table} is append-only: TRUNCATE refused" in str(error)
     assert _snapshot(table) == before
 

@@ -109,7 +109,7 @@ def test_labels_tell_actions_apart_in_both_languages():
 
 def test_an_action_without_a_label_is_its_raw_code(app):
     with app.test_request_context():
-        assert labels.action_label("remark.reply") == "remark.reply"
+        assert labels.action_label("remark.forward") == "remark.forward"
         assert labels.action_label("contribution.return") == "Bidraget återsänt för ändringar"
         assert labels.action_label(None) == ""
 

@@ -49,7 +49,7 @@ def story(world):
     fire(world, "reviewer", "return", at(3),
          remarks=[contributions.RemarkInput("Beskriv insatserna.", first)])
     edit(world, "drafter2", first, "Första utkastet 0. Insatserna har gett resultat.", at(4))
-    fire(world, "drafter", "resubmit", at(5))
+    fire(world, "drafter", "resubmit", at(5), unanswered_confirmed=True)
     fire(world, "reviewer", "approve", at(6))
     edit(world, "consolidator", second, "Omformulerat av samordnaren.", at(7))
     fire(world, "consolidator", "consolidate", at(8))

@@ -2,7 +2,7 @@
 
 1. the drafter (Rinkeby-Kista) fills Järva's local topics and submits;
 2. the police return it with a remark on one section;
-3. the drafter sees the remark beside that section, fixes it and resubmits;
+3. the drafter sees the remark beside that section, answers it, fixes it and resubmits;
 4. the police see the word diff of the fix and approve;
 5. the coordinator edits wording in Järva and consolidates every area, then submits for approval;
 6. the approver returns the consolidation once with a remark, the coordinator resubmits, and the
@@ -207,6 +207,11 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
         expect(drafter.section(RETURNED_TOPIC).locator(".contrib-remark-text")).to_have_text(
             REMARK)
         expect(drafter.section("Nyrekrytering").locator(".contrib-remark")).to_have_count(0)
+        # She answers it in its thread (resubmitting with it unanswered would ask first).
+        thread = drafter.section(RETURNED_TOPIC).locator("li.contrib-remark")
+        thread.get_by_label("Ditt svar på anmärkningen").fill("Platserna är nu beskrivna.")
+        thread.get_by_role("button", name="Skicka svaret").click()
+        expect(drafter.flash()).to_contain_text("Ditt svar har lagts till under anmärkningen.")
         edit_section(drafter, RETURNED_TOPIC, f"- Första utkastet om otrygga platser.\n{FIX}")
         screenshot(drafter.page, "flow-3-drafter-fixed")
         drafter.page.get_by_role("button", name="Skicka till polisen igen").click()

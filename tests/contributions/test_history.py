@@ -19,7 +19,8 @@ def returned_and_fixed(world):
     run(world, "drafter", contributions.edit_section, first.id,
         before.replace("enligt plan", "bättre än väntat") + "\n- Tre nya möten.",
         first.version)
-    run(world, "drafter", contributions.transition, contribution.id, "resubmit")
+    run(world, "drafter", contributions.transition, contribution.id, "resubmit",
+        unanswered_confirmed=True)
     return contribution.id, first.id
 
 

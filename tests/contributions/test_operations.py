@@ -243,7 +243,7 @@ TRANSITION_CASES = [
     ("police_review", "reviewer", "approve", {}, "reviewed"),
     ("police_review", "reviewer", "return", {"remarks": [RemarkInput("Mer om skolan.")]},
      "returned"),
-    ("returned", "drafter", "resubmit", {}, "police_review"),
+    ("returned", "drafter", "resubmit", {"unanswered_confirmed": True}, "police_review"),
     ("reviewed", "consolidator", "consolidate", {}, "consolidated"),
     ("reviewed", "consolidator", "reopen", {"reason": "Siffrorna saknas."}, "returned"),
     ("consolidated", "consolidator", "reopen", {"reason": "Siffrorna saknas."}, "returned"),
