@@ -586,13 +586,21 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 # -- reading, for the pages and the command line ---------------------------------------------
 
+def contains_pattern(query: str | None) -> str | None:
+    """A list's search (users, group mappings): the words as typed, any case, matched
+    anywhere, LIKE's wildcards taken literally (escape with a backslash); None for none."""
+    words = " ".join((query or "").split())[:200]
+    if not words:
+        return None
+    return "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%") \
+        .replace("_", "\\_") + "%"
+
+
 def search_users(query: str = "", *, page: int = 1, per_page: int = 25) -> tuple[list[User], int]:
     """Users whose name or e-mail contains `query` (any case), by name: (one page, total)."""
     statement = select(User)
-    words = " ".join((query or "").split())[:200]
-    if words:
-        pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%") \
-            .replace("_", "\\_") + "%"
+    pattern = contains_pattern(query)
+    if pattern:
         statement = statement.where(or_(func.lower(User.name).like(pattern, escape="\\"),
                                         User.email.like(pattern, escape="\\")))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
