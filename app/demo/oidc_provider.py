@@ -271,11 +271,13 @@ def main(argv: list[str] | None = None) -> int:
         environment = {**demo_environment(running.server.server_port), **os.environ}
         child = subprocess.Popen(command, env=environment)
         # Stopped by a signal of its own (not the terminal's Ctrl-C): the app stops too.
-        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+        previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
         try:
             return child.wait()
         except KeyboardInterrupt:  # Ctrl-C reaches the child too: let it finish stopping
             return child.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     except KeyboardInterrupt:
         return 0
     finally:

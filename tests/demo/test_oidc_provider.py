@@ -4,6 +4,7 @@ refusal to run in production."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -166,3 +167,26 @@ def test_a_demo_person_without_a_mapped_group_is_told_whom_to_ask(demo_app, demo
     last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert last.action == "auth.login_failed"
     assert json.loads(last.data)["reason"] == "no mapped group"
+
+
+def test_it_runs_make_demos_command_with_its_settings_and_stops_with_it(monkeypatch, capfd):
+    monkeypatch.delenv("LAGESBILD_ENV", raising=False)
+    monkeypatch.setenv("LAGESBILD_OIDC_LINK_BY_EMAIL", "0")  # what the caller set wins
+    show = ("import os; print(os.environ['LAGESBILD_OIDC_ISSUER'], "
+            "os.environ['LAGESBILD_OIDC_CLIENT_ID'], os.environ['LAGESBILD_OIDC_LINK_BY_EMAIL'])")
+
+    assert oidc_provider.main(["--port", "0", "--", sys.executable, "-c", show]) == 0
+
+    out, err = capfd.readouterr()
+    issuer, client_id, link = out.split()
+    assert issuer.startswith("http://127.0.0.1:") and issuer != "http://127.0.0.1:0"
+    assert (client_id, link) == (CLIENT_ID, "0")
+    assert "NEVER in production" in err and issuer in err
+    # Stopped with the command: nothing listens there any more.
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{issuer}/.well-known/openid-configuration", timeout=2)
+
+
+def test_the_commands_failure_is_its_exit_status():
+    assert oidc_provider.main(["--port", "0", "--", sys.executable, "-c",
+                               "raise SystemExit(3)"]) == 3
