@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
+OIDC_PORT ?= 5001
 FLASK = $(VENV)/bin/flask --app app
 AXE = tests/browser/node_modules/axe-core/axe.min.js
 
@@ -23,11 +24,15 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	touch $@
 
+# The app, and beside it the demo's own OpenID Connect provider (app/demo/oidc_provider.py, on
+# 127.0.0.1 only), which runs `flask run` with the LAGESBILD_OIDC_* settings for itself:
+# Ctrl-C stops both.
 demo: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
-	@echo "Lägesbild: http://127.0.0.1:$(PORT)/"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Lägesbild: http://127.0.0.1:$(PORT)/ (demo identity provider on port $(OIDC_PORT))"
+	$(VENV)/bin/python -m app.demo.oidc_provider --port $(OIDC_PORT) -- \
+	    $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install $(AXE)
 	$(VENV)/bin/ruff check --no-cache .

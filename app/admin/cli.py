@@ -220,17 +220,23 @@ def topics_rename(title, new_title, area):
 
 @topics_cli.command("reorder")
 @click.argument("title")
-@click.option("--area", required=True, help="The area whose local topic it is.")
+@click.option("--area", default=None,
+              help="The area whose local topic it is (none: a city-wide topic).")
 @click.option("--up", "direction", flag_value="up", help="One place up.")
 @click.option("--down", "direction", flag_value="down", help="One place down.")
 def topics_reorder(title, area, direction):
-    """Move an area's local topic one place up or down."""
+    """Move a topic one place up or down: an area's local topic, or a city-wide one (which
+    swaps numbers with its neighbour)."""
     from app.admin import structure
 
     if direction is None:
         raise click.UsageError("Give --up or --down.")
     run_as_command_line(lambda actor: structure.move_topic(
         actor, structure.find_topic(title, area).id, direction))
+    if area is None:
+        click.echo("City-wide topics: " + "; ".join(t.heading
+                                                    for t in structure.city_topics()))
+        return
     order = [t.title for t in structure.area_topics(admin.find_area(area).id)]
     click.echo(f"Local topics of {area}: " + "; ".join(order))
 

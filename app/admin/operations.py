@@ -521,15 +521,36 @@ _LINK_NOT_VALID = N_("This link cannot be used: it has expired, has been used al
                      "replaced by a newer one. Ask your administrator for a new link.")
 
 
+class RefusedResetLink(InvalidInput):
+    """A reset link that cannot be used, with why (for the trail; the person sees one message
+    whatever it is) and whose link it was, when it was one."""
+
+    def __init__(self, reason: str, user: User | None = None):
+        super().__init__(Msg(_LINK_NOT_VALID))
+        self.reason, self.user_id = reason, user.id if user else None
+
+
 def reset_link_user(token: str | None) -> User:
-    """The user a reset link may set a new password for now, or InvalidInput (the same
+    """The user a reset link may set a new password for now, or RefusedResetLink (the same
     message whatever is wrong: it tells a guesser nothing)."""
     link = db.session.scalar(select(PasswordResetLink).where(
         PasswordResetLink.token_hash == token_hash(token or "")))
-    if link is None or link.spent_at is not None or link.expires_at <= now() \
-            or not link.user.active:
-        raise InvalidInput(Msg(_LINK_NOT_VALID))
+    if link is None:
+        raise RefusedResetLink("unknown link")
+    if not link.user.active:  # first: deactivating spends the links too
+        raise RefusedResetLink("account deactivated", link.user)
+    if link.spent_at is not None:
+        raise RefusedResetLink("link used or replaced", link.user)
+    if link.expires_at <= now():
+        raise RefusedResetLink("link expired", link.user)
     return link.user
+
+
+def record_refused_reset_link(refusal: RefusedResetLink) -> None:
+    """A security event, like a failed sign-in: the reason and the account, never the token
+    (it, or its hash, would let whoever reads the trail try it)."""
+    record_event("auth.reset_link_refused", object_type="user", object_id=refusal.user_id,
+                 data={"reason": refusal.reason})
 
 
 def reset_password(token: str | None, new_password: str) -> User:
@@ -565,13 +586,21 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 # -- reading, for the pages and the command line ---------------------------------------------
 
+def contains_pattern(query: str | None) -> str | None:
+    """A list's search (users, group mappings): the words as typed, any case, matched
+    anywhere, LIKE's wildcards taken literally (escape with a backslash); None for none."""
+    words = " ".join((query or "").split())[:200]
+    if not words:
+        return None
+    return "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%") \
+        .replace("_", "\\_") + "%"
+
+
 def search_users(query: str = "", *, page: int = 1, per_page: int = 25) -> tuple[list[User], int]:
     """Users whose name or e-mail contains `query` (any case), by name: (one page, total)."""
     statement = select(User)
-    words = " ".join((query or "").split())[:200]
-    if words:
-        pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%") \
-            .replace("_", "\\_") + "%"
+    pattern = contains_pattern(query)
+    if pattern:
         statement = statement.where(or_(func.lower(User.name).like(pattern, escape="\\"),
                                         User.email.like(pattern, escape="\\")))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))

@@ -39,6 +39,7 @@ from app.models import (
 )
 from app.web import forms, role_label, sessions
 from app.web.tasks import handed_over, tasks_for
+from app.web.throttle import password_change_limit, reset_link_limit
 
 admin_pages = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 account = Blueprint("account", __name__, template_folder="templates")
@@ -454,11 +455,14 @@ def password():
 
 @account.post("/account/password")
 @login_required
+@password_change_limit
 def change_password():
     user = current_user._get_current_object()
     _, error = _attempt(lambda: admin.change_password(
         user, request.form.get("current_password", ""), request.form.get("new_password", "")))
     if error:
+        # Counted like a failed sign-in (app.web.throttle); a weak new password is not.
+        g.wrong_current_password = error.details.get("field") == "current_password"
         # Passwords are never sent back into a form: the user types them again.
         return render_template("admin/account_password.html",
                                errors=_errors(error, "password")), 400
@@ -473,30 +477,40 @@ def _hide_token_in_log():
 
 
 @account.get("/password-reset/<token>")
+@reset_link_limit
 def reset_password(token: str):
     _hide_token_in_log()
     try:
         user = admin.reset_link_user(token)
-    except InvalidInput as error:
-        return render_template("admin/reset_password.html", user=None, token=None,
-                               invalid=error.translated(gettext), errors={}), 400
+    except admin.RefusedResetLink as refusal:
+        return _refused_link(refusal)
     return render_template("admin/reset_password.html", user=user, token=token, invalid=None,
                            errors={})
 
 
 @account.post("/password-reset/<token>")
+@reset_link_limit
 def set_password(token: str):
     _hide_token_in_log()
     try:
         with operation(None):
             admin.reset_password(token, request.form.get("new_password", ""))
+    except admin.RefusedResetLink as refusal:
+        db.session.rollback()
+        return _refused_link(refusal)
     except InvalidInput as error:
         db.session.rollback()
-        if error.details.get("field"):
-            return render_template("admin/reset_password.html",
-                                   user=admin.reset_link_user(token), token=token,
-                                   invalid=None, errors=_errors(error, "reset")), 400
-        return render_template("admin/reset_password.html", user=None, token=None,
-                               invalid=error.translated(gettext), errors={}), 400
+        return render_template("admin/reset_password.html",
+                               user=admin.reset_link_user(token), token=token,
+                               invalid=None, errors=_errors(error, "reset")), 400
     flash(gettext("Your new password is set. Log in with it."), "success")
     return redirect(url_for("web.login"))
+
+
+def _refused_link(refusal: admin.RefusedResetLink):
+    """A link that cannot be used: a security event with the reason, one message for all."""
+    with operation(None):
+        admin.record_refused_reset_link(refusal)
+    g.reset_link_refused = True  # counted against the address (app.web.throttle)
+    return render_template("admin/reset_password.html", user=None, token=None,
+                           invalid=refusal.translated(gettext), errors={}), 400

@@ -144,36 +144,58 @@ def rename_topic(actor: Actor, topic_id: int, title: str, *,
     return topic
 
 
+def city_topics() -> list[Topic]:
+    """The city-wide topics in number order (retired ones too: they keep their number)."""
+    return list(db.session.scalars(select(Topic).where(Topic.scope == TopicScope.CITY)
+                                   .order_by(Topic.number)))
+
+
 def move_topic(actor: Actor, topic_id: int, direction: str, *,
                expected_version: int | None = None) -> Topic:
-    """Move a local topic one place up or down among its area's local topics. City-wide
-    topics keep the order of their numbers, which every heading shows."""
+    """Move a topic one place up or down: a local topic among its area's local topics, a
+    city-wide one among the city-wide topics (it swaps numbers with its neighbour, and every
+    heading shows the new number, as a rename shows the new title)."""
     require_admin(actor, "topic.reorder")
     topic = get_topic(topic_id)
     check_version(topic, expected_version, "topic")
     if direction not in ("up", "down"):
         raise InvalidInput(Msg(N_("Move a topic 'up' or 'down'.")))
-    if topic.scope == TopicScope.CITY:
-        raise InvalidInput(Msg(N_("City-wide topics are in the order of their numbers; only "
-                                  "an area's local topics can be moved.")))
-    siblings = area_topics(topic.area_id)
-    before = [t.title for t in siblings]
+    city = topic.scope == TopicScope.CITY
+    siblings = city_topics() if city else area_topics(topic.area_id)
+    before = [t.heading for t in siblings]
     index = siblings.index(topic)
     target = index - 1 if direction == "up" else index + 1
     if not 0 <= target < len(siblings):
         raise InvalidInput(Msg(N_("'{title}' is already first.") if direction == "up"
                                else N_("'{title}' is already last."), title=topic.title))
-    siblings[index], siblings[target] = siblings[target], siblings[index]
-    # Positions renumbered 1..n: older topics may share a position.
-    for position, sibling in enumerate(siblings, start=1):
-        sibling.position = position
+    if city:
+        _swap_numbers(topic, siblings[target])
+        siblings = city_topics()
+    else:
+        siblings[index], siblings[target] = siblings[target], siblings[index]
+        # Positions renumbered 1..n: older topics may share a position.
+        for position, sibling in enumerate(siblings, start=1):
+            sibling.position = position
     db.session.flush()
     record_event("topic.reorder", actor=actor, object_type="topic", object_id=topic.id,
                  area_id=topic.area_id,
-                 data={"area": topic.area.name, "title": topic.title, "direction": direction,
+                 data={"scope": topic.scope, "area": topic.area.name if topic.area else None,
+                       "title": topic.title, "direction": direction,
                        "before": {"order": before},
-                       "after": {"order": [t.title for t in siblings]}})
+                       "after": {"order": [t.heading for t in siblings]}})
     return topic
+
+
+def _swap_numbers(topic: Topic, neighbour: Topic) -> None:
+    """Through a free number: two city-wide topics may never share one, not even between
+    the two updates (the unique constraint is checked at each)."""
+    free = max(t.number for t in city_topics()) + 1
+    mine, theirs = topic.number, neighbour.number
+    topic.number = free
+    db.session.flush()
+    neighbour.number = mine
+    db.session.flush()
+    topic.number = theirs
 
 
 def retire_topic(actor: Actor, topic_id: int, *,

@@ -91,6 +91,10 @@ ACTION_LABELS: dict[str, str] = {
     "auth.login_failed": N_("Sign-in failed"),
     "auth.login_throttled": N_("Sign-in blocked after too many attempts"),
     "auth.logout": N_("Signed out"),
+    "auth.password_change_throttled": N_("Password change blocked after too many wrong "
+                                         "current passwords"),
+    "auth.reset_link_refused": N_("Password link refused"),
+    "auth.reset_link_throttled": N_("Password links blocked after too many refused ones"),
     # Security events: refused attempts.
     "security.permission_denied": N_("Refused: not permitted"),
     "security.transition_refused": N_("Refused: not possible in this state"),

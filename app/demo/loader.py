@@ -18,6 +18,7 @@ from app.contributions.operations import RemarkInput
 from app.core.actors import SystemActor
 from app.core.clock import frozen_at
 from app.core.unit_of_work import operation
+from app.demo.oidc_provider import REVIEWER_GROUP
 from app.demo.texts import (
     CITY_TOPICS,
     LINE_ORGANISATION,
@@ -29,6 +30,7 @@ from app.demo.texts import (
     bullets,
 )
 from app.extensions import db
+from app.identity import operations as identity
 from app.models import AuditEvent, Contribution, Organisation, Period, Section, User
 from app.periods import operations as consolidations
 from app.search.schema import SQLITE_TABLES as SQLITE_SEARCH_TABLES
@@ -198,6 +200,10 @@ class _Loader:
         for area, spec in OTHER_AREAS.items():
             self.add_user(moment, f"skribent.{slug(area)}", spec["offices"][0], "drafter", area)
             self.add_user(moment, f"polis.{slug(area)}", spec["police"], "reviewer", area)
+        # The demo identity provider's reviewer group (app/demo/oidc_provider.py).
+        self.run(self.user("admin"), moment, lambda: identity.add_mapping(
+            self.user("admin"), group=REVIEWER_GROUP, role="reviewer",
+            organisation_name=SEED_POLICE, area_name=SEED_AREA))
 
     def open_period(self, moment, name: str, first_deadline: date) -> None:
         deadlines = dict(

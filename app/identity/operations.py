@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
-from app.admin.operations import ROLE_LABELS, ROLE_ORGANISATION_KINDS, find_area, find_organisation
+from app.admin.operations import (
+    ROLE_LABELS,
+    ROLE_ORGANISATION_KINDS,
+    contains_pattern,
+    find_area,
+    find_organisation,
+)
 from app.audit.trail import record_event
 from app.core.access import require_admin
 from app.core.actors import Actor, SystemActor
@@ -128,6 +134,25 @@ def remove_mapping(actor: Actor, mapping_id: int) -> dict:
 def list_mappings() -> list[GroupMapping]:
     return list(db.session.scalars(select(GroupMapping).order_by(
         GroupMapping.provider_group, GroupMapping.role, GroupMapping.id)))
+
+
+def search_mappings(query: str = "", *, page: int = 1,
+                    per_page: int = 25) -> tuple[list[GroupMapping], int]:
+    """Mappings whose group, organisation or area contains `query` (any case), by group:
+    (one page, total)."""
+    statement = select(GroupMapping).join(GroupMapping.organisation).outerjoin(
+        GroupMapping.area)
+    pattern = contains_pattern(query)
+    if pattern:
+        statement = statement.where(or_(
+            func.lower(GroupMapping.provider_group).like(pattern, escape="\\"),
+            func.lower(Organisation.name).like(pattern, escape="\\"),
+            func.lower(Area.name).like(pattern, escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    found = db.session.scalars(statement.order_by(
+        GroupMapping.provider_group, GroupMapping.role, GroupMapping.id)
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    return list(found), total
 
 
 # -- signing in through the provider --------------------------------------------------------

@@ -2,6 +2,8 @@
 administrators' page of group mappings."""
 from __future__ import annotations
 
+import math
+
 from flask import (
     Blueprint,
     abort,
@@ -20,6 +22,7 @@ from app.core.access import deny, roles_for
 from app.core.errors import InvalidInput
 from app.core.i18n import LANGUAGES
 from app.core.messages import N_, Msg
+from app.core.parsing import parse_whole_number
 from app.core.unit_of_work import operation, refuse
 from app.extensions import db
 from app.identity import operations, provider
@@ -112,11 +115,18 @@ def _admin_only(action: str):
     return user
 
 
+MAPPINGS_PER_PAGE = 25
+
+
 def _mappings_page(form: dict | None = None, errors: dict | None = None, status: int = 200):
     organisations = list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
     areas = list(db.session.scalars(db.select(Area).order_by(Area.name)))
+    query = request.args.get("q", "")
+    page = parse_whole_number(request.args.get("page"), field="page", low=1, high=100_000) or 1
+    mappings, total = operations.search_mappings(query, page=page, per_page=MAPPINGS_PER_PAGE)
     return render_template(
-        "identity/group_mappings.html", mappings=operations.list_mappings(),
+        "identity/group_mappings.html", mappings=mappings, total=total, query=query,
+        page=page, pages=max(1, math.ceil(total / MAPPINGS_PER_PAGE)),
         roles=[(r.value, role_label(r.value)) for r in Role],
         organisations=organisations, areas=areas, form=form or {}, errors=errors or {},
         sign_in_configured=provider.configured()), status

@@ -387,6 +387,66 @@ def test_an_unknown_reset_link_is_a_clear_page(world, web):
     assert response.status_code == 400 and "Länken kan inte användas" in text(response)
 
 
+def _refusals(audit_events) -> list[dict]:
+    return [{"user": int(e.object_id) if e.object_id else None, **data_of(e)}
+            for e in audit_events("auth.reset_link_refused")]
+
+
+def test_every_refused_reset_link_is_a_security_event_with_its_reason_never_the_token(
+        world, admin_web, other_web, audit_events):
+    drafter = world.users["drafter"]
+    other_web.client.get("/password-reset/not-a-token")
+    link = issue_link(admin_web, world)
+    token = link.rpartition("/")[2]
+    issue_link(admin_web, world)  # a newer link replaces it
+    other_web.client.get(f"/password-reset/{token}")
+    other_web.client.post(f"/password-reset/{token}", data={
+        "new_password": NEW_PASSWORD, "csrf_token": other_web.csrf_token("/login")})
+    newest = issue_link(admin_web, world).rpartition("/")[2]
+    stored = db.session.scalar(select(PasswordResetLink).where(
+        PasswordResetLink.token_hash == admin.token_hash(newest)))
+    stored.expires_at = stored.created_at
+    db.session.commit()
+    other_web.client.get(f"/password-reset/{newest}")
+
+    assert _refusals(audit_events) == [
+        {"user": None, "reason": "unknown link"},
+        {"user": drafter, "reason": "link used or replaced"},
+        {"user": drafter, "reason": "link used or replaced"},
+        {"user": drafter, "reason": "link expired"}]
+    for event in audit_events("auth.reset_link_refused"):
+        assert token not in event.canonical and newest not in event.canonical
+        assert "not-a-token" not in event.canonical
+        assert admin.token_hash(token) not in event.canonical
+    assert world.user("drafter").check_password(PASSWORD)
+
+
+def test_a_deactivated_users_link_is_recorded_as_refused_for_that_reason(
+        world, admin_web, other_web, audit_events):
+    link = issue_link(admin_web, world)
+    run(world, "admin", admin.set_user_active, world.user("drafter"), False)
+    other_web.client.get("/" + link.split("/", 3)[3])
+    assert _refusals(audit_events) == [{"user": world.users["drafter"],
+                                        "reason": "account deactivated"}]
+
+
+def test_a_flood_of_unknown_reset_links_is_throttled_with_one_event_per_window(
+        app, world, web, audit_events):
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+
+    statuses = [web.client.get(f"/password-reset/guess-{n}").status_code for n in range(10)]
+
+    assert statuses == [400, 400, 400] + [429] * 7
+    assert len(audit_events("auth.reset_link_refused")) == 3
+    [throttled] = audit_events("auth.reset_link_throttled")
+    assert data_of(throttled)["window"] == "3 per 15 minute"
+    page = text(web.client.get("/password-reset/guess-last"))
+    assert "För många länkar som inte kan användas. Försök igen om 15 minuter" in page
+    # Another address is not held up.
+    assert web.client.get("/password-reset/guess", environ_base={
+        "REMOTE_ADDR": "127.0.0.2"}).status_code == 400
+
+
 @pytest.fixture
 def mailbox(app):
     port = free_port()
@@ -454,6 +514,50 @@ def test_change_password_refusals(world, web, form, field, message):
     assert_field_error(html, field, message)
     assert PASSWORD not in html and NEW_PASSWORD not in html  # never sent back
     assert world.user("drafter").check_password(PASSWORD)
+
+
+def test_wrong_current_passwords_are_throttled_like_the_login(app, world, web, audit_events):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
+    web.log_in_as("drafter")
+    wrong = {"current_password": "not it", "new_password": NEW_PASSWORD}
+
+    statuses = [post(web, "/account/password", wrong).status_code for _ in range(3)]
+    # Past the limit even the right current password waits: nothing is checked.
+    held = post(web, "/account/password", {"current_password": PASSWORD,
+                                           "new_password": NEW_PASSWORD})
+    for _ in range(5):
+        post(web, "/account/password", wrong)
+
+    assert statuses == [400, 400, 400]
+    assert held.status_code == 429
+    assert 14 * 60 < int(held.headers["Retry-After"]) <= 15 * 60
+    assert "För många felaktiga nuvarande lösenord. Försök igen om 15 minuter" in text(held)
+    assert world.user("drafter").check_password(PASSWORD)
+    [throttled] = audit_events("auth.password_change_throttled")
+    assert int(throttled.object_id) == world.users["drafter"]
+    assert web.is_logged_in()  # held up, not signed out
+
+
+def test_a_weak_new_password_does_not_count_towards_the_limit(app, world, web):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
+    web.log_in_as("drafter")
+    for _ in range(5):
+        assert post(web, "/account/password", {"current_password": PASSWORD,
+                                               "new_password": "kort"}).status_code == 400
+    assert post(web, "/account/password", {"current_password": PASSWORD,
+                                           "new_password": NEW_PASSWORD}).status_code == 302
+
+
+def test_one_users_wrong_passwords_do_not_hold_up_another(app, world, web, other_web):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
+    web.log_in_as("drafter")
+    other_web.log_in_as("reviewer")
+    for _ in range(4):
+        post(web, "/account/password", {"current_password": "not it",
+                                        "new_password": NEW_PASSWORD})
+    assert post(other_web, "/account/password", {"current_password": PASSWORD,
+                                                 "new_password": NEW_PASSWORD}
+                ).status_code == 302
 
 
 def test_the_password_page_needs_a_signed_in_user(world, web):

@@ -179,10 +179,36 @@ def test_reorder_refusals(world):
         == "'Skolan' is already last."
     assert refused(world, "admin", InvalidInput, structure.move_topic, last.id,
                    "sideways").message == "Move a topic 'up' or 'down'."
-    city = topic_named("Otillåten påverkan")
-    assert "only an area's local topics can be moved" in refused(
-        world, "admin", InvalidInput, structure.move_topic, city.id, "up").message
     refused(world, "reviewer", NotAllowed, structure.move_topic, last.id, "up")
+
+
+def test_moving_a_city_wide_topic_swaps_its_number_with_its_neighbours_in_one_event(world):
+    city = structure.city_topics()
+    second, third = city[1].title, city[2].title
+    before = [t.heading for t in city]
+    seq = head_seq()
+
+    run(world, "admin", structure.move_topic, topic_named(third).id, "up")
+
+    assert (topic_named(third).number, topic_named(second).number) == (2, 3)
+    after = [t.heading for t in structure.city_topics()]
+    assert after[1] == f"2. {third}" and after[2] == f"3. {second}"
+    data = only_event(seq, "topic.reorder")
+    assert data["scope"] == "city" and data["area"] is None
+    assert data["before"] == {"order": before} and data["after"] == {"order": after}
+    # The sections point at the topic: their headings show the new numbers, as after a rename.
+    assert f"2. {third}" in [s.topic.heading
+                                   for s in world.contribution("Norr").ordered_sections]
+
+
+def test_city_wide_topic_reorder_refusals(world):
+    city = structure.city_topics()
+    assert refused(world, "admin", InvalidInput, structure.move_topic, city[0].id,
+                   "up").message == f"'{city[0].title}' is already first."
+    assert refused(world, "admin", InvalidInput, structure.move_topic, city[-1].id,
+                   "down").message == f"'{city[-1].title}' is already last."
+    refused(world, "drafter", NotAllowed, structure.move_topic, city[0].id, "down")
+    assert [t.number for t in structure.city_topics()] == [t.number for t in city]
 
 
 # -- retire --------------------------------------------------------------------------------

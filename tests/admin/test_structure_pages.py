@@ -117,7 +117,8 @@ def test_the_topics_page_lists_city_and_local_topics_with_their_actions(web, wor
     web.log_in_as("admin")
     html = web.client.get("/admin/topics").get_data(as_text=True)
     assert "3. Ordningsvakter" in html and "Trygghet i norr" in html
-    assert "Flytta upp" not in html  # one local topic per area: nowhere to move
+    norr = html[html.index('id="topic-' + str(topic_named("Trygghet i norr").id) + '"'):]
+    assert "Flytta upp" not in norr[:norr.index("</tr>")]  # alone in its area: nowhere to go
     with operation(SETUP):
         admin.create_topic(SETUP, "Skolan", area_name="Norr")
     html = web.client.get("/admin/topics").get_data(as_text=True)
@@ -125,6 +126,24 @@ def test_the_topics_page_lists_city_and_local_topics_with_their_actions(web, wor
     row = html[html.index(f'id="topic-{skolan.id}"'):]
     row = row[:row.index("</tr>")]
     assert "Flytta upp" in row and "Flytta ner" not in row
+
+
+def test_a_city_wide_topic_is_moved_from_the_page(web, world, audit_events):
+    topic = topic_named("Ordningsvakter")
+    web.log_in_as("admin")
+    html = web.client.get("/admin/topics").get_data(as_text=True)
+    row = html[html.index(f'id="topic-{topic.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Flytta upp" in row and "Flytta ner" not in row  # the last city-wide topic
+
+    response = post(web, f"/admin/topics/{topic.id}/move", {"direction": "up"},
+                    page="/admin/topics")
+
+    assert response.status_code == 302
+    assert topic_named("Ordningsvakter").number == 2
+    assert len(audit_events("topic.reorder")) == 1
+    html = web.client.get("/admin/topics").get_data(as_text=True)
+    assert "2. Ordningsvakter" in html
 
 
 def test_rename_from_the_page(web, world, audit_events):
@@ -183,7 +202,7 @@ def test_move_a_local_topic_from_the_page(web, world, audit_events):
     ("Trygghet i norr", "up", "”Trygghet i norr” står redan först."),
     ("Trygghet i norr", "diagonally", "Flytta ett prioriterat område uppåt (”up”) eller nedåt "
                                       "(”down”)."),
-    ("Ordningsvakter", "down", "Stadsövergripande prioriterade områden står i nummerordning"),
+    ("Ordningsvakter", "down", "”Ordningsvakter” står redan sist."),
 ])
 def test_a_refused_move_says_why_on_the_topics_page(web, world, title, direction, message):
     topic = topic_named(title)

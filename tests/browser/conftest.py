@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,7 @@ class LiveServer:
     users: dict[str, DemoUser] = field(default_factory=dict)  # by the e-mail's local part
     # Puts every account back to the default language (accounts remember the one chosen).
     reset_languages: Callable[[], None] = lambda: None
+    app: Any = None  # the served app, for a test that looks at its routes or its data
 
     def user(self, key: str) -> DemoUser:
         return self.users[key]
@@ -61,9 +63,10 @@ def live_server(tmp_path_factory):
     yield from serve_demo(tmp_path_factory.mktemp("browser"), "live-server")
 
 
-def serve_demo(folder, thread_name: str):
+def serve_demo(folder, thread_name: str, settings: dict | None = None):
     """The demo on a database of its own in `folder`, served until the generator is closed:
-    for the shared server above, and for a module whose tests change the demo's structure."""
+    for the shared server above, and for a module whose tests change the demo's structure
+    (or need `settings` of their own, such as an identity provider)."""
     from flask_migrate import upgrade
     from sqlalchemy import select, update
     from werkzeug.serving import make_server
@@ -77,7 +80,8 @@ def serve_demo(folder, thread_name: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
                       "SECRET_KEY": "browser-test-secret",
                       # its own witness, not the development one in instance/
-                      "AUDIT_WITNESS_PATH": str(database.with_suffix(".witness.jsonl"))})
+                      "AUDIT_WITNESS_PATH": str(database.with_suffix(".witness.jsonl")),
+                      **(settings or {})})
     with app.app_context():
         upgrade()
         load_demo()
@@ -98,7 +102,7 @@ def serve_demo(folder, thread_name: str):
     thread.start()
     try:
         yield LiveServer(f"http://127.0.0.1:{server.server_port}", current, users,
-                         reset_languages)
+                         reset_languages, app)
     finally:
         server.shutdown()
         thread.join(timeout=10)

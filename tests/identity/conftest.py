@@ -1,5 +1,5 @@
 """The identity tests' app signs in through a real OpenID Connect provider on 127.0.0.1
-(tests/identity/oidc_provider.py), on the main database (SQLite, or PostgreSQL)."""
+(app/demo/oidc_provider.py), on the main database (SQLite, or PostgreSQL)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from app.demo.oidc_provider import CLIENT_ID, CLIENT_SECRET, RunningProvider
 from tests.conftest import _app_for
-from tests.identity.oidc_provider import CLIENT_ID, CLIENT_SECRET, RunningProvider
 
 
 @pytest.fixture(scope="session")

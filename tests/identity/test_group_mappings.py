@@ -209,3 +209,62 @@ def test_hostile_form_values_are_a_message_not_a_500(web, world, data):
     response = web.client.post("/admin/groups", data=form)
     assert response.status_code == 400
     assert _count() == 0
+
+
+# -- the list: searchable and paged ----------------------------------------------------------
+
+def _add_many(count: int) -> None:
+    with operation(SETUP):
+        for number in range(count):
+            identity.add_mapping(SETUP, group=f"g-{number:02d}", role="drafter",
+                                 organisation_name=NORR_OFFICE, area_name="Norr")
+        identity.add_mapping(SETUP, group="g-police_100%", role="reviewer",
+                             organisation_name=NORR_POLICE, area_name="Norr")
+        identity.add_mapping(SETUP, group="g-audit", role="auditor",
+                             organisation_name="Stadsledningskontoret")
+
+
+def _groups(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<th scope="row"><code>([^<]+)</code></th>', html)
+
+
+def test_search_finds_mappings_by_group_organisation_or_area_any_case(world):
+    _add_many(3)
+    assert [m.provider_group for m in identity.search_mappings("G-0")[0]] == [
+        "g-00", "g-01", "g-02"]
+    assert [m.provider_group for m in identity.search_mappings("polisen")[0]] == [
+        "g-police_100%"]
+    assert identity.search_mappings("stadsledning")[1] == 1
+    assert identity.search_mappings("norr")[1] == 4  # the area, and the organisations' names
+    # LIKE's wildcards are taken literally.
+    assert [m.provider_group for m in identity.search_mappings("_100%")[0]] == [
+        "g-police_100%"]
+    assert identity.search_mappings("%")[1] == 1
+    assert identity.search_mappings("nothing like it") == ([], 0)
+
+
+def test_the_page_is_paged_25_at_a_time_and_keeps_the_search(web, world):
+    _add_many(30)  # 32 mappings
+    web.log_in_as("admin")
+
+    first = web.client.get("/admin/groups").get_data(as_text=True)
+    second = web.client.get("/admin/groups?page=2").get_data(as_text=True)
+
+    assert "Kopplingar: 32." in first and "sida 1 av 2" in first
+    assert len(_groups(first)) == 25 and len(_groups(second)) == 7
+    assert set(_groups(first)).isdisjoint(_groups(second))
+    assert 'href="/admin/groups?page=2"' in first and 'href="/admin/groups?page=1"' in second
+    found = web.client.get("/admin/groups?q=g-2").get_data(as_text=True)
+    assert _groups(found) == [f"g-{n}" for n in range(20, 30)]
+    assert "Kopplingar som matchar ”g-2”: 10." in found
+    assert '<input id="q" name="q" type="search" value="g-2">' in found
+    none = web.client.get("/admin/groups?q=zzz").get_data(as_text=True)
+    assert "Kopplingar som matchar ”zzz”: 0." in none and _groups(none) == []
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "9" * 30])
+def test_a_bad_page_number_is_a_message_not_a_500(web, world, page):
+    web.log_in_as("admin")
+    assert web.client.get(f"/admin/groups?page={page}").status_code == 400

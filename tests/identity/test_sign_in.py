@@ -367,7 +367,7 @@ def test_a_token_too_large_for_the_cookie_is_not_kept_but_logout_is_offered(
     web.log_out()
 
     html = web.client.get("/logged-out").get_data(as_text=True)
-    assert f'href="{provider.issuer}/logout?' in html and "client_id=lagesbild-test" in html
+    assert f'href="{provider.issuer}/logout?' in html and "client_id=lagesbild-demo" in html
     assert "id_token_hint" not in html
 
 

@@ -68,8 +68,10 @@ FILE_PAYLOADS = (
     ("not a zip", b"PK\x03\x04" + b"\x00garbage" * 50),
 )
 # What a fuzzed request may add to the trail: refusals and logged reads.
-ALLOWED_ACTIONS = ("security.", "auth.login_failed", "auth.login_throttled", "audit.view",
-                   "audit.export", "audit.verify", "document.print", "document.export")
+ALLOWED_ACTIONS = ("security.", "auth.login_failed", "auth.login_throttled",
+                   "auth.reset_link_refused", "auth.reset_link_throttled",
+                   "auth.password_change_throttled", "audit.view", "audit.export",
+                   "audit.verify", "document.print", "document.export")
 # Tables a refused or read-only request may still write: an import preview keeps its upload
 # for the confirmation (app/documents/pending.py).
 SCRATCH_TABLES = ("audit_events", "pending_uploads")
