@@ -97,3 +97,14 @@ def audit_events():
             select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
 
     return events
+
+
+def shown_after_redirect(web: WebSession, response) -> str:
+    """A failed form's page: the POST redirects (303) to the page's own address, and the GET
+    there shows the form again. Returns that page."""
+    assert response.status_code == 303, response.status_code
+    location = response.headers["Location"]
+    assert "/transition/" not in location and "/exclusion" not in location, location
+    shown = web.client.get(location)
+    assert shown.status_code == 200, (location, shown.status_code)
+    return shown.get_data(as_text=True)

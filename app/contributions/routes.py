@@ -24,13 +24,15 @@ from app.core.access import roles_for
 from app.core.diff import has_changes, word_diff
 from app.core.errors import DomainError, InvalidInput, StaleVersion
 from app.core.i18n import DEFAULT_LANGUAGE
+from app.core.parsing import MAX_ID, whole_number
 from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
 from app.core.unit_of_work import operation, refuse
 from app.documents.carry_forward import changes_since_last_approved
 from app.extensions import db
 from app.models import Contribution, Role, Section, User
-from app.web import forms
+from app.web import failed_forms, forms
+from app.web.failed_forms import NO_FAILURE, FailedForm
 from workflows import CONTRIBUTION_WORKFLOW
 
 bp = Blueprint("contributions", __name__, template_folder="templates")
@@ -50,7 +52,23 @@ def _section_anchor(section_id: int) -> str:
 
 # -- the contribution page -------------------------------------------------------------------
 
-def _page_context(contribution: Contribution) -> dict:
+def page_key(contribution_id: int) -> str:
+    """Where a failed form of the contribution page is kept until the page shows it."""
+    return f"contribution-{contribution_id}"
+
+
+def _field_on_page(error: InvalidInput, form: str) -> str | None:
+    """The id of the field on the contribution page that `error` is about, if one is."""
+    field = error.details.get("field")
+    if field in ("remark", "remarks"):
+        section_id = error.details.get("section_id")
+        return f"remark-section-{section_id}" if section_id else "remark-general"
+    if field == "reason":
+        return f"reason-{form}"
+    return None
+
+
+def _page_context(contribution: Contribution, failed: FailedForm = NO_FAILURE) -> dict:
     user = _user()
     lang = _lang()
     roles = roles_for(user, contribution.area_id)
@@ -95,9 +113,7 @@ def _page_context(contribution: Contribution) -> dict:
         "may_exclude": may_exclude(user, contribution),
         "changes": changes,
         "changes_from_last_period": changes_from_last_period,
-        "form": {},
-        "form_error": None,
-        "form_trigger": None,
+        "failed": failed,
     }
 
 
@@ -106,7 +122,8 @@ def _page_context(contribution: Contribution) -> dict:
 def show(contribution_id: int):
     contribution = load_contribution(contribution_id)
     require_read_access(_user(), contribution)
-    return render_template("contributions/show.html", **_page_context(contribution))
+    failed = failed_forms.take(page_key(contribution_id))
+    return render_template("contributions/show.html", **_page_context(contribution, failed))
 
 
 @bp.post("/contributions/<id:contribution_id>/transition/<trigger>")
@@ -147,18 +164,23 @@ def comments_confirmed() -> bool:
     return request.form.get("with_comments") == "1"
 
 
-def transition_error_page(contribution_id: int, trigger: str, error: InvalidInput):
-    """The contribution page again with what was typed kept and the message, wherever the
-    transition was asked for (only to readers: an unknown action is refused before the role
-    check)."""
+def transition_error_page(contribution_id: int, form: str, error: InvalidInput):
+    """Back to the contribution page, which shows what was typed again with the message at its
+    field, wherever the action was asked for (only to readers: an unknown action is refused
+    before the role check)."""
     db.session.rollback()
     contribution = load_contribution(contribution_id)
     if not may_read(_user(), contribution):
         raise error
-    context = _page_context(contribution)
-    context.update(form=request.form.to_dict(), form_trigger=trigger,
-                   form_error=error.translated(gettext))
-    return render_template("contributions/show.html", **context), 400
+    field_id = _field_on_page(error, form)
+    failed = failed_forms.from_error(form, error, field_id)
+    return failed_forms.back_to_page(
+        page_key(contribution_id),
+        url_for("contributions.show", contribution_id=contribution_id,
+                _anchor=field_id or "error-summary"),
+        failed,
+        lambda shown: render_template("contributions/show.html",
+                                      **_page_context(contribution, shown)))
 
 
 def _title(contribution_id: int) -> str:
@@ -183,11 +205,7 @@ def exclude(contribution_id: int):
     except StaleVersion:
         return _stale_contribution_page(contribution_id)
     except InvalidInput as error:
-        contribution = load_contribution(contribution_id)
-        context = _page_context(contribution)
-        context.update(form=request.form.to_dict(), form_trigger="exclude",
-                       form_error=error.translated(gettext))
-        return render_template("contributions/show.html", **context), 400
+        return transition_error_page(contribution_id, "exclude", error)
     flash(gettext("Excluded from the consolidation: %(title)s.",
                   title=_title(contribution_id)), "success")
     return redirect(url_for("contributions.show", contribution_id=contribution_id))
@@ -234,12 +252,16 @@ def _require_editor(section: Section) -> None:
         refuse(user, refusal)  # logged, as the save's refusal would be
 
 
+def _editor_key(section_id: int) -> str:
+    return f"section-{section_id}"
+
+
 def _editor_page(section: Section, text: str, expected_version: int, *,
-                 error: str | None = None, status: int = 200):
+                 failed: FailedForm = NO_FAILURE, status: int = 200):
     general, per_section = presenters.remarks_by_section(section.contribution, _lang())
     return render_template(
         "contributions/edit.html", section=section, contribution=section.contribution,
-        text=text, expected_version=expected_version, error=error,
+        text=text, expected_version=expected_version, failed=failed,
         remarks=per_section.get(section.id, []), general_remarks=general,
         next=_next_target(),
     ), status
@@ -250,6 +272,13 @@ def _editor_page(section: Section, text: str, expected_version: int, *,
 def edit_section(section_id: int):
     section = load_section(section_id)
     _require_editor(section)
+    failed = failed_forms.take(_editor_key(section_id))
+    if failed:
+        # What was typed, and the version it was typed on: a save from here still notices
+        # a change made by someone else meanwhile.
+        seen = whole_number(failed.value("expected_version"), 0, MAX_ID)
+        return _editor_page(section, failed.value("text"),
+                            section.version if seen is None else seen, failed=failed)
     return _editor_page(section, section.text, section.version)
 
 
@@ -276,8 +305,12 @@ def save_section(section_id: int):
         ), 409
     except InvalidInput as error:
         section = load_section(section_id)
-        return _editor_page(section, text, expected_version,
-                            error=error.translated(gettext), status=400)
+        failed = failed_forms.from_error("edit", error, "section-text")
+        return failed_forms.back_to_page(
+            _editor_key(section_id),
+            url_for("contributions.edit_section", section_id=section_id, next=_next_target()),
+            failed,
+            lambda shown: _editor_page(section, text, expected_version, failed=shown)[0])
     if changed:
         flash(gettext("The text for “%(heading)s” was saved.", heading=heading), "success")
     else:

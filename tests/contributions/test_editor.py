@@ -18,7 +18,7 @@ from tests.contributions.support import (
     use_english,
 )
 from tests.factories import advance, run
-from tests.web_support import input_values
+from tests.web_support import input_values, shown_after_redirect
 
 
 def editor_path(section_id: int) -> str:
@@ -211,12 +211,11 @@ def test_bad_text_is_refused_with_the_message_and_the_text_kept(web, world, case
 
     response = save(web, section.id, typed)
 
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    error = html[html.index('id="form-error"'):]
-    error = error[:error.index("</div>")]
+    html = shown_after_redirect(web, response)
+    error = html[html.index('id="section-text-error"'):]
+    error = error[:error.index("</p>")]
     assert in_message in error
-    assert "Inget sparades. Din text finns kvar i rutan nedan." in error
+    assert "Inget sparades. Din text finns kvar i rutan nedan." in html
     assert 'aria-invalid="true"' in html
     kept = textarea(html, "text")
     assert kept == typed.replace("\r", "")
