@@ -211,8 +211,8 @@ def exclude(actor: Actor, contribution_id: int, reason: str, **kw) -> Contributi
     if reason is None or not str(reason).strip():
         contribution = get_contribution(contribution_id)
         raise InvalidInput(Msg(N_("A reason is required to exclude a contribution.")),
-                           action="contribution.exclude", object_type="contribution",
-                           object_id=contribution.id)
+                           field="reason", action="contribution.exclude",
+                           object_type="contribution", object_id=contribution.id)
     return set_excluded(actor, contribution_id, reason, **kw)
 
 

@@ -15,7 +15,7 @@ from tests.contributions.support import (
     use_english,
 )
 from tests.factories import advance, fill_sections, run
-from tests.web_support import shown_after_redirect
+from tests.web_support import field_error, invalid_fields, shown_after_redirect
 
 NORR = "Lägesbild januari 2030 — Norr"
 
@@ -461,3 +461,89 @@ def test_reviewer_sees_changes_since_last_periods_approved_text(web, world):
     assert "<ins" in html and "Nytt möte med skolorna i mars." in html
     assert html.count("Inga ändringar.") >= 1  # the untouched sections say so
     assert f"/contributions/{contribution.id}/print" in html
+
+
+# -- errors where they happened ---------------------------------------------------------------
+
+def test_a_personnummer_in_a_remark_is_shown_at_its_box_on_the_pages_own_address(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    section = world.sections("Norr")[-1]
+    web.log_in_as("reviewer")
+    typed = "Personen 811228-9874 nämns."
+
+    response = act(web, contribution.id, "return", remark_general="Allmänt.",
+                   **{f"remark_section_{section.id}": typed})
+
+    assert response.headers["Location"] == \
+        f"/contributions/{contribution.id}#remark-section-{section.id}"
+    html = shown_after_redirect(web, response)
+    assert "ser ut som ett personnummer" in field_error(html, f"remark-section-{section.id}")
+    assert invalid_fields(html) == [f"remark-section-{section.id}"]
+    assert f'<a href="#remark-section-{section.id}">' in html  # the summary links to the box
+    assert textarea(html, f"remark_section_{section.id}") == typed
+    assert textarea(html, "remark_general") == "Allmänt."
+    # Shown once: a reload shows the page as it is, with nothing stale.
+    again = page(web, path(world))
+    assert invalid_fields(again) == [] and "personnummer" not in again
+    assert textarea(again, f"remark_section_{section.id}") == ""
+    assert fresh_contribution(contribution.id).state == "police_review"
+
+
+def test_a_missing_remark_is_shown_at_the_general_remark(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    web.log_in_as("reviewer")
+
+    response = act(web, contribution.id, "return", remark_general="  ")
+
+    assert response.headers["Location"] == f"/contributions/{contribution.id}#remark-general"
+    html = shown_after_redirect(web, response)
+    assert field_error(html, "remark-general") == "Fel: Skriv minst en anmärkning."
+    assert "Skriv minst en anmärkning." not in page(web, path(world))
+
+
+def test_a_reason_error_is_shown_at_the_reason_and_the_language_switch_then_works(web, world):
+    advance(world, "Norr", "reviewed")
+    contribution = world.contribution("Norr")
+    web.log_in_as("consolidator")
+
+    response = act(web, contribution.id, "reopen", reason="Gäller 811228-9874.")
+
+    html = shown_after_redirect(web, response)
+    assert "personnummer" in field_error(html, "reason-reopen")
+    assert textarea(html, "reason") == "Gäller 811228-9874."
+    # The language switch goes back to the page (a GET), not to the action's address.
+    assert f'name="next" value="/contributions/{contribution.id}"' in html
+    switched = web.client.post("/language", data={
+        "lang": "en", "next": f"/contributions/{contribution.id}",
+        "csrf_token": web.csrf_token(path(world))})
+    assert switched.status_code == 302
+    assert web.client.get(switched.headers["Location"]).status_code == 200
+    assert fresh_contribution(contribution.id).state == "reviewed"
+
+
+def test_an_approval_with_typed_remarks_asks_beside_the_buttons(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    web.log_in_as("reviewer")
+
+    response = act(web, contribution.id, "approve", remark_general="Bra.")
+
+    html = shown_after_redirect(web, response)
+    review = html[html.index('id="review-heading"'):]
+    assert "Välj ”Godkänn med kommentar”" in review[:review.index("</section>")]
+    assert 'id="error-summary"' in html and textarea(html, "remark_general") == "Bra."
+
+
+def test_a_failure_on_one_contribution_is_not_shown_on_another(web, world):
+    advance(world, "Norr", "police_review")
+    advance(world, "Söder", "police_review")
+    norr = world.contribution("Norr")
+    web.log_in_as("consolidator")  # reads both; refused input only where the form was
+
+    response = act(web, world.contribution("Norr").id, "exclude")  # unknown to the workflow
+    assert response.status_code == 303
+    other = page(web, path(world, "Söder"))
+    assert 'id="error-summary"' not in other
+    assert 'id="error-summary"' in page(web, f"/contributions/{norr.id}")

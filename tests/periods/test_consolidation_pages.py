@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Consolidation
 from tests import flow
 from tests.factories import advance, fill_sections, run
-from tests.web_support import input_values, shown_after_redirect
+from tests.web_support import field_error, input_values, invalid_fields, shown_after_redirect
 
 
 def path(world, tail: str = "") -> str:
@@ -370,3 +370,54 @@ def test_the_police_return_through_the_period_page_as_through_the_contribution_p
     assert response.headers["Location"] == f"/contributions/{contribution.id}"  # theirs to see
     assert current(world, "Norr").state == "returned"
     assert [e.action for e in audit_events("contribution.return")] == ["contribution.return"]
+
+
+# -- errors where they happened ---------------------------------------------------------------
+
+def test_a_reason_error_is_shown_at_its_box_on_the_consolidation_pages_address(web, world):
+    advance(world, "Norr", "reviewed")
+    contribution = world.contribution("Norr")
+    web.log_in_as("consolidator")
+
+    response = contribution_action(web, world, "Norr", "reopen", reason="Gäller 811228-9874.")
+
+    key = f"reopen-{contribution.id}"
+    assert response.headers["Location"] == f"{path(world)}#reason-{key}"
+    html = shown_after_redirect(web, response)
+    assert "personnummer" in field_error(html, f"reason-{key}")
+    assert '<details class="periods-reason" open>' in html
+    assert ">Gäller 811228-9874.</textarea>" in html
+    again = page(web, world)
+    assert invalid_fields(again) == [] and "811228" not in again
+
+
+def test_an_exclusion_without_a_reason_is_shown_at_its_box(web, world):
+    contribution = world.contribution("Söder")
+    web.log_in_as("consolidator")
+
+    response = exclusion(web, world, "Söder", "exclude", reason=" ")
+
+    html = shown_after_redirect(web, response)
+    assert field_error(html, f"exclude-{contribution.id}") == \
+        "Fel: Ange ett skäl för att undanta bidraget."
+    assert invalid_fields(page(web, world)) == []
+
+
+def test_the_approvals_errors_are_at_the_lock_box_and_the_remarks(web, world):
+    both_consolidated(world)
+    run(world, "consolidator", flow.submit_for_approval, consolidation(world).id)
+    web.log_in_as("approver")
+
+    response = consolidation_action(web, world, "approve", token_from=path(world))
+    assert response.headers["Location"] == f"{path(world)}#confirm-lock"
+    html = shown_after_redirect(web, response)
+    assert "Kryssa i rutan" in field_error(html, "confirm-lock")
+    assert "Fastställelsen låser" in field_error(html, "confirm-lock")  # still described
+
+    response = consolidation_action(web, world, "return", token_from=path(world),
+                                    remarks="Se 811228-9874.")
+    html = shown_after_redirect(web, response)
+    assert "personnummer" in field_error(html, "remarks-return")
+    assert ">Se 811228-9874.</textarea>" in html
+    assert invalid_fields(page(web, world)) == []
+    assert consolidation(world).state == "awaiting_approval"
