@@ -22,8 +22,12 @@ from app.core.errors import DomainError
 SESSION_KEY = "_failed_forms"
 # Below the 4,096 bytes a browser keeps of one cookie, with room for its name and attributes.
 COOKIE_LIMIT = 3_800
-# Never kept: the form's security code is the session's own.
+# Never kept: the form's security code is the session's own, and a password is typed again.
 NOT_KEPT = frozenset({"csrf_token"})
+
+
+def _kept(name: str) -> bool:
+    return name not in NOT_KEPT and "password" not in name
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,9 @@ def from_error(form: str, error: DomainError, field_id: str | None,
 
 
 def typed_values() -> dict[str, str]:
-    """The request's form as typed (one value per name), without its security code."""
-    return {name: value for name, value in request.form.items() if name not in NOT_KEPT}
+    """The request's form as typed (one value per name), without its security code or any
+    password."""
+    return {name: value for name, value in request.form.items() if _kept(name)}
 
 
 def _fits(stashed: dict) -> bool:
