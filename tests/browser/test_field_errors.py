@@ -98,3 +98,24 @@ def test_the_editor_keeps_the_text_at_its_own_address(page, live_server, assert_
     switch_to_english(page)
     expect(page.get_by_role("button", name="Save")).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_consolidation_page_opens_the_box_in_error(page, live_server, assert_accessible):
+    log_in(page, live_server.user("samordnare").email)
+    page.goto("/periods")
+    period = page.get_by_role("link", name=f"Lägesbild {live_server.current_period}")
+    consolidation = period.get_attribute("href") + "/consolidation"
+    page.goto(consolidation)
+    reason = page.locator("details.periods-reason").filter(has_text="Undanta…").first
+    reason.locator("summary").click()
+    box = reason.locator("textarea")
+    box.fill(f"Gäller {PERSONNUMMER}.")
+
+    reason.get_by_role("button").click()
+
+    expect(page).to_have_url(re.compile(re.escape(consolidation) + "(#.*)?$"))
+    expect(box).to_have_value(f"Gäller {PERSONNUMMER}.")  # the box, opened again
+    assert_error_at(page, box, "personnummer")
+    assert_accessible(page)
+    switch_to_english(page)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("consolidation")
