@@ -18,7 +18,7 @@ from app.models import AuditEvent
 from tests.documents.support import seed_bytes, use_seed_city_topics
 from tests.factories import advance, fill_sections
 from tests.support import identity_number_traces
-from tests.web_support import input_values
+from tests.web_support import input_values, shown_after_redirect
 
 
 def _check_digit(nine: str) -> str:
@@ -82,8 +82,7 @@ def test_a_section_text(web, world, written):
     response = web.client.post(f"/sections/{section_id}/edit", data={
         "csrf_token": values["csrf_token"][0], "expected_version": values["expected_version"][0],
         "text": f"Första raden.\nPersonen {written} greps."})
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
+    html = shown_after_redirect(web, response)
     assert "rad 2, kolumn 10" in html
     assert_no_trace()
 
@@ -95,8 +94,7 @@ def test_a_coordination_number_in_a_section_text(web, world):
     response = web.client.post(f"/sections/{section_id}/edit", data={
         "csrf_token": values["csrf_token"][0], "expected_version": values["expected_version"][0],
         "text": f"Gäller {COORDINATION[:6]}-{COORDINATION[6:]}"})
-    assert response.status_code == 400
-    assert "samordningsnummer" in response.get_data(as_text=True)
+    assert "samordningsnummer" in shown_after_redirect(web, response)
     assert_no_trace(COORDINATION)
 
 
@@ -113,7 +111,7 @@ def test_a_reviewers_remark(web, world, written):
     advance(world, "Norr", "police_review")
     web.log_in_as("reviewer")
     response = _transition(web, world, "return", remark_general=f"Stryk {written}.")
-    assert response.status_code == 400
+    shown_after_redirect(web, response)
     assert world.contribution().state == "police_review"
     assert_no_trace()
 
@@ -123,14 +121,14 @@ def test_a_consolidators_reason(web, world):
     advance(world, "Norr", "reviewed")
     web.log_in_as("consolidator")
     response = _transition(web, world, "reopen", reason=f"Gäller {forms()['hard wrap']}")
-    assert response.status_code == 400
+    shown_after_redirect(web, response)
     contribution = world.contribution()
     response = web.client.post(
         f"/periods/{world.period_id}/contributions/{contribution.id}/exclusion", data={
             "csrf_token": web.csrf_token(f"/periods/{world.period_id}/consolidation"),
             "expected_version": str(contribution.version), "action": "exclude",
             "reason": f"Gäller {forms()['spaced date']}"})
-    assert response.status_code == 400
+    shown_after_redirect(web, response)
     assert world.contribution().state == "reviewed"
     assert_no_trace()
 

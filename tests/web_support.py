@@ -97,3 +97,42 @@ def audit_events():
             select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
 
     return events
+
+
+def shown_after_redirect(web: WebSession, response) -> str:
+    """A failed form's page: the POST redirects (303) to the page's own address, and the GET
+    there shows the form again. Returns that page."""
+    assert response.status_code == 303, response.status_code
+    location = response.headers["Location"]
+    assert "/transition/" not in location and "/exclusion" not in location, location
+    shown = web.client.get(location)
+    assert shown.status_code == 200, (location, shown.status_code)
+    return shown.get_data(as_text=True)
+
+
+def field_error(html: str, field_id: str) -> str:
+    """The message of the field `field_id` as its aria-describedby points to it; the field must
+    be marked aria-invalid. Fails if the field is not in error."""
+    import re
+    from html import unescape
+
+    tag = re.search(rf'<(?:textarea|input|select)\b[^>]*\bid="{re.escape(field_id)}"[^>]*>', html)
+    assert tag, f"no field {field_id}"
+    assert 'aria-invalid="true"' in tag.group(0), tag.group(0)
+    described = re.search(r'aria-describedby="([^"]*)"', tag.group(0))
+    assert described, tag.group(0)
+    messages = []
+    for element_id in described.group(1).split():
+        element = re.search(rf'<(\w+)\b[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</\1>',
+                            html, re.S)
+        assert element, f"aria-describedby names {element_id}, which is not on the page"
+        messages.append(unescape(re.sub(r"<[^>]+>", "", element.group(2))).strip())
+    return " ".join(messages)
+
+
+def invalid_fields(html: str) -> list[str]:
+    """The ids of the fields marked aria-invalid."""
+    import re
+
+    return re.findall(r'<(?:textarea|input|select)\b[^>]*\bid="([^"]+)"[^>]*aria-invalid="true"',
+                      html)

@@ -37,7 +37,8 @@ from app.models import (
     Role,
     User,
 )
-from app.web import forms, role_label, sessions
+from app.web import failed_forms, forms, role_label, sessions
+from app.web.failed_forms import NO_FAILURE, FailedForm
 from app.web.tasks import handed_over, tasks_for
 from app.web.throttle import password_change_limit, reset_link_limit
 
@@ -114,6 +115,15 @@ def _errors(error: InvalidInput, prefix: str, fields: bool = True) -> dict[str, 
     return {f"{prefix}-{field or 'form'}": error.translated(gettext)}
 
 
+def _back(page_key: str, page_url: str, errors: dict[str, str], show_in_place,
+          values: dict | None = None):
+    """Back to the page of the failed form (post/redirect/get), which shows `errors` at their
+    fields and what was typed (never a password) again; in place if that is too large."""
+    failed = FailedForm(form=page_key, errors=errors,
+                        values=failed_forms.typed_values() if values is None else values)
+    return failed_forms.back_to_page(page_key, page_url, failed, show_in_place)
+
+
 def _attempt(change):
     """Run `change()` as one operation of the signed-in user: (result, None), or (None,
     the InvalidInput) with nothing changed."""
@@ -183,10 +193,14 @@ def _organisation_choices() -> list[Organisation]:
     return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
 
 
+def _new_user_page(failed: FailedForm = NO_FAILURE):
+    return render_template("admin/user_new.html", form=dict(failed.values),
+                           errors=dict(failed.errors), organisations=_organisation_choices())
+
+
 @admin_pages.get("/users/new")
 def new_user():
-    return render_template("admin/user_new.html", form={}, errors={},
-                           organisations=_organisation_choices())
+    return _new_user_page(failed_forms.take("admin-user-new"))
 
 
 @admin_pages.post("/users/new")
@@ -196,9 +210,8 @@ def create_user():
         current_user, email=form.get("email", ""), name=form.get("name", ""),
         organisation_name=form.get("organisation", ""), password=None))
     if error:
-        return render_template("admin/user_new.html", form=form.to_dict(),
-                               errors=_errors(error, "new"),
-                               organisations=_organisation_choices()), 400
+        return _back("admin-user-new", url_for("admin.new_user"), _errors(error, "new"),
+                     _new_user_page)
     flash(gettext("Created the account of %(name)s. Grant a role, then issue a link so they "
                   "can choose a password.", name=user.name), "success")
     return redirect(url_for("admin.user", user_id=user.id))
@@ -221,9 +234,20 @@ def _user_page(user: User, *, status: int = 200, errors: dict | None = None,
         is_self=user.id == current_user.id), status
 
 
+def _user_key(user_id: int) -> str:
+    return f"admin-user-{user_id}"
+
+
+def _back_to_user(user_id: int, errors: dict[str, str]):
+    return _back(_user_key(user_id), url_for("admin.user", user_id=user_id), errors,
+                 lambda failed: _user_page(_user(user_id), errors=dict(failed.errors),
+                                           form=dict(failed.values))[0])
+
+
 @admin_pages.get("/users/<id:user_id>")
 def user(user_id: int):
-    return _user_page(_user(user_id))
+    failed = failed_forms.take(_user_key(user_id))
+    return _user_page(_user(user_id), errors=dict(failed.errors), form=dict(failed.values))
 
 
 @admin_pages.post("/users/<id:user_id>/edit")
@@ -233,8 +257,7 @@ def edit_user(user_id: int):
     changes, error = _attempt(lambda: admin.edit_user(
         current_user, _as_seen(target), name=form.get("name", ""), email=form.get("email", "")))
     if error:
-        return _user_page(_user(user_id), status=400, errors=_errors(error, "edit"),
-                          form=form.to_dict())
+        return _back_to_user(user_id, _errors(error, "edit"))
     flash(gettext("Saved.") if changes else gettext("Nothing was changed."),
           "success" if changes else "info")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -261,8 +284,7 @@ def set_active(user_id: int):
     held = [] if active else tasks_for(target)
     _, error = _attempt(lambda: admin.set_user_active(current_user, _as_seen(target), active))
     if error:
-        return _user_page(_user(user_id), status=400,
-                          errors=_errors(error, "status", fields=False))
+        return _back_to_user(user_id, _errors(error, "status", fields=False))
     target = _user(user_id)
     flash(gettext("%(email)s is active again.", email=target.email) if active else
           gettext("%(email)s is deactivated; their sessions have ended.", email=target.email),
@@ -280,8 +302,7 @@ def grant_role(user_id: int):
     _, error = _attempt(lambda: admin.grant_role(current_user, _as_seen(target), role,
                                                  area or None))
     if error:
-        return _user_page(_user(user_id), status=400, errors=_errors(error, "grant"),
-                          form=form.to_dict())
+        return _back_to_user(user_id, _errors(error, "grant"))
     flash(gettext("Granted the role %(role)s.", role=_role_text(role, area)), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -297,8 +318,7 @@ def revoke_role(user_id: int):
     held = tasks_for(target)
     _, error = _attempt(lambda: admin.revoke_role(current_user, _as_seen(target), role, area))
     if error:
-        return _user_page(_user(user_id), status=400,
-                          errors=_errors(error, "roles", fields=False))
+        return _back_to_user(user_id, _errors(error, "roles", fields=False))
     flash(gettext("Revoked the role %(role)s.", role=_role_text(role, area)), "success")
     # Only what the revoked role covered changed hands: what they still hold is theirs.
     still_held = {(task.kind, task.subject.id) for task in tasks_for(_user(user_id))}
@@ -312,8 +332,7 @@ def reset_link(user_id: int):
     target = _user(user_id)
     issued, error = _attempt(lambda: admin.issue_reset_link(current_user, _as_seen(target)))
     if error:
-        return _user_page(_user(user_id), status=400,
-                          errors=_errors(error, "reset", fields=False))
+        return _back_to_user(user_id, _errors(error, "reset", fields=False))
     token, expires_at = issued
     target = _user(user_id)
     link = reset_url(token)
@@ -353,7 +372,8 @@ def _organisations_page(status: int = 200, errors: dict | None = None,
 
 @admin_pages.get("/organisations")
 def organisations():
-    return _organisations_page()
+    failed = failed_forms.take("admin-organisations")
+    return _organisations_page(errors=dict(failed.errors), form=dict(failed.values))
 
 
 @admin_pages.post("/organisations")
@@ -363,16 +383,25 @@ def create_organisation():
                               admin.create_organisation(current_user, form.get("name", ""),
                                                         form.get("kind", "")))
     if error:
-        return _organisations_page(400, _errors(error, "new"), form.to_dict())
+        return _back("admin-organisations", url_for("admin.organisations"),
+                     _errors(error, "new"),
+                     lambda failed: _organisations_page(200, dict(failed.errors),
+                                                        dict(failed.values))[0])
     flash(gettext("Added the organisation %(name)s.", name=created.name), "success")
     return redirect(url_for("admin.organisations"))
 
 
+def _organisation_page(organisation_id: int, failed: FailedForm = NO_FAILURE):
+    found = _get(Organisation, organisation_id, N_("There is no organisation {id}."))
+    return render_template("admin/organisation.html", organisation=found,
+                           errors=dict(failed.errors), form=dict(failed.values),
+                           kind_label=gettext(ORGANISATION_KIND_LABELS[found.kind]))
+
+
 @admin_pages.get("/organisations/<id:organisation_id>")
 def organisation(organisation_id: int):
-    found = _get(Organisation, organisation_id, N_("There is no organisation {id}."))
-    return render_template("admin/organisation.html", organisation=found, errors={}, form={},
-                           kind_label=gettext(ORGANISATION_KIND_LABELS[found.kind]))
+    return _organisation_page(organisation_id,
+                              failed_forms.take(f"admin-organisation-{organisation_id}"))
 
 
 @admin_pages.post("/organisations/<id:organisation_id>")
@@ -382,10 +411,10 @@ def rename_organisation(organisation_id: int):
                               admin.rename_organisation(current_user, found,
                                                         request.form.get("name", "")))
     if error:
-        found = _get(Organisation, organisation_id, N_("There is no organisation {id}."))
-        return render_template("admin/organisation.html", organisation=found,
-                               errors=_errors(error, "edit"), form=request.form.to_dict(),
-                               kind_label=gettext(ORGANISATION_KIND_LABELS[found.kind])), 400
+        return _back(f"admin-organisation-{organisation_id}",
+                     url_for("admin.organisation", organisation_id=organisation_id),
+                     _errors(error, "edit"),
+                     lambda failed: _organisation_page(organisation_id, failed))
     flash(gettext("Saved.") if renamed else gettext("Nothing was changed."),
           "success" if renamed else "info")
     return redirect(url_for("admin.organisations"))
@@ -403,7 +432,9 @@ def _areas_page(status: int = 200, errors: dict | None = None, form: dict | None
 
 @admin_pages.get("/areas")
 def areas():
-    return _areas_page()
+    failed = failed_forms.take("admin-areas")
+    return _areas_page(errors=dict(failed.errors), form=dict(failed.values),
+                       chosen=failed.values.get("organisations") or [])
 
 
 @admin_pages.post("/areas")
@@ -413,7 +444,10 @@ def create_area():
                               admin.create_area(current_user, request.form.get("name", ""),
                                                 chosen))
     if error:
-        return _areas_page(400, _errors(error, "new"), request.form.to_dict(), chosen)
+        return _back("admin-areas", url_for("admin.areas"), _errors(error, "new"),
+                     lambda failed: _areas_page(200, dict(failed.errors), dict(failed.values),
+                                                chosen)[0],
+                     values={**failed_forms.typed_values(), "organisations": chosen})
     flash(gettext("Added the area %(name)s.", name=created.name), "success")
     return redirect(url_for("admin.areas"))
 
@@ -429,7 +463,11 @@ def _area_page(area_id: int, status: int = 200, errors: dict | None = None,
 
 @admin_pages.get("/areas/<id:area_id>")
 def area(area_id: int):
-    return _area_page(area_id)
+    failed = failed_forms.take(f"admin-area-{area_id}")
+    if not failed:
+        return _area_page(area_id)
+    return _area_page(area_id, errors=dict(failed.errors), form=dict(failed.values),
+                      chosen=failed.values.get("organisations") or [])
 
 
 @admin_pages.post("/areas/<id:area_id>")
@@ -439,7 +477,11 @@ def edit_area(area_id: int):
     changed, error = _attempt(lambda: _stale_unless(found.version, _CHANGED) or admin.edit_area(
         current_user, found, name=request.form.get("name", ""), organisation_names=chosen))
     if error:
-        return _area_page(area_id, 400, _errors(error, "edit"), request.form.to_dict(), chosen)
+        return _back(f"admin-area-{area_id}", url_for("admin.area", area_id=area_id),
+                     _errors(error, "edit"),
+                     lambda failed: _area_page(area_id, 200, dict(failed.errors),
+                                               dict(failed.values), chosen)[0],
+                     values={**failed_forms.typed_values(), "organisations": chosen})
     flash(gettext("Saved.") if changed else gettext("Nothing was changed."),
           "success" if changed else "info")
     return redirect(url_for("admin.areas"))
@@ -450,7 +492,8 @@ def edit_area(area_id: int):
 @account.get("/account/password")
 @login_required
 def password():
-    return render_template("admin/account_password.html", errors={})
+    failed = failed_forms.take("account-password")
+    return render_template("admin/account_password.html", errors=dict(failed.errors))
 
 
 @account.post("/account/password")
@@ -463,9 +506,11 @@ def change_password():
     if error:
         # Counted like a failed sign-in (app.web.throttle); a weak new password is not.
         g.wrong_current_password = error.details.get("field") == "current_password"
-        # Passwords are never sent back into a form: the user types them again.
-        return render_template("admin/account_password.html",
-                               errors=_errors(error, "password")), 400
+        # Passwords are never sent back into a form (nor kept): the user types them again.
+        return _back("account-password", url_for("account.password"),
+                     _errors(error, "password"),
+                     lambda failed: render_template("admin/account_password.html",
+                                                    errors=dict(failed.errors)))
     sessions.begin(db.session.get(User, user.id))  # this browser stays signed in
     flash(gettext("Your password is changed. Every other session of yours has ended."),
           "success")

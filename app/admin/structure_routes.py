@@ -4,7 +4,7 @@ move deadlines). Admins only. Thin: parse the form, call one operation in app.ad
 commit, redirect; a refused form comes back with what was typed and the message by its field."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -122,6 +122,8 @@ def move_topic(topic_id: int):
     except (InvalidInput, StaleVersion) as error:
         errors = FormErrors()
         errors.add(error)
+        # Shown here, at the move's address: the language switch goes to the topics page.
+        g.page_url = url_for("admin_structure.topics")
         return _topics_page(errors, error.http_status)
     flash(gettext("“%(title)s” was moved.", title=title), "success")
     return redirect(url_for("admin_structure.topics", _anchor=f"topic-{topic_id}"))

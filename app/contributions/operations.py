@@ -113,8 +113,12 @@ def _validated_remarks(contribution: Contribution,
         if remark.section_id is not None and remark.section_id not in section_ids:
             raise InvalidInput(
                 Msg(N_("A remark refers to a section that is not in this contribution.")))
-        cleaned.append(RemarkInput(validate_section_text(remark.text, field="remark"),
-                                   remark.section_id))
+        try:
+            text = validate_section_text(remark.text, field="remark")
+        except InvalidInput as error:
+            error.details["section_id"] = remark.section_id  # which box: shown beside it
+            raise
+        cleaned.append(RemarkInput(text, remark.section_id))
     return cleaned
 
 
@@ -187,7 +191,7 @@ def set_excluded(actor: Actor, contribution_id: int, reason: str | None, *,
         reason = validate_section_text(reason, field="reason").strip()
         if not reason:
             raise InvalidInput(Msg(N_("A reason is required to exclude a contribution.")),
-                               **where)
+                               field="reason", **where)
         if contribution.excluded_reason is not None:
             raise InvalidTransition(Msg(N_("The contribution is already excluded.")), **where)
         contribution.excluded_by_id = actor.id
@@ -211,8 +215,8 @@ def exclude(actor: Actor, contribution_id: int, reason: str, **kw) -> Contributi
     if reason is None or not str(reason).strip():
         contribution = get_contribution(contribution_id)
         raise InvalidInput(Msg(N_("A reason is required to exclude a contribution.")),
-                           action="contribution.exclude", object_type="contribution",
-                           object_id=contribution.id)
+                           field="reason", action="contribution.exclude",
+                           object_type="contribution", object_id=contribution.id)
     return set_excluded(actor, contribution_id, reason, **kw)
 
 

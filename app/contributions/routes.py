@@ -24,13 +24,15 @@ from app.core.access import roles_for
 from app.core.diff import has_changes, word_diff
 from app.core.errors import DomainError, InvalidInput, StaleVersion
 from app.core.i18n import DEFAULT_LANGUAGE
+from app.core.parsing import MAX_ID, whole_number
 from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
 from app.core.unit_of_work import operation, refuse
 from app.documents.carry_forward import changes_since_last_approved
 from app.extensions import db
 from app.models import Contribution, Role, Section, User
-from app.web import forms
+from app.web import failed_forms, forms
+from app.web.failed_forms import NO_FAILURE, FailedForm
 from workflows import CONTRIBUTION_WORKFLOW
 
 bp = Blueprint("contributions", __name__, template_folder="templates")
@@ -50,10 +52,30 @@ def _section_anchor(section_id: int) -> str:
 
 # -- the contribution page -------------------------------------------------------------------
 
-def _page_context(contribution: Contribution, thread_error: tuple[int, str, str] | None = None
-                  ) -> dict:
-    """Everything the contribution page draws; `thread_error`: (remark id, the answer typed,
-    the message) when an answer was refused, shown at that remark's box."""
+def page_key(contribution_id: int) -> str:
+    """Where a failed form of the contribution page is kept until the page shows it."""
+    return f"contribution-{contribution_id}"
+
+
+def _field_on_page(error: InvalidInput, form: str) -> str | None:
+    """The id of the field on the contribution page that `error` is about, if one is."""
+    field = error.details.get("field")
+    if field in ("remark", "remarks"):
+        section_id = error.details.get("section_id")
+        return f"remark-section-{section_id}" if section_id else "remark-general"
+    if field == "reason":
+        return f"reason-{form}"
+    if field == "confirm_unanswered":
+        return "confirm-unanswered"
+    return None
+
+
+def reply_form(remark_id: int) -> str:
+    """The name a refused answer to a remark is kept under (its box: reply-to-<id>)."""
+    return f"reply-{remark_id}"
+
+
+def _page_context(contribution: Contribution, failed: FailedForm = NO_FAILURE) -> dict:
     user = _user()
     lang = _lang()
     roles = roles_for(user, contribution.area_id)
@@ -61,11 +83,11 @@ def _page_context(contribution: Contribution, thread_error: tuple[int, str, str]
     editor = CONTRIBUTIONS.editor_for(contribution, user, roles)
     sections = contribution.ordered_sections
     general_remarks, section_remarks = presenters.remarks_by_section(contribution, lang, user)
-    if thread_error is not None:
-        remark_id, typed, message = thread_error
-        for view in general_remarks + [v for views in section_remarks.values() for v in views]:
-            if view.remark_id == remark_id:
-                view.reply_text, view.reply_error = typed, message
+    # A refused answer: kept in its remark's box, the message beside it.
+    for view in general_remarks + [v for views in section_remarks.values() for v in views]:
+        if failed.of(reply_form(view.remark_id)):
+            view.reply_text = failed.value("reply")
+            view.reply_error = failed.error(f"reply-to-{view.remark_id}")
     # A drafter who may not submit yet is told which sections still lack text.
     empty_sections = []
     if Role.DRAFTER in roles and contribution.state in ("draft", "returned"):
@@ -105,9 +127,7 @@ def _page_context(contribution: Contribution, thread_error: tuple[int, str, str]
         "may_exclude": may_exclude(user, contribution),
         "changes": changes,
         "changes_from_last_period": changes_from_last_period,
-        "form": {},
-        "form_error": None,
-        "form_trigger": None,
+        "failed": failed,
     }
 
 
@@ -116,7 +136,8 @@ def _page_context(contribution: Contribution, thread_error: tuple[int, str, str]
 def show(contribution_id: int):
     contribution = load_contribution(contribution_id)
     require_read_access(_user(), contribution)
-    return render_template("contributions/show.html", **_page_context(contribution))
+    failed = failed_forms.take(page_key(contribution_id))
+    return render_template("contributions/show.html", **_page_context(contribution, failed))
 
 
 @bp.post("/contributions/<id:contribution_id>/transition/<trigger>")
@@ -163,18 +184,23 @@ def unanswered_confirmed() -> bool:
     return request.form.get("confirm_unanswered") == "1"
 
 
-def transition_error_page(contribution_id: int, trigger: str, error: InvalidInput):
-    """The contribution page again with what was typed kept and the message, wherever the
-    transition was asked for (only to readers: an unknown action is refused before the role
-    check)."""
+def transition_error_page(contribution_id: int, form: str, error: InvalidInput):
+    """Back to the contribution page, which shows what was typed again with the message at its
+    field, wherever the action was asked for (only to readers: an unknown action is refused
+    before the role check)."""
     db.session.rollback()
     contribution = load_contribution(contribution_id)
     if not may_read(_user(), contribution):
         raise error
-    context = _page_context(contribution)
-    context.update(form=request.form.to_dict(), form_trigger=trigger,
-                   form_error=error.translated(gettext))
-    return render_template("contributions/show.html", **context), 400
+    field_id = _field_on_page(error, form)
+    failed = failed_forms.from_error(form, error, field_id)
+    return failed_forms.back_to_page(
+        page_key(contribution_id),
+        url_for("contributions.show", contribution_id=contribution_id,
+                _anchor=field_id or "error-summary"),
+        failed,
+        lambda shown: render_template("contributions/show.html",
+                                      **_page_context(contribution, shown)))
 
 
 def _title(contribution_id: int) -> str:
@@ -199,11 +225,7 @@ def exclude(contribution_id: int):
     except StaleVersion:
         return _stale_contribution_page(contribution_id)
     except InvalidInput as error:
-        contribution = load_contribution(contribution_id)
-        context = _page_context(contribution)
-        context.update(form=request.form.to_dict(), form_trigger="exclude",
-                       form_error=error.translated(gettext))
-        return render_template("contributions/show.html", **context), 400
+        return transition_error_page(contribution_id, "exclude", error)
     flash(gettext("Excluded from the consolidation: %(title)s.",
                   title=_title(contribution_id)), "success")
     return redirect(url_for("contributions.show", contribution_id=contribution_id))
@@ -243,7 +265,7 @@ def reply_to_remark(remark_id: int):
     except StaleVersion:
         return _stale_contribution_page(contribution_id)
     except InvalidInput as error:
-        return _thread_error_page(contribution_id, remark_id, text, error)
+        return _thread_error_page(contribution_id, remark_id, error)
     flash(gettext("Your answer was added to the remark's thread."), "success")
     return redirect(url_for("contributions.show", contribution_id=contribution_id,
                             _anchor=_remark_anchor(remark_id)))
@@ -265,15 +287,21 @@ def resolve_remark(remark_id: int):
                             _anchor=_remark_anchor(remark_id)))
 
 
-def _thread_error_page(contribution_id: int, remark_id: int, typed: str, error: InvalidInput):
-    """The contribution page again, the answer kept in its box with the message beside it
+def _thread_error_page(contribution_id: int, remark_id: int, error: InvalidInput):
+    """Back to the contribution page, the answer kept in its box with the message beside it
     (only to readers: anyone else was refused before the text was looked at)."""
     db.session.rollback()
     contribution = load_contribution(contribution_id)
     if not may_read(_user(), contribution):
         raise error
-    context = _page_context(contribution, (remark_id, typed, error.translated(gettext)))
-    return render_template("contributions/show.html", **context), 400
+    field_id = f"reply-to-{remark_id}"
+    failed = failed_forms.from_error(reply_form(remark_id), error, field_id)
+    return failed_forms.back_to_page(
+        page_key(contribution_id),
+        url_for("contributions.show", contribution_id=contribution_id, _anchor=field_id),
+        failed,
+        lambda shown: render_template("contributions/show.html",
+                                      **_page_context(contribution, shown)))
 
 
 # -- history ---------------------------------------------------------------------------------
@@ -302,12 +330,16 @@ def _require_editor(section: Section) -> None:
         refuse(user, refusal)  # logged, as the save's refusal would be
 
 
+def _editor_key(section_id: int) -> str:
+    return f"section-{section_id}"
+
+
 def _editor_page(section: Section, text: str, expected_version: int, *,
-                 error: str | None = None, status: int = 200):
+                 failed: FailedForm = NO_FAILURE, status: int = 200):
     general, per_section = presenters.remarks_by_section(section.contribution, _lang())
     return render_template(
         "contributions/edit.html", section=section, contribution=section.contribution,
-        text=text, expected_version=expected_version, error=error,
+        text=text, expected_version=expected_version, failed=failed,
         remarks=per_section.get(section.id, []), general_remarks=general,
         next=_next_target(),
     ), status
@@ -318,6 +350,13 @@ def _editor_page(section: Section, text: str, expected_version: int, *,
 def edit_section(section_id: int):
     section = load_section(section_id)
     _require_editor(section)
+    failed = failed_forms.take(_editor_key(section_id))
+    if failed:
+        # What was typed, and the version it was typed on: a save from here still notices
+        # a change made by someone else meanwhile.
+        seen = whole_number(failed.value("expected_version"), 0, MAX_ID)
+        return _editor_page(section, failed.value("text"),
+                            section.version if seen is None else seen, failed=failed)
     return _editor_page(section, section.text, section.version)
 
 
@@ -345,8 +384,12 @@ def save_section(section_id: int):
         ), 409
     except InvalidInput as error:
         section = load_section(section_id)
-        return _editor_page(section, text, expected_version,
-                            error=error.translated(gettext), status=400)
+        failed = failed_forms.from_error("edit", error, "section-text")
+        return failed_forms.back_to_page(
+            _editor_key(section_id),
+            url_for("contributions.edit_section", section_id=section_id, next=_next_target()),
+            failed,
+            lambda shown: _editor_page(section, text, expected_version, failed=shown)[0])
     if changed:
         flash(gettext("The text for “%(heading)s” was saved.", heading=heading), "success")
     else:

@@ -228,9 +228,11 @@ def _domain_error(workflow: Workflow, refusal: WorkflowRefusal, subject: Any, tr
             log_refusal=True, **where,
         )
     if isinstance(refusal, RemarksRequired):
-        return InvalidInput(Msg(N_("At least one remark is required.")), **where)
+        # The field named, so the page shows the message at the remark box.
+        return InvalidInput(Msg(N_("At least one remark is required.")), field="remarks",
+                            **where)
     if isinstance(refusal, ReasonRequired):
-        return InvalidInput(Msg(N_("A reason is required.")), **where)
+        return InvalidInput(Msg(N_("A reason is required.")), field="reason", **where)
     if isinstance(refusal, UnknownTrigger):
         return InvalidInput(Msg(N_("Unknown action '{action}'."), action=trigger), **where)
     return InvalidTransition(refusal.message, **where)

@@ -27,7 +27,8 @@ from app.core.unit_of_work import operation, refuse
 from app.extensions import db
 from app.identity import operations, provider
 from app.models import Area, Organisation, Role
-from app.web import auth, role_label, sessions
+from app.web import auth, failed_forms, role_label, sessions
+from app.web.failed_forms import FailedForm
 from app.web.forms import safe_next
 from app.web.throttle import address_limit
 
@@ -132,11 +133,15 @@ def _mappings_page(form: dict | None = None, errors: dict | None = None, status:
         sign_in_configured=provider.configured()), status
 
 
+_MAPPINGS_KEY = "identity-group-mappings"
+
+
 @identity.get("/admin/groups")
 @login_required
 def group_mappings():
     _admin_only("group_mapping.view")
-    return _mappings_page()
+    failed = failed_forms.take(_MAPPINGS_KEY)
+    return _mappings_page(dict(failed.values), dict(failed.errors))
 
 
 @identity.post("/admin/groups")
@@ -152,7 +157,12 @@ def add_group_mapping():
             group = mapping.provider_group
     except InvalidInput as error:
         field = error.details.get("field", "group")
-        return _mappings_page(form, {field: error.translated(gettext)}, 400)
+        errors = {field: error.translated(gettext)}
+        # Back to the page (post/redirect/get): a reload there shows no stale message.
+        return failed_forms.back_to_page(
+            _MAPPINGS_KEY, url_for("identity.group_mappings"),
+            FailedForm(form="add", values=form, errors=errors),
+            lambda failed: _mappings_page(form, errors)[0])
     flash(gettext("Members of the group %(group)s get the role at their next sign-in.",
                   group=group), "success")
     return redirect(url_for("identity.group_mappings"))

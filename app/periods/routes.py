@@ -19,7 +19,8 @@ from app.periods.diagram import arc_diagram
 from app.periods.operations import LockNotConfirmed
 from app.periods.policy import may_see_consolidation, require_bulk_consolidator
 from app.periods.review_changes import changes_after_review
-from app.web import forms, role_label
+from app.web import failed_forms, forms, role_label
+from app.web.failed_forms import NO_FAILURE, FailedForm
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, KNOWN_GUARDS
 
 periods = Blueprint("periods", __name__, template_folder="templates")
@@ -65,11 +66,15 @@ def show(period_id: int):
 @periods.get("/periods/<id:period_id>/consolidation")
 @login_required
 def consolidation(period_id: int):
-    return _consolidation_page(period_id)
+    return _consolidation_page(period_id, failed_forms.take(_page_key(period_id)))
 
 
-def _consolidation_page(period_id: int, *, form_error: str | None = None,
-                        form_key: str | None = None, form: dict | None = None):
+def _page_key(period_id: int) -> str:
+    """Where a failed form of the consolidation page is kept until the page shows it."""
+    return f"consolidation-{period_id}"
+
+
+def _consolidation_page(period_id: int, failed: FailedForm = NO_FAILURE):
     view = overview.consolidation_view(current_user, period_id)
     # The approver checks what the coordinator changed after the police's review.
     changed = (changes_after_review(view.period)
@@ -78,7 +83,7 @@ def _consolidation_page(period_id: int, *, form_error: str | None = None,
                            guard_description=guard_description,
                            changes_after_review=changed, locks=_locks(view),
                            final_states=CONSOLIDATION_WORKFLOW.definition.final,
-                           form_error=form_error, form_key=form_key, form=form or {})
+                           failed=failed)
 
 
 def _locks(view) -> list[str]:
@@ -104,11 +109,13 @@ def consolidation_transition(period_id: int, trigger: str):
                 remarks=remarks, comments_confirmed=contribution_pages.comments_confirmed(),
                 lock_confirmed=request.form.get("confirm_lock") == "1")
     except LockNotConfirmed as error:
-        return _consolidation_page_with_error(period_id, error, "confirm_lock")
+        return _consolidation_page_with_error(period_id, error, trigger, "confirm-lock")
     except CommentsNotConfirmed as error:
-        return _consolidation_page_with_error(period_id, error, "comments")
+        return _consolidation_page_with_error(period_id, error, "comments", None)
     except InvalidInput as error:
-        return _consolidation_page_with_error(period_id, error, trigger)
+        field_id = (_REMARKS_BOX if error.details.get("field") in ("remark", "remarks")
+                    else None)
+        return _consolidation_page_with_error(period_id, error, trigger, field_id)
     flash(CONSOLIDATION_WORKFLOW.transition(trigger).done(_language()), "success")
     return redirect(url_for("periods.consolidation", period_id=period_id))
 
@@ -135,7 +142,7 @@ def consolidate_all(period_id: int):
         with operation(current_user):
             done = consolidations.consolidate_all_reviewed(current_user, period_id, chosen)
     except InvalidInput as error:
-        return _consolidation_page_with_error(period_id, error, "consolidate-all")
+        return _consolidation_page_with_error(period_id, error, "consolidate-all", None)
     except InvalidTransition as refusal:
         flash(refusal.translated(gettext), "error")
         return redirect(url_for("periods.consolidation", period_id=period_id))
@@ -157,11 +164,22 @@ def _contribution_of(period_id: int, contribution_id: int):
     return contribution
 
 
-def _consolidation_page_with_error(period_id: int, error: InvalidInput, form_key: str):
-    """The consolidation page again, with the message and what was typed kept."""
+# The consolidation's one remarks box is the return's (the approver's remarks).
+_REMARKS_BOX = "remarks-" + next(t.trigger for t in CONSOLIDATION_WORKFLOW.definition.transitions
+                                 if t.remarks_required)
+
+
+def _consolidation_page_with_error(period_id: int, error: InvalidInput, form: str,
+                                   field_id: str | None):
+    """Back to the consolidation page, which shows what was typed again with the message at
+    its field (`field_id`, the id of the field; None: the form as a whole)."""
     db.session.rollback()
-    return _consolidation_page(period_id, form_error=error.translated(gettext),
-                               form_key=form_key, form=request.form.to_dict()), 400
+    failed = failed_forms.from_error(form, error, field_id)
+    return failed_forms.back_to_page(
+        _page_key(period_id),
+        url_for("periods.consolidation", period_id=period_id,
+                _anchor=field_id or "error-summary"),
+        failed, lambda shown: _consolidation_page(period_id, shown))
 
 
 # The coordinator's actions on one area's contribution, from the consolidation page: one route
@@ -186,7 +204,9 @@ def contribution_transition(period_id: int, contribution_id: int, trigger: str):
             # Shown where this user can read it (the police cannot see the consolidation
             # page, and refusing them that would hide what was wrong, e.g. missing remarks).
             return contribution_pages.transition_error_page(contribution_id, trigger, error)
-        return _consolidation_page_with_error(period_id, error, f"{trigger}-{contribution_id}")
+        form = f"{trigger}-{contribution_id}"
+        field_id = f"reason-{form}" if error.details.get("field") == "reason" else None
+        return _consolidation_page_with_error(period_id, error, form, field_id)
     done = CONTRIBUTION_WORKFLOW.transition(trigger).done(_language())
     flash(gettext("%(done)s: %(title)s.", done=done, title=title), "success")
     if not may_see_consolidation(current_user):
@@ -211,7 +231,9 @@ def contribution_exclusion(period_id: int, contribution_id: int):
                 contributions.include(current_user, contribution_id,
                                       expected_version=expected_version)
     except InvalidInput as error:
-        return _consolidation_page_with_error(period_id, error, f"exclude-{contribution_id}")
+        form = f"exclude-{contribution_id}"
+        field_id = form if error.details.get("field") == "reason" else None
+        return _consolidation_page_with_error(period_id, error, form, field_id)
     message = (gettext("Excluded from the consolidation: %(title)s.", title=title) if excluding
                else gettext("Included in the consolidation again: %(title)s.", title=title))
     flash(message, "success")

@@ -1,7 +1,8 @@
 """The administrators' pages for users, organisations and areas, the own-password page and the
 reset-link pages, through the test client: every change as one audited operation, every
-refusal a 400 page that keeps what was typed and puts the message next to its field, the
-admin role only, and a deactivated user's open session stopping at its next request."""
+refusal back at its page (post/redirect/get) keeping what was typed with the message next to
+its field, the admin role only, and a deactivated user's open session stopping at its next
+request."""
 from __future__ import annotations
 
 import logging
@@ -147,7 +148,9 @@ def test_create_user_refusals_keep_what_was_typed(world, admin_web, form, field,
              "organisation": "Norra stadsdelsförvaltningen", **form}
     seq = head_seq()
     response = post(admin_web, "/admin/users/new", typed, page="/admin/users/new")
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     html = text(response)
     assert_field_error(html, field, message)
     values = input_values(html)
@@ -175,7 +178,9 @@ def test_edit_user_refuses_a_duplicate_email_next_to_the_field(world, admin_web)
     response = post(admin_web, f"/admin/users/{drafter}/edit",
                     {"name": "Dora Drafter", "email": "reviewer@example.se"},
                     page=f"/admin/users/{drafter}")
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     html = text(response)
     assert_field_error(html, "edit-email", "Det finns redan en användare med e-postadressen "
                                            "reviewer@example.se")
@@ -208,7 +213,9 @@ def test_grant_role_refusals(world, admin_web, form, field, message):
     seq = head_seq()
     response = post(admin_web, f"/admin/users/{drafter}/roles", form,
                     page=f"/admin/users/{drafter}")
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     assert_field_error(text(response), field, message)
     assert events_since(seq) == []
 
@@ -246,7 +253,9 @@ def test_revoking_the_last_administrators_role_is_refused(world, admin_web):
     me = world.users["admin"]
     response = post(admin_web, f"/admin/users/{me}/roles/revoke", {"role": "admin", "area": ""},
                     page=f"/admin/users/{me}")
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     assert "är den sista aktiva administratören" in text(response)
     assert [m.role for m in world.user("admin").memberships] == ["admin"]
 
@@ -255,7 +264,9 @@ def test_revoking_a_role_not_held_is_refused(world, admin_web):
     drafter = world.users["drafter"]
     response = post(admin_web, f"/admin/users/{drafter}/roles/revoke",
                     {"role": "reviewer", "area": "Norr"}, page=f"/admin/users/{drafter}")
-    assert response.status_code == 400 and "har inte rollen" in text(response)
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200 and "har inte rollen" in text(response)
 
 
 # -- deactivation ----------------------------------------------------------------------------------
@@ -293,7 +304,9 @@ def test_a_form_drawn_before_a_change_is_refused(world, admin_web):
     assert world.user("drafter").active
     missing = admin_web.client.post(f"/admin/users/{drafter}/active", data={
         "active": "0", "csrf_token": admin_web.csrf_token("/")})
-    assert missing.status_code == 400 and world.user("drafter").active
+    assert missing.status_code == 303 and world.user("drafter").active  # back to the page
+    assert "Formuläret saknar den version du såg" in text(
+        admin_web.client.get(missing.headers["Location"]))
     odd = post(admin_web, f"/admin/users/{drafter}/active", {"active": "maybe"},
                page=f"/admin/users/{drafter}")
     assert odd.status_code == 400 and world.user("drafter").active
@@ -305,11 +318,15 @@ def test_deactivating_oneself_or_twice_is_refused(world, admin_web):
         admin_web.client.get(f"/admin/users/{me}"))).group(0)
     response = post(admin_web, f"/admin/users/{me}/active", {"active": "0"},
                     page=f"/admin/users/{me}")
-    assert response.status_code == 400 and "Du kan inte inaktivera dig själv." in text(response)
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200 and "Du kan inte inaktivera dig själv." in text(response)
     drafter = world.users["drafter"]
     response = post(admin_web, f"/admin/users/{drafter}/active", {"active": "1"},
                     page=f"/admin/users/{drafter}")
-    assert response.status_code == 400 and "är redan aktiv" in text(response)
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200 and "är redan aktiv" in text(response)
 
 
 def test_a_second_administrator_may_deactivate_the_first_but_not_the_last(world, web):
@@ -322,7 +339,9 @@ def test_a_second_administrator_may_deactivate_the_first_but_not_the_last(world,
     me = world.users["consolidator"]
     response = post(web, f"/admin/users/{me}/roles/revoke", {"role": "admin", "area": ""},
                     page=f"/admin/users/{me}")
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     assert "är den sista aktiva administratören" in text(response)
 
 
@@ -379,7 +398,9 @@ def test_a_reset_link_of_a_deactivated_user_is_refused(world, admin_web, other_w
     drafter = world.users["drafter"]
     refused = post(admin_web, f"/admin/users/{drafter}/reset-link", {},
                    page=f"/admin/users/{drafter}")
-    assert refused.status_code == 400 and "är inaktiverad" in text(refused)
+    assert refused.status_code == 303  # back to the page of the form
+    refused = admin_web.client.get(refused.headers["Location"])
+    assert refused.status_code == 200 and "är inaktiverad" in text(refused)
 
 
 def test_an_unknown_reset_link_is_a_clear_page(world, web):
@@ -509,7 +530,9 @@ def test_change_ones_own_password(world, web, other_web, audit_events):
 def test_change_password_refusals(world, web, form, field, message):
     web.log_in_as("drafter")
     response = post(web, "/account/password", form)
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     html = text(response)
     assert_field_error(html, field, message)
     assert PASSWORD not in html and NEW_PASSWORD not in html  # never sent back
@@ -587,7 +610,9 @@ def test_create_and_rename_an_organisation(world, admin_web, audit_events):
 ])
 def test_create_organisation_refusals(world, admin_web, form, field, message):
     response = post(admin_web, "/admin/organisations", form)
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     assert_field_error(text(response), field, message)
 
 
@@ -595,7 +620,9 @@ def test_renaming_an_organisation_to_a_taken_name_is_refused(world, admin_web):
     organisation = admin.find_organisation("Norra stadsdelsförvaltningen")
     path = f"/admin/organisations/{organisation.id}"
     response = post(admin_web, path, {"name": "Stadsledningskontoret"})
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     assert_field_error(text(response), "edit-name", "finns redan")
     assert 'value="Stadsledningskontoret"' in text(response)
 
@@ -620,7 +647,9 @@ def test_create_an_area_and_edit_it(world, admin_web, audit_events):
 def test_an_area_refuses_a_duplicate_name_keeping_the_choices(world, admin_web):
     response = post(admin_web, "/admin/areas", {
         "name": "Norr", "organisations": ["Polisen – lokalpolisområde Söder"]})
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     html = text(response)
     assert_field_error(html, "new-name", "Det finns redan ett område som heter ”Norr”")
     assert re.search(r'value="Polisen – lokalpolisområde Söder" checked', html)
@@ -630,7 +659,9 @@ def test_an_organisation_whose_staff_hold_roles_stays_on_the_area(world, admin_w
     path = f"/admin/areas/{world.areas['Norr']}"
     response = post(admin_web, path, {"name": "Norr",
                                       "organisations": ["Polisen – lokalpolisområde Norr"]})
-    assert response.status_code == 400
+    assert response.status_code == 303  # back to the page of the form
+    response = admin_web.client.get(response.headers["Location"])
+    assert response.status_code == 200
     html = text(response)
     assert_field_error(html, "edit-organisations", "drafter2@example.se, drafter@example.se")
     assert len(db.session.get(Area, world.areas["Norr"]).organisations) == 2
@@ -664,3 +695,15 @@ def test_organisation_and_area_forms_drawn_before_a_change_are_refused(world, ad
     db.session.rollback()
     assert admin.find_organisation("Norrmalms sdf") and admin.find_area("Norrort")
     assert db.session.scalar(select(func.count()).select_from(Area)) == 3
+
+
+def test_a_refusal_is_shown_at_the_pages_own_address_once(world, admin_web):
+    response = post(admin_web, "/admin/organisations", {"name": "", "kind": "city_office"})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/organisations"
+    shown = text(admin_web.client.get("/admin/organisations"))
+    assert_field_error(shown, "new-name", "Ange organisationens namn")
+    assert 'name="next" value="/admin/organisations"' in shown  # the language switch: a GET
+    again = text(admin_web.client.get("/admin/organisations"))
+    assert 'aria-invalid="true"' not in again and "Ange organisationens namn" not in again

@@ -211,6 +211,8 @@ def test_a_refused_move_says_why_on_the_topics_page(web, world, title, direction
                         {"direction": direction, "expected_version": topic.version},
                         "/admin/topics")
     assert message in html and 'role="alert"' in html
+    # The language switch goes to the topics page, not to the move's address (POST only).
+    assert 'name="next" value="/admin/topics"' in html
 
 
 def test_retire_asks_first_and_says_what_stays(web, world, audit_events):

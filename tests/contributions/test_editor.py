@@ -2,6 +2,7 @@
 keeps what the user typed, and bad input refused with the user's text kept."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -18,7 +19,7 @@ from tests.contributions.support import (
     use_english,
 )
 from tests.factories import advance, run
-from tests.web_support import input_values
+from tests.web_support import field_error, input_values, invalid_fields, shown_after_redirect
 
 
 def editor_path(section_id: int) -> str:
@@ -230,12 +231,11 @@ def test_bad_text_is_refused_with_the_message_and_the_text_kept(web, world, case
 
     response = save(web, section.id, typed)
 
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    error = html[html.index('id="form-error"'):]
-    error = error[:error.index("</div>")]
+    html = shown_after_redirect(web, response)
+    error = html[html.index('id="section-text-error"'):]
+    error = error[:error.index("</p>")]
     assert in_message in error
-    assert "Inget sparades. Din text finns kvar i rutan nedan." in error
+    assert "Inget sparades. Din text finns kvar i rutan nedan." in html
     assert 'aria-invalid="true"' in html
     kept = textarea(html, "text")
     assert kept == typed.replace("\r", "")
@@ -298,3 +298,40 @@ def test_wording_edit_never_returns_off_site(web, world, target):
         "expected_version": fresh_section(section.id).version})
     assert response.status_code == 302
     assert response.headers["Location"].startswith(f"/contributions/{world.contribution().id}")
+
+
+def test_an_error_is_shown_at_the_box_on_the_editors_own_address_once(web, world):
+    section = world.sections("Norr")[0]
+    run(world, "drafter", contributions.edit_section, section.id, "Sparad text.", 1)
+    web.log_in_as("drafter")
+    typed = "Första raden.\nPersonen 811228-9874 greps."
+
+    response = save(web, section.id, typed)
+
+    assert response.headers["Location"] == f"/sections/{section.id}/edit"
+    html = shown_after_redirect(web, response)
+    message = field_error(html, "section-text")
+    assert "rad 2, kolumn 10" in message and "Inget sparades" in message
+    assert textarea(html, "text") == typed
+    # The version the text was typed on is kept: a change by someone else meanwhile is
+    # still a conflict, never overwritten.
+    assert input_values(html)["expected_version"] == [str(fresh_section(section.id).version)]
+    again = web.client.get(f"/sections/{section.id}/edit").get_data(as_text=True)
+    assert invalid_fields(again) == [] and textarea(again, "text") == "Sparad text."
+
+
+def test_a_text_too_large_to_keep_is_shown_in_place_with_the_language_switch_to_the_page(
+        web, world):
+    section = world.sections("Norr")[0]
+    web.log_in_as("drafter")
+    # Words that do not compress: more than the session cookie can carry.
+    typed = "Lång text med 811228-9874. " + " ".join(
+        hashlib.sha256(str(n).encode()).hexdigest()[:8] for n in range(1200))
+
+    response = save(web, section.id, typed)
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "personnummer" in field_error(html, "section-text")
+    assert textarea(html, "text") == typed
+    assert f'name="next" value="/sections/{section.id}/edit"' in html

@@ -15,6 +15,7 @@ from tests.contributions.support import (
     use_english,
 )
 from tests.factories import advance, fill_sections, run
+from tests.web_support import field_error, invalid_fields, shown_after_redirect
 
 NORR = "Lägesbild januari 2030 — Norr"
 
@@ -220,7 +221,7 @@ def test_unknown_action_is_bad_input(web, world):
 
     response = act(web, contribution.id, "publish")
 
-    assert response.status_code == 400
+    assert "Okänd åtgärd" in shown_after_redirect(web, response)
     assert fresh_contribution(contribution.id).state == "draft"
 
 
@@ -300,8 +301,7 @@ def test_return_without_remarks_is_refused_with_the_message(web, world):
 
     response = act(web, contribution.id, "return", remark_general="   ")
 
-    assert response.status_code == 400
-    assert "At least one remark is required." in response.get_data(as_text=True)
+    assert "At least one remark is required." in shown_after_redirect(web, response)
     assert fresh_contribution(contribution.id).state == "police_review"
     assert [e.action for e in events_of(contribution.id)][-1] == "contribution.submit"
 
@@ -316,8 +316,7 @@ def test_bad_remark_is_refused_and_what_was_typed_is_kept(web, world):
     response = act(web, contribution.id, "return", remark_general="Allmänt.",
                    **{f"remark_section_{section.id}": typed})
 
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
+    html = shown_after_redirect(web, response)
     assert 'role="alert"' in html
     assert textarea(html, f"remark_section_{section.id}") == typed
     assert textarea(html, "remark_general") == "Allmänt."
@@ -332,7 +331,7 @@ def test_consolidator_reopens_with_a_reason(web, world, other_web):
     assert '<label for="reason-reopen">Skäl (obligatoriskt): Öppna igen</label>' in html
 
     refused = act(web, contribution.id, "reopen", reason="")
-    assert refused.status_code == 400
+    assert "Ange ett skäl." in shown_after_redirect(web, refused)
     assert fresh_contribution(contribution.id).state == "reviewed"
 
     response = act(web, contribution.id, "reopen", reason="Siffrorna behöver uppdateras.")
@@ -356,7 +355,7 @@ def test_consolidator_excludes_with_a_reason_and_includes_again(web, world):
 
     refused = web.client.post(f"{base}/exclude", data={
         "csrf_token": token, "expected_version": contribution.version, "reason": " "})
-    assert refused.status_code == 400
+    shown_after_redirect(web, refused)
     assert fresh_contribution(contribution.id).excluded_reason is None
 
     response = web.client.post(f"{base}/exclude", data={
@@ -462,3 +461,89 @@ def test_reviewer_sees_changes_since_last_periods_approved_text(web, world):
     assert "<ins" in html and "Nytt möte med skolorna i mars." in html
     assert html.count("Inga ändringar.") >= 1  # the untouched sections say so
     assert f"/contributions/{contribution.id}/print" in html
+
+
+# -- errors where they happened ---------------------------------------------------------------
+
+def test_a_personnummer_in_a_remark_is_shown_at_its_box_on_the_pages_own_address(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    section = world.sections("Norr")[-1]
+    web.log_in_as("reviewer")
+    typed = "Personen 811228-9874 nämns."
+
+    response = act(web, contribution.id, "return", remark_general="Allmänt.",
+                   **{f"remark_section_{section.id}": typed})
+
+    assert response.headers["Location"] == \
+        f"/contributions/{contribution.id}#remark-section-{section.id}"
+    html = shown_after_redirect(web, response)
+    assert "ser ut som ett personnummer" in field_error(html, f"remark-section-{section.id}")
+    assert invalid_fields(html) == [f"remark-section-{section.id}"]
+    assert f'<a href="#remark-section-{section.id}">' in html  # the summary links to the box
+    assert textarea(html, f"remark_section_{section.id}") == typed
+    assert textarea(html, "remark_general") == "Allmänt."
+    # Shown once: a reload shows the page as it is, with nothing stale.
+    again = page(web, path(world))
+    assert invalid_fields(again) == [] and "personnummer" not in again
+    assert textarea(again, f"remark_section_{section.id}") == ""
+    assert fresh_contribution(contribution.id).state == "police_review"
+
+
+def test_a_missing_remark_is_shown_at_the_general_remark(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    web.log_in_as("reviewer")
+
+    response = act(web, contribution.id, "return", remark_general="  ")
+
+    assert response.headers["Location"] == f"/contributions/{contribution.id}#remark-general"
+    html = shown_after_redirect(web, response)
+    assert field_error(html, "remark-general") == "Fel: Skriv minst en anmärkning."
+    assert "Skriv minst en anmärkning." not in page(web, path(world))
+
+
+def test_a_reason_error_is_shown_at_the_reason_and_the_language_switch_then_works(web, world):
+    advance(world, "Norr", "reviewed")
+    contribution = world.contribution("Norr")
+    web.log_in_as("consolidator")
+
+    response = act(web, contribution.id, "reopen", reason="Gäller 811228-9874.")
+
+    html = shown_after_redirect(web, response)
+    assert "personnummer" in field_error(html, "reason-reopen")
+    assert textarea(html, "reason") == "Gäller 811228-9874."
+    # The language switch goes back to the page (a GET), not to the action's address.
+    assert f'name="next" value="/contributions/{contribution.id}"' in html
+    switched = web.client.post("/language", data={
+        "lang": "en", "next": f"/contributions/{contribution.id}",
+        "csrf_token": web.csrf_token(path(world))})
+    assert switched.status_code == 302
+    assert web.client.get(switched.headers["Location"]).status_code == 200
+    assert fresh_contribution(contribution.id).state == "reviewed"
+
+
+def test_an_approval_with_typed_remarks_asks_beside_the_buttons(web, world):
+    advance(world, "Norr", "police_review")
+    contribution = world.contribution("Norr")
+    web.log_in_as("reviewer")
+
+    response = act(web, contribution.id, "approve", remark_general="Bra.")
+
+    html = shown_after_redirect(web, response)
+    review = html[html.index('id="review-heading"'):]
+    assert "Välj ”Godkänn med kommentar”" in review[:review.index("</section>")]
+    assert 'id="error-summary"' in html and textarea(html, "remark_general") == "Bra."
+
+
+def test_a_failure_on_one_contribution_is_not_shown_on_another(web, world):
+    advance(world, "Norr", "police_review")
+    advance(world, "Söder", "police_review")
+    norr = world.contribution("Norr")
+    web.log_in_as("consolidator")  # reads both; refused input only where the form was
+
+    response = act(web, world.contribution("Norr").id, "exclude")  # unknown to the workflow
+    assert response.status_code == 303
+    other = page(web, path(world, "Söder"))
+    assert 'id="error-summary"' not in other
+    assert 'id="error-summary"' in page(web, f"/contributions/{norr.id}")

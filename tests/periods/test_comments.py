@@ -16,6 +16,7 @@ from tests.periods.test_consolidation_pages import (
     path,
 )
 from tests.support import refused
+from tests.web_support import shown_after_redirect
 
 
 def awaiting_approval(world, edit=None) -> int:
@@ -60,10 +61,9 @@ def test_the_page_sends_the_remarks_with_the_approval_and_asks(web, world):
     response = consolidation_action(web, world, "approve", token_from=path(world),
                                     remarks="Ett förbehåll.", confirm_lock="1")
 
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
+    html = shown_after_redirect(web, response)
     assert "Välj ”Fastställ med kommentar”" in html
-    assert 'id="error-return"' in html and ">Ett förbehåll.</textarea>" in html
+    assert 'id="error-comments"' in html and ">Ett förbehåll.</textarea>" in html
     assert consolidation(world).state == "awaiting_approval"
 
     response = consolidation_action(web, world, "approve", token_from=path(world),
@@ -84,9 +84,8 @@ def test_approval_asks_to_confirm_what_it_locks(web, world):
 
     response = consolidation_action(web, world, "approve", token_from=path(world))
 
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    assert 'id="error-confirm-lock"' in html and 'aria-invalid="true"' in html
+    html = shown_after_redirect(web, response)
+    assert 'id="confirm-lock-error"' in html and 'aria-invalid="true"' in html
     assert "Kryssa i rutan" in html
     assert consolidation(world).state == "awaiting_approval"
 

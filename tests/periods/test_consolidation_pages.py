@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Consolidation
 from tests import flow
 from tests.factories import advance, fill_sections, run
-from tests.web_support import input_values
+from tests.web_support import field_error, input_values, invalid_fields, shown_after_redirect
 
 
 def path(world, tail: str = "") -> str:
@@ -149,8 +149,7 @@ def test_reopen_needs_a_reason_and_keeps_what_was_typed(web, world):
 
     response = contribution_action(web, world, "Norr", "reopen", reason="   ")
 
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
+    html = shown_after_redirect(web, response)
     assert "Ange ett skäl." in html and 'role="alert"' in html
     assert current(world, "Norr").state == "reviewed"
 
@@ -164,8 +163,7 @@ def test_exclude_needs_a_reason_then_include_again(web, world):
     web.log_in_as("consolidator")
 
     response = exclusion(web, world, "Söder", "exclude", reason="")
-    assert response.status_code == 400
-    assert "Ange ett skäl för att undanta bidraget." in response.get_data(as_text=True)
+    assert "Ange ett skäl för att undanta bidraget." in shown_after_redirect(web, response)
     assert current(world, "Söder").excluded_reason is None
 
     assert exclusion(web, world, "Söder", "exclude", reason="Inget underlag.").status_code == 302
@@ -281,8 +279,7 @@ def test_the_whole_consolidation_round(web, world, other_web, audit_events):
 
     # Returning needs a remark: nothing changes without one.
     response = consolidation_action(other_web, world, "return", remarks="  ")
-    assert response.status_code == 400
-    assert "Skriv minst en anmärkning." in response.get_data(as_text=True)
+    assert "Skriv minst en anmärkning." in shown_after_redirect(other_web, response)
     assert consolidation(world).state == "awaiting_approval"
 
     response = consolidation_action(other_web, world, "return",
@@ -329,7 +326,7 @@ def test_approving_a_stale_version_is_a_conflict(web, world):
 def test_unknown_action_is_bad_input(web, world):
     web.log_in_as("consolidator")
     response = consolidation_action(web, world, "explode")
-    assert response.status_code == 400
+    assert "Okänd åtgärd" in shown_after_redirect(web, response)
 
 
 def test_page_in_english(web, world):
@@ -360,8 +357,7 @@ def test_the_police_return_through_the_period_page_as_through_the_contribution_p
     token = web.csrf_token(f"/contributions/{contribution.id}")
     response = web.client.post(route, data={"csrf_token": token,
                                             "expected_version": contribution.version})
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
+    html = shown_after_redirect(web, response)
     assert "Skriv minst en anmärkning." in html
     assert "sammanställning" not in html.split("<main", 1)[-1].split("</h1>", 1)[0].lower()
     assert audit_events("security.permission_denied") == []
@@ -374,3 +370,54 @@ def test_the_police_return_through_the_period_page_as_through_the_contribution_p
     assert response.headers["Location"] == f"/contributions/{contribution.id}"  # theirs to see
     assert current(world, "Norr").state == "returned"
     assert [e.action for e in audit_events("contribution.return")] == ["contribution.return"]
+
+
+# -- errors where they happened ---------------------------------------------------------------
+
+def test_a_reason_error_is_shown_at_its_box_on_the_consolidation_pages_address(web, world):
+    advance(world, "Norr", "reviewed")
+    contribution = world.contribution("Norr")
+    web.log_in_as("consolidator")
+
+    response = contribution_action(web, world, "Norr", "reopen", reason="Gäller 811228-9874.")
+
+    key = f"reopen-{contribution.id}"
+    assert response.headers["Location"] == f"{path(world)}#reason-{key}"
+    html = shown_after_redirect(web, response)
+    assert "personnummer" in field_error(html, f"reason-{key}")
+    assert '<details class="periods-reason" open>' in html
+    assert ">Gäller 811228-9874.</textarea>" in html
+    again = page(web, world)
+    assert invalid_fields(again) == [] and "811228" not in again
+
+
+def test_an_exclusion_without_a_reason_is_shown_at_its_box(web, world):
+    contribution = world.contribution("Söder")
+    web.log_in_as("consolidator")
+
+    response = exclusion(web, world, "Söder", "exclude", reason=" ")
+
+    html = shown_after_redirect(web, response)
+    assert field_error(html, f"exclude-{contribution.id}") == \
+        "Fel: Ange ett skäl för att undanta bidraget."
+    assert invalid_fields(page(web, world)) == []
+
+
+def test_the_approvals_errors_are_at_the_lock_box_and_the_remarks(web, world):
+    both_consolidated(world)
+    run(world, "consolidator", flow.submit_for_approval, consolidation(world).id)
+    web.log_in_as("approver")
+
+    response = consolidation_action(web, world, "approve", token_from=path(world))
+    assert response.headers["Location"] == f"{path(world)}#confirm-lock"
+    html = shown_after_redirect(web, response)
+    assert "Kryssa i rutan" in field_error(html, "confirm-lock")
+    assert "Fastställelsen låser" in field_error(html, "confirm-lock")  # still described
+
+    response = consolidation_action(web, world, "return", token_from=path(world),
+                                    remarks="Se 811228-9874.")
+    html = shown_after_redirect(web, response)
+    assert "personnummer" in field_error(html, "remarks-return")
+    assert ">Se 811228-9874.</textarea>" in html
+    assert invalid_fields(page(web, world)) == []
+    assert consolidation(world).state == "awaiting_approval"
