@@ -240,12 +240,10 @@ def export_contribution(actor: Actor, contribution_id: int,
     return _export(actor, read, document_format)
 
 
-    if document_format == "pdf":
-        data = render_pdf(content, moment, fingerprint)
-    else:
-        # A template that went missing since the start refuses here, before anything is
-        # recorded.
-        data = render_docx(content, moment, fingerprint, configured_template())
+def export_period(actor: Actor, period_id: int, document_format: str = "docx"
+                  ) -> ExportedDocument:
+    """The period's consolidated lägesbild as DOCX or PDF: (in the DOCX) a cover page with the
+    areas' states and a summary per city-wide topic across the areas, then one chapter per area.
     Writes a document.export audit event (its own operation: call it outside one)."""
     def read():
         period = readable_period(actor, period_id, "document.export")
