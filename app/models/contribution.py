@@ -99,6 +99,12 @@ class Section(db.Model):
             "handled_in_topic_id IS NULL OR handled_in_topic_id <> topic_id",
             name="not_handled_in_itself",
         ),
+        CheckConstraint(
+            "also_handled_in_topic_id IS NULL OR (handled_in_topic_id IS NOT NULL"
+            " AND also_handled_in_topic_id <> handled_in_topic_id"
+            " AND also_handled_in_topic_id <> topic_id)",
+            name="second_link_after_a_first",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,11 +119,15 @@ class Section(db.Model):
     # A city-wide topic handled within one of the area's local topics ("... se nedan"):
     # stored as a link so it stays right when the local topic is renamed.
     handled_in_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    # The second topic of "… de lokalt prioriterade områdena X och Y, se nedan".
+    also_handled_in_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
 
     contribution: Mapped[Contribution] = relationship(back_populates="sections")
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])  # noqa: F821
     handled_in_topic: Mapped[Topic | None] = relationship(  # noqa: F821
         foreign_keys=[handled_in_topic_id])
+    also_handled_in_topic: Mapped[Topic | None] = relationship(  # noqa: F821
+        foreign_keys=[also_handled_in_topic_id])
     revisions: Mapped[list[SectionRevision]] = relationship(
         back_populates="section", order_by="SectionRevision.number"
     )

@@ -207,7 +207,7 @@ def _refused(jarva, mapping, message, period="december 2022"):
 def test_a_mapping_leaving_a_text_unplaced_is_refused(jarva):
     mapping = seed_mapping()
     mapping["local-3"] = None
-    _refused(jarva, mapping, "Every text must be placed under a topic. Not placed: "
+    _refused(jarva, mapping, "Every text must be placed under a topic or discarded. Not placed: "
                              "Otillåten påverkan.")
     del mapping["local-3"]
     _refused(jarva, mapping, "Not placed: Otillåten påverkan.")
@@ -274,7 +274,7 @@ def test_the_coordinator_imports(jarva, world):
 
 
 def test_mapping_file_format():
-    assert parse_mapping_file(b'{"blocks": {"city-1": "city:1"}}') == {"city-1": "city:1"}
+    assert parse_mapping_file(b'{"blocks": {"city-1": "city:1"}}').blocks == {"city-1": "city:1"}
     for raw, message in ((b"[1]", "must be a JSON object"), (b"{", "not valid JSON"),
                          (b'{"blocks": {"a": 3}}', "must be a text"),
                          (b'{"format": "x", "blocks": {}}', "Unknown mapping format")):
