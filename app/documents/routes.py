@@ -179,7 +179,8 @@ def cross_reference_form(contribution_id: int):
         "documents/cross_references.html", contribution=contribution, may_edit=editor is not None,
         city_sections=[s for s in sections if s.topic.scope == TopicScope.CITY],
         local_topics=[s.topic for s in sections if s.topic.scope == TopicScope.LOCAL],
-        sentence=cross_references.cross_reference_sentence)
+        sentence=cross_references.cross_reference_sentence,
+        multiple_locals=sum(1 for s in sections if s.topic.scope == TopicScope.LOCAL) > 1)
 
 
 @documents.post("/sections/<id:section_id>/cross-reference")
@@ -187,10 +188,11 @@ def cross_reference_form(contribution_id: int):
 def set_cross_reference(section_id: int):
     user = _user()
     local_topic_id = forms.form_id("local_topic_id")
+    second_topic_id = forms.form_id("second_topic_id")
     version = forms.form_id("version")
     with operation(user):
         section = cross_references.set_cross_reference(user, section_id, local_topic_id,
-                                                       version)
+                                                       version, second_topic_id)
         contribution_id = section.contribution_id
     flash(gettext("The cross-reference was saved."), "success")
     return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
