@@ -9,8 +9,10 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from app.admin import operations as admin
+from app.core.unit_of_work import operation
 from app.extensions import db
-from app.models import Contribution, Period
+from app.models import Contribution, Period, Section
 from tests.documents.support import (
     add_area,
     approve_period,
@@ -19,7 +21,7 @@ from tests.documents.support import (
     seed_mapping,
     use_seed_city_topics,
 )
-from tests.factories import fill_sections
+from tests.factories import SETUP, fill_sections
 from tests.web_support import input_values
 
 
@@ -351,3 +353,34 @@ def test_the_preview_splits_and_discards_blocks_and_warns_in_swedish(web, world,
     assert len(events) == 1  # the revisions stored nothing
     data = json.loads(events[0].data)
     assert data["mapping"]["local-2.2"] == "discard"
+
+
+def test_two_local_topics_chosen_on_the_cross_reference_page_show_everywhere(web, world,
+                                                                          audit_events):
+    with operation(SETUP):
+        topic = admin.create_topic(SETUP, "Nyrekrytering", area_name="Norr")
+        db.session.add(Section(contribution_id=world.contribution().id, topic_id=topic.id))
+    contribution = world.contribution()
+    sections = contribution.ordered_sections
+    city = sections[0]
+    first, second = [s.topic for s in sections if s.topic.scope == "local"]
+    web.log_in_as("drafter")
+    path = f"/contributions/{contribution.id}/cross-references"
+    html = web.client.get(path).get_data(as_text=True)
+    assert f'id="xref2-{city.id}" name="second_topic_id"' in html
+    form = {"csrf_token": web.csrf_token(path), "local_topic_id": str(first.id),
+            "version": str(city.version)}
+    response = web.client.post(f"/sections/{city.id}/cross-reference",
+                               data=form | {"second_topic_id": str(first.id)})
+    assert response.status_code == 400
+    assert "Välj två olika lokala områden, eller bara ett." in response.get_data(as_text=True)
+    assert audit_events("section.cross_reference") == []
+    response = web.client.post(f"/sections/{city.id}/cross-reference",
+                               data=form | {"second_topic_id": str(second.id)})
+    assert response.status_code == 302
+    html = unescape(web.client.get(path).get_data(as_text=True))
+    assert (f"de lokalt prioriterade områdena {first.title.lower()} och "
+            f"{second.title.lower()}, se nedan.") in html
+    html = web.client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert (f"Hanteras inom de lokalt prioriterade områdena ”{first.title}” och "
+            f"”{second.title}”.") in unescape(html)
