@@ -14,20 +14,31 @@ stored (old documents get that wrong; the seed's local comments slid one row):
 
 1. `read_upload(data, filename)` checks the file (size, format, DOCX zip bombs, XML entity
    tricks) and parses it into a `Layout`: title, numbered city-wide rows, local rows.
-2. `propose(layout, area)` turns it into text blocks with a proposed target topic each.
-3. `import_document(actor, data, filename, area_name, period_name, mapping)` stores it, the
-   mapping being the person's corrected choice (block id -> target key).
+2. `propose(data, area, period_name, splits)` turns it into text blocks with a proposed
+   target topic each, and warnings: a title naming another area or period, a row's title
+   differing from the system's topic. City-wide rows are recognised by the city's standard
+   titles even before those topics exist (the import then creates them).
+3. `import_document(actor, data, filename, area_name, period_name, choices)` stores it, the
+   choices (`Choices`) being the person's corrections: a target per block, blocks split or
+   discarded, the area's existing local topics to include although the document lacks them.
 
 A mapping file (`flask documents import --mapping FILE`) is JSON:
 
     {"format": "lagesbild-import-mapping/1",
      "source_sha256": "<optional: the file's SHA-256, checked when present>",
-     "blocks": {"city-1": "city:1", "local-2": "local:Nyrekrytering", ...}}
+     "blocks": {"city-1": "city:1", "local-2": "local:Nyrekrytering", "local-3": "discard"},
+     "include_topics": ["local:<an existing topic the document lacks>"],
+     "splits": {"local-1": [3]}}
 
-Block ids are those the proposal prints; a target is "city:<number>" for a city-wide topic or
-"local:<title>" for one of the area's local topics or a local topic the document names (which
-the import creates). Every block must be placed; several blocks may go to one topic (their
-texts are joined in document order); topics that get no block stay empty.
+Block ids are those the proposal prints ("local-1.3": row local-1 from its line 3, once split);
+a target is "city:<number>" for a city-wide topic, "local:<title>" for one of the area's local
+topics or a local topic the document names (which the import creates), or "discard". Every
+block must be placed or discarded; several blocks may go to one topic (their texts are joined
+in document order). The contribution gets the city-wide topics and exactly the local topics
+the document has, plus those included: an import never adds rows the source lacks. A city-wide
+text opening with "… hanteras inom ramen för det/de lokalt prioriterade området/områdena X
+(och Y), se nedan." is stored as links to X (and Y) (`reference_warnings` says in the preview
+when such a sentence points at a topic that gets no text).
 """
 from __future__ import annotations
 
@@ -441,7 +452,10 @@ def propose(data: bytes, area: Area, period_name: str | None = None,
     warnings = _title_warnings(layout.title, area, period_name)
     targets = [Target(f"city:{t.number}", t.heading, TopicScope.CITY, True) for t in cities]
     city_numbers = {r.number for r in rows if r.scope == TopicScope.CITY}
-    new_city = [(n, missing_city[n]) for n in sorted(missing_city) if n in city_numbers]
+    # Created only on a database without city-wide topics: where the city has set up its own,
+    # one area's old document does not add to them (its unknown rows are left to the person).
+    new_city = [] if numbers_taken else \
+        [(n, missing_city[n]) for n in sorted(missing_city) if n in city_numbers]
     targets += [Target(f"city:{n}", f"{n}. {title}", TopicScope.CITY, False)
                 for n, title in new_city]
     targets.sort(key=lambda t: int(t.key.split(":")[1]))

@@ -27,7 +27,7 @@ from app.documents.importer import (
     reference_warnings,
 )
 from app.extensions import db
-from app.models import Area, AuditEvent, Contribution, Period, Topic
+from app.models import Area, AuditEvent, Contribution, Period, Section, Topic
 from tests.documents.support import (
     add_area,
     approve_period,
@@ -601,3 +601,36 @@ def test_cli_shows_whole_texts_wrapped_or_unwrapped_with_full(jarva, runner, tmp
     assert longest[:30] in full.output and any(
         line.endswith(longest) for line in full.output.splitlines())
     assert "Targets: " in full.output and full.output.count("  local-") == 4
+
+
+def test_an_existing_empty_draft_loses_the_empty_local_rows_the_source_lacks(world):
+    """An area's empty draft in an approved period (e.g. excluded there) takes the import:
+    its empty local sections the document has no row for go, nothing else."""
+    approve_period(world)
+    area_id = add_area("Väster")
+    with operation(SETUP):
+        admin.create_topic(SETUP, "Trygghet i väster", area_name="Väster")
+        admin.create_topic(SETUP, "Nyrekrytering", area_name="Väster")
+        contribution = Contribution(area_id=area_id, period_id=world.period().id,
+                                    state="draft")
+        db.session.add(contribution)
+        db.session.flush()
+        for topic in db.session.scalars(select(Topic).where(
+                (Topic.scope == "city") | (Topic.area_id == area_id))):
+            db.session.add(Section(contribution_id=contribution.id, topic_id=topic.id))
+    proposal = propose(seed_bytes(), db.session.get(Area, area_id))
+    mapping = {b.id: proposal.proposed[b.id] or "local:Nyrekrytering" for b in proposal.blocks}
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Väster", "januari 2030", mapping)
+    titles = {s.topic.title for s in _contribution(area_id, "januari 2030").sections
+              if s.topic.scope == "local"}
+    assert titles == set(SEED_LOCAL_ORDER)  # "Trygghet i väster" is not an empty row
+
+
+def test_no_city_wide_topic_is_created_where_the_city_has_its_own(world):
+    """The world has three city-wide topics of its own: the seed's other rows are left to the
+    person (no topic proposed), not added to the city's topics."""
+    proposal = propose(seed_bytes(), db.session.get(Area, world.areas["Norr"]))
+    assert proposal.new_city_topics == []
+    assert proposal.proposed["city-9"] is None
+    assert next(b for b in proposal.blocks if b.id == "city-9").text == SEED_CITY_TEXTS[9]
