@@ -33,12 +33,21 @@ DIGEST_ACTIONS = ("contribution.finalize", "document.import", "contribution.seal
 def snapshot_record(contribution: Contribution) -> list[dict]:
     """What the digest covers: every section's frozen heading, place and cross-reference,
     with the topic it belongs to and the digest of its text."""
-    return [{"section_id": s.id, "topic_id": s.topic_id, "scope": s.topic.scope,
-             "number": s.topic.number, "title": s.approved_title,
-             "position": s.approved_position, "reference": s.approved_reference,
-             "handled_in_topic_id": s.handled_in_topic_id,
-             "text_sha256": text_fingerprint(s.text)}
-            for s in sorted(contribution.sections, key=lambda s: s.id)]
+    return [_section_record(s) for s in sorted(contribution.sections, key=lambda s: s.id)]
+
+
+def _section_record(section: Section) -> dict:
+    record = {"section_id": section.id, "topic_id": section.topic_id,
+              "scope": section.topic.scope, "number": section.topic.number,
+              "title": section.approved_title, "position": section.approved_position,
+              "reference": section.approved_reference,
+              "handled_in_topic_id": section.handled_in_topic_id,
+              "text_sha256": text_fingerprint(section.text)}
+    # Only where there is one: the digests recorded before two-topic references stay valid.
+    if section.approved_second_reference is not None:
+        record["second_reference"] = section.approved_second_reference
+        record["also_handled_in_topic_id"] = section.also_handled_in_topic_id
+    return record
 
 
 def snapshot_digest(contribution: Contribution) -> str:
@@ -58,7 +67,10 @@ def freeze(contribution: Contribution) -> str:
                 update(Section).where(Section.id == section.id).values(
                     approved_title=section.topic.title, approved_position=position,
                     approved_reference=(section.handled_in_topic.title
-                                        if section.handled_in_topic is not None else None)),
+                                        if section.handled_in_topic is not None else None),
+                    approved_second_reference=(
+                        section.also_handled_in_topic.title
+                        if section.also_handled_in_topic is not None else None)),
                 execution_options={"synchronize_session": "fetch"})
     return snapshot_digest(contribution)
 

@@ -29,9 +29,10 @@ from app.demo.texts import (
     SEED_LOCAL_TOPICS,
     bullets,
 )
+from app.documents.cross_references import find_reference, set_cross_reference
 from app.extensions import db
 from app.identity import operations as identity
-from app.models import AuditEvent, Contribution, Organisation, Period, Section, User
+from app.models import AuditEvent, Contribution, Organisation, Period, Section, TopicScope, User
 from app.periods import operations as consolidations
 from app.search.schema import SQLITE_TABLES as SQLITE_SEARCH_TABLES
 
@@ -133,6 +134,22 @@ class _Loader:
     def edit(self, key: str, moment, period: str, area: str, heading: str, body: str):
         section = self.section(period, area, heading)
         section_id, version = section.id, section.version
+        if section.topic.scope == TopicScope.CITY:
+            # "… hanteras inom ramen för det lokalt prioriterade området X, se nedan." is a link
+            # to X (two links for "områdena X och Y"), as a drafter sets it, not typed text.
+            local = [s.topic for s in section.contribution.sections
+                     if s.topic.scope == TopicScope.LOCAL]
+            found = find_reference(body, [t.title for t in local])
+            if found is not None:
+                by_folded = {t.title.casefold(): t.id for t in local}
+                linked = [by_folded[name.casefold()] for name in found.names]
+                self.run(self.user(key), moment, lambda: set_cross_reference(
+                    self.user(key), section_id, linked[0], version,
+                    linked[1] if len(linked) > 1 else None))
+                if not found.rest:
+                    return
+                version = self.section(period, area, heading).version
+                body = found.rest
         self.run(self.user(key), moment, lambda: contributions.edit_section(
             self.user(key), section_id, body, version))
 

@@ -2,18 +2,9 @@
 (tests/fixtures/000_1dce9511288ad7b6.txt), typos kept, with its local comments put back
 under the topics they belong to; the seed's missing comment is written as a plausible note."""
 
-CITY_TOPICS = [
-    "Riktat arbete mot avgränsade platser och utsatta områden",
-    "Unga i risk för kriminalitet",
-    "Avhopparverksamhet för kriminella",
-    "Särskilt utsatta och sårbara brottsoffer",
-    "Otillåten påverkan",
-    "Skolan som brottsplats",
-    "Arbete mot våldsbejakande extremism",
-    "Otillåtna bosättningar",
-    "Ordningsvakter",
-    "Kameraövervakning",
-]
+from app.documents.importer import STANDARD_CITY_TOPICS
+
+CITY_TOPICS = list(STANDARD_CITY_TOPICS.values())
 
 LINE_ORGANISATION = "Arbetet hanteras inom stadsdelsnämndernas och polisens linjeorganisationer."
 

@@ -222,14 +222,19 @@ def _fill(actor: Actor, period: Period, contributions: list[Contribution], *,
                 if source.handled_in_topic_id in local_topic_ids else None
             if not source.text.strip() and link is None:
                 continue
+            second = source.also_handled_in_topic_id \
+                if link is not None and source.also_handled_in_topic_id in local_topic_ids \
+                else None
             if link is not None:
                 section.handled_in_topic_id = link
+                section.also_handled_in_topic_id = second
             revision = add_revision(section, source.text, "carry_forward", author) \
                 if source.text.strip() else None
             carried.append({"section_id": section.id, "topic": section.topic.heading,
                             "from_section_id": source.id,
                             "revision_id": revision.id if revision else None,
                             "handled_in_topic_id": link,
+                            "also_handled_in_topic_id": second,
                             "text_sha256": text_fingerprint(source.text)})
         if not carried and not topics_added and not topics_removed:
             result.skipped[area] = "no empty section to fill"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -108,20 +110,41 @@ def verify(file, language):
         sys.exit(1)
 
 
-def _print_proposal(proposal) -> None:
+def _print_proposal(proposal, choices, full: bool) -> None:
     click.echo(f"Title: {proposal.title}  (format: {proposal.format}, "
                f"SHA-256 {proposal.source_sha256})")
+    if proposal.new_city_topics:
+        click.echo("City-wide topics to be created: " + "; ".join(
+            f"{number}. {title}" for number, title in proposal.new_city_topics))
     if proposal.new_topics:
         click.echo("Local topics to be created: " + "; ".join(proposal.new_topics))
-    for warning in proposal.warnings:
+    if proposal.optional_topics:
+        click.echo("The area's local topics the document does not name (imported only if "
+                   "listed in the mapping's \"include_topics\"): "
+                   + "; ".join(t.key for t in proposal.optional_topics))
+    chosen = {b.id: choices.blocks.get(b.id, proposal.proposed[b.id]) for b in proposal.blocks}
+    for warning in proposal.warnings + documents_import.reference_warnings(proposal, chosen):
         click.echo(f"Check: {warning}")
     click.echo("Proposed mapping (block -> topic):")
     for block in proposal.blocks:
-        first = block.text.split("\n", 1)[0]
-        preview = first if len(first) <= 70 else first[:67] + "..."
-        click.echo(f"  {block.id:<9} {block.label!r:<45} -> {proposal.proposed[block.id] or '?'}")
-        click.echo(f"            {preview}")
-    click.echo("Targets: " + ", ".join(t.key for t in proposal.targets))
+        click.echo(f"  {block.id:<9} {block.label!r:<45} -> {chosen[block.id] or '?'}")
+        # The whole text, each line numbered (a split names the line a part starts at).
+        for number, line in enumerate(block.text.split("\n") if block.text else [],
+                                      start=block.first_line):
+            prefix = f"            {number:>3}| "
+            if full:
+                click.echo(prefix + line)
+                continue
+            wrapped = textwrap.wrap(line, width=max(40, _width() - len(prefix))) or [""]
+            click.echo(prefix + wrapped[0])
+            for more in wrapped[1:]:
+                click.echo(" " * (len(prefix) - 2) + "| " + more)
+    click.echo("Targets: " + ", ".join(t.key for t in proposal.targets)
+               + f", {documents_import.DISCARD}")
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 @documents_cli.command("import")
@@ -134,25 +157,34 @@ def _print_proposal(proposal) -> None:
               help="Save with this mapping (JSON; see --save-mapping for a template).")
 @click.option("--save-mapping", default=None, type=click.Path(dir_okay=False),
               help="Write the proposed mapping as JSON to edit, and save nothing.")
+@click.option("--full", is_flag=True, help="Print each text's lines unwrapped, exactly as they "
+                                          "will be stored (by default long lines are wrapped "
+                                          "to the terminal; nothing is cut either way).")
 @click.option("--carry-forward-into", default=None, metavar="PERIOD",
               help="Also start the area's empty draft sections in PERIOD from the imported "
                    "texts (same transaction).")
-def import_command(file, area, period, yes, mapping_file, save_mapping, carry_forward_into):
+def import_command(file, area, period, yes, mapping_file, save_mapping, full,
+                   carry_forward_into):
     """Import an old lägesbild (text, DOCX or PDF) as the history of AREA and PERIOD, marked
     imported (approved outside the system).
 
     Prints the proposed mapping of the file's texts to topics; saves only with --yes (the
     proposal as it is) or --mapping FILE (a mapping you edited). Mapping format:
     {"format": "lagesbild-import-mapping/1", "source_sha256": "...",
-    "blocks": {"city-1": "city:1", "local-1": "local:<title>", ...}}.
+    "blocks": {"city-1": "city:1", "local-1": "local:<title>", "local-2": "discard", ...},
+    "include_topics": ["local:<an existing topic to import empty>"],
+    "splits": {"local-1": [3]}} (the row's further part starts at its line 3: block
+    "local-1.3").
     """
     data = _read(file)
     target_area = _area(area)
     try:
-        proposal = documents_import.propose(data, target_area)
+        choices = documents_import.parse_mapping_file(_read(mapping_file)) \
+            if mapping_file else documents_import.Choices()
+        proposal = documents_import.propose(data, target_area, period, choices.splits)
     except DomainError as error:
         raise click.ClickException(error.message) from error
-    _print_proposal(proposal)
+    _print_proposal(proposal, choices, full)
     if save_mapping:
         Path(save_mapping).write_text(
             json.dumps(proposal.mapping_document(), ensure_ascii=False, indent=2) + "\n",
@@ -161,12 +193,9 @@ def import_command(file, area, period, yes, mapping_file, save_mapping, carry_fo
                    f"with --mapping {save_mapping}. Nothing was saved.")
         return
     if mapping_file:
-        try:
-            mapping = documents_import.parse_mapping_file(_read(mapping_file))
-        except DomainError as error:
-            raise click.ClickException(error.message) from error
+        mapping = choices
     elif yes:
-        mapping = dict(proposal.proposed)
+        mapping = documents_import.Choices(dict(proposal.proposed))
     else:
         click.echo("Nothing was saved: run again with --yes to save this mapping, or with "
                    "--mapping FILE (see --save-mapping).")
@@ -183,6 +212,8 @@ def import_command(file, area, period, yes, mapping_file, save_mapping, carry_fo
     made = " (period created as a past period)" if result.created_period else ""
     click.echo(f"Imported as the lägesbild of {target_area.name} for {period}{made}, marked "
                "imported (approved outside the system).")
+    if result.created_city_topics:
+        click.echo("Created city-wide topics: " + "; ".join(result.created_city_topics))
     if result.created_topics:
         click.echo("Created local topics: " + "; ".join(result.created_topics))
     if carried is not None:

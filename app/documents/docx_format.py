@@ -538,8 +538,17 @@ def _table_kind(table) -> str | None:
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*\.?\s*(.*)$", re.DOTALL)
 
 
+def _list_numbered(cell) -> bool:
+    """The cell's first paragraph takes its number from Word's list numbering (w:numPr), not
+    typed: the text holds no digits, the number is drawn by Word."""
+    paragraphs = [p for p in cell.paragraphs if p.text.strip()] or cell.paragraphs[:1]
+    p_pr = paragraphs[0]._p.pPr if paragraphs else None
+    return p_pr is not None and p_pr.numPr is not None
+
+
 def _table_rows(table, kind: str, exact: bool) -> list[Row]:
     rows = []
+    last_number = 0
     for row in table.rows[1:]:
         cells = _unique_cells(row)
         if not cells:
@@ -561,7 +570,11 @@ def _table_rows(table, kind: str, exact: bool) -> list[Row]:
         text = _cell_text(cells[-1], exact) if len(cells) > 1 else ""
         if digits is None and not title and not text:
             continue
-        rows.append(Row(TopicScope.CITY, int(digits.group()) if digits else None, title, text))
+        number = int(digits.group()) if digits else None
+        if number is None and not exact and _list_numbered(cells[0]):
+            number = last_number + 1  # an auto-numbered list counts on from the last row
+        last_number = number or last_number
+        rows.append(Row(TopicScope.CITY, number, title, text))
     return rows
 
 

@@ -14,20 +14,31 @@ stored (old documents get that wrong; the seed's local comments slid one row):
 
 1. `read_upload(data, filename)` checks the file (size, format, DOCX zip bombs, XML entity
    tricks) and parses it into a `Layout`: title, numbered city-wide rows, local rows.
-2. `propose(layout, area)` turns it into text blocks with a proposed target topic each.
-3. `import_document(actor, data, filename, area_name, period_name, mapping)` stores it, the
-   mapping being the person's corrected choice (block id -> target key).
+2. `propose(data, area, period_name, splits)` turns it into text blocks with a proposed
+   target topic each, and warnings: a title naming another area or period, a row's title
+   differing from the system's topic. City-wide rows are recognised by the city's standard
+   titles even before those topics exist (the import then creates them).
+3. `import_document(actor, data, filename, area_name, period_name, choices)` stores it, the
+   choices (`Choices`) being the person's corrections: a target per block, blocks split or
+   discarded, the area's existing local topics to include although the document lacks them.
 
 A mapping file (`flask documents import --mapping FILE`) is JSON:
 
     {"format": "lagesbild-import-mapping/1",
      "source_sha256": "<optional: the file's SHA-256, checked when present>",
-     "blocks": {"city-1": "city:1", "local-2": "local:Nyrekrytering", ...}}
+     "blocks": {"city-1": "city:1", "local-2": "local:Nyrekrytering", "local-3": "discard"},
+     "include_topics": ["local:<an existing topic the document lacks>"],
+     "splits": {"local-1": [3]}}
 
-Block ids are those the proposal prints; a target is "city:<number>" for a city-wide topic or
-"local:<title>" for one of the area's local topics or a local topic the document names (which
-the import creates). Every block must be placed; several blocks may go to one topic (their
-texts are joined in document order); topics that get no block stay empty.
+Block ids are those the proposal prints ("local-1.3": row local-1 from its line 3, once split);
+a target is "city:<number>" for a city-wide topic, "local:<title>" for one of the area's local
+topics or a local topic the document names (which the import creates), or "discard". Every
+block must be placed or discarded; several blocks may go to one topic (their texts are joined
+in document order). The contribution gets the city-wide topics and exactly the local topics
+the document has, plus those included: an import never adds rows the source lacks. A city-wide
+text opening with "… hanteras inom ramen för det/de lokalt prioriterade området/områdena X
+(och Y), se nedan." is stored as links to X (and Y) (`reference_warnings` says in the preview
+when such a sentence points at a topic that gets no text).
 """
 from __future__ import annotations
 
@@ -49,7 +60,11 @@ from app.core.clock import now
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Label, Msg
 from app.core.text_rules import refuse_identity_numbers, validate_section_text
-from app.documents.cross_references import split_sentence
+from app.documents.cross_references import (
+    MAX_LINKS,
+    find_reference,
+    written_reference_names,
+)
 from app.documents.docx_format import (
     BULLET_CHARS,
     CITY_HEADER_START,
@@ -263,12 +278,33 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
 # The proposal
 # --------------------------------------------------------------------------------------------
 
+# The city's ten city-wide topics, as every lägesbild names them: rows are recognised by
+# these before the topics exist in the database, and an import proposes creating them.
+STANDARD_CITY_TOPICS = {
+    1: "Riktat arbete mot avgränsade platser och utsatta områden",
+    2: "Unga i risk för kriminalitet",
+    3: "Avhopparverksamhet för kriminella",
+    4: "Särskilt utsatta och sårbara brottsoffer",
+    5: "Otillåten påverkan",
+    6: "Skolan som brottsplats",
+    7: "Arbete mot våldsbejakande extremism",
+    8: "Otillåtna bosättningar",
+    9: "Ordningsvakter",
+    10: "Kameraövervakning",
+}
+DISCARD = "discard"  # the target of a block the person leaves out of the import
+_PERIOD_IN_TITLE = re.compile(r"(?P<month>[^\W\d_]+)\s+(?P<year>\d{4})", re.IGNORECASE)
+_TITLE_PLACEHOLDER = re.compile(r"^\[.*\]$")
+
+
 @dataclass(frozen=True)
 class Block:
     id: str
     scope: str
     label: str
     text: str
+    # The line of the row's text this part starts at (1 unless the person split the row).
+    first_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -277,6 +313,24 @@ class Target:
     label: str
     scope: str
     exists: bool
+
+
+@dataclass
+class Choices:
+    """What the person decided in the preview: a target (or DISCARD) per block, the area's
+    existing local topics to include although no text goes there, and where rows are split
+    (block id of the whole row -> the line numbers each further part starts at)."""
+    blocks: dict[str, str | None] = field(default_factory=dict)
+    include: list[str] = field(default_factory=list)
+    splits: dict[str, list[int]] = field(default_factory=dict)
+    source_sha256: str | None = None
+
+    @classmethod
+    def of(cls, mapping: Choices | dict[str, str | None]) -> Choices:
+        if isinstance(mapping, Choices):
+            return mapping
+        blocks = {k: v for k, v in mapping.items() if not k.startswith("__")}
+        return cls(blocks, source_sha256=mapping.get("__source_sha256__"))
 
 
 @dataclass
@@ -289,10 +343,24 @@ class Proposal:
     proposed: dict[str, str | None]
     new_topics: list[str]
     warnings: list[Msg] = field(default_factory=list)
+    # City-wide topics the database lacks, created by the import: (number, title).
+    new_city_topics: list[tuple[int, str]] = field(default_factory=list)
+    # The area's local topics the document does not name: included only when chosen.
+    optional_topics: list[Target] = field(default_factory=list)
+    splits: dict[str, list[int]] = field(default_factory=dict)
 
     def mapping_document(self) -> dict:
         return {"format": MAPPING_FORMAT, "source_sha256": self.source_sha256,
-                "blocks": dict(self.proposed)}
+                "blocks": dict(self.proposed), "include_topics": [],
+                "splits": {k: v for k, v in self.splits.items() if v}}
+
+    def named_topics(self) -> set[str]:
+        """The local topics the document has a row for (each row's first block proposes it)."""
+        return {self.proposed[b.id] for b in self.blocks
+                if b.scope == TopicScope.LOCAL and b.first_line == 1 and self.proposed[b.id]}
+
+    def label_of(self, target_key: str) -> str:
+        return next((t.label for t in self.targets if t.key == target_key), target_key)
 
 
 def city_topics() -> list[Topic]:
@@ -315,18 +383,88 @@ def _validated(block_label: str, text: str) -> str:
                       block=block_label, problem=error.message) from None
 
 
-def propose(data: bytes, area: Area) -> Proposal:
+def title_parts(title: str) -> tuple[str | None, str | None]:
+    """The period and the area a document's title names ("Lägesbild december 2022 Järva",
+    or our export's "Lägesbild december 2022 — Järva"); None for a part it does not name
+    (the seed's "[Ange område här]" is a placeholder, not an area)."""
+    rest = " ".join(title.split())[len("lägesbild"):].strip()
+    period = area = None
+    for dash in (" — ", " – ", " - "):
+        if dash in rest:
+            period, area = (part.strip() for part in rest.split(dash, 1))
+            break
+    else:
+        match = _PERIOD_IN_TITLE.match(rest)
+        if match and match.group("month").casefold() in MONTHS_SV:
+            period, area = match.group(0), rest[match.end():].strip()
+        else:
+            area = rest
+    area = (area or "").strip(" :—–-") or None
+    if area is not None and _TITLE_PLACEHOLDER.match(area):
+        area = None
+    return period or None, area
+
+
+def _title_warnings(title: str, area: Area, period_name: str | None) -> list[Msg]:
+    titled_period, titled_area = title_parts(title)
+    warnings = []
+    if titled_area is not None and area.name.casefold() not in titled_area.casefold():
+        warnings.append(Msg(N_("The document's title names the area '{titled}', but it is to "
+                               "be imported into {area}. Check that this is the right file "
+                               "and area."), titled=titled_area, area=area.name))
+    if titled_period is not None and period_name and \
+            " ".join(titled_period.split()).casefold() != \
+            " ".join(period_name.split()).casefold():
+        warnings.append(Msg(N_("The document's title names the period '{titled}', but it is "
+                               "to be imported as {period}. Check that this is the right file "
+                               "and period."), titled=titled_period, period=period_name))
+    return warnings
+
+
+def _split_rows(rows, splits: dict[str, list[int]]) -> tuple[list[Block], dict[str, str]]:
+    """Each row as a block (ids "city-<n>" and "local-<n>" in document order), rows the person
+    split as several blocks ("local-1", "local-1.3" from line 3 on); block id -> row id."""
+    blocks, row_of = [], {}
+    for row_id, row in zip(_row_ids(rows), rows, strict=True):
+        if row.scope == TopicScope.CITY:
+            label = row.heading if row.number is not None else (row.title or row_id)
+        else:
+            label = row.title or row_id
+        lines = row.text.split("\n") if row.text else []
+        starts = sorted({n for n in splits.get(row_id, []) if 1 < n <= len(lines)})
+        bounds = [1, *starts, max(len(lines), 1) + 1]
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            block_id = row_id if start == 1 else f"{row_id}.{start}"
+            text = "\n".join(lines[start - 1:end - 1])
+            blocks.append(Block(block_id, row.scope, label, _validated(label, text), start))
+            row_of[block_id] = row_id
+    return blocks, row_of
+
+
+def propose(data: bytes, area: Area, period_name: str | None = None,
+            splits: dict[str, list[int]] | None = None) -> Proposal:
     """Read the file and propose a topic for each of its text blocks."""
     cities = city_topics()
+    numbers_taken = set(db.session.scalars(
+        select(Topic.number).where(Topic.scope == TopicScope.CITY)))
+    missing_city = {n: t for n, t in STANDARD_CITY_TOPICS.items() if n not in numbers_taken}
     local_topics = [t for t in area.local_topics if t.active]
-    layout = read_upload(data, {t.number: t.title for t in cities},
-                         [t.title for t in local_topics])
+    known_city = {**missing_city, **{t.number: t.title for t in cities}}
+    layout = read_upload(data, known_city, [t.title for t in local_topics])
     if len(layout.chapters) != 1:
         raise refusal(N_("The file holds {count} areas' chapters; import one area's lägesbild "
                          "at a time."), count=len(layout.chapters))
     rows = layout.chapters[0].rows
-    blocks, proposed, warnings = [], {}, []
+    warnings = _title_warnings(layout.title, area, period_name)
     targets = [Target(f"city:{t.number}", t.heading, TopicScope.CITY, True) for t in cities]
+    city_numbers = {r.number for r in rows if r.scope == TopicScope.CITY}
+    # Created only on a database without city-wide topics: where the city has set up its own,
+    # one area's old document does not add to them (its unknown rows are left to the person).
+    new_city = [] if numbers_taken else \
+        [(n, missing_city[n]) for n in sorted(missing_city) if n in city_numbers]
+    targets += [Target(f"city:{n}", f"{n}. {title}", TopicScope.CITY, False)
+                for n, title in new_city]
+    targets.sort(key=lambda t: int(t.key.split(":")[1]))
     targets += [Target(f"local:{t.title}", t.title, TopicScope.LOCAL, True) for t in local_topics]
     by_folded = {t.title.casefold(): f"local:{t.title}" for t in local_topics}
     new_topics = []
@@ -338,37 +476,72 @@ def propose(data: bytes, area: Area) -> Proposal:
                 new_topics.append(title)
                 by_folded[folded] = f"local:{title}"
                 targets.append(Target(f"local:{title}", title, TopicScope.LOCAL, False))
-    numbers = {t.number for t in cities}
-    city_count = local_count = 0
-    for row in rows:
+    titles = {**{t.number: t.title for t in cities}, **dict(new_city)}
+    splits = {k: v for k, v in (splits or {}).items() if v}
+    blocks, row_of = _split_rows(rows, splits)
+    row_by_id = dict(zip(_row_ids(rows), rows, strict=True))
+    proposed = {}
+    for block in blocks:
+        row = row_by_id[row_of[block.id]]
         if row.scope == TopicScope.CITY:
-            city_count += 1
-            block_id = f"city-{city_count}"
-            label = row.heading if row.number is not None else (row.title or block_id)
-            target = f"city:{row.number}" if row.number in numbers else None
-            known = next((t for t in cities if t.number == row.number), None)
-            if known is not None and row.title and " ".join(row.title.split()).casefold() \
-                    != known.title.casefold():
+            target = f"city:{row.number}" if row.number in titles else None
+            if block.id == row_of[block.id] and row.number in titles and row.title and \
+                    " ".join(row.title.split()).casefold() != titles[row.number].casefold():
                 warnings.append(Msg(N_("Row {label}: the document's title differs from the "
                                        "system's topic '{topic}'. Check the mapping."),
-                                    label=label, topic=known.heading))
+                                    label=block.label,
+                                    topic=f"{row.number}. {titles[row.number]}"))
         else:
-            local_count += 1
-            block_id = f"local-{local_count}"
-            label = row.title or block_id
             target = by_folded.get(row.title.casefold()) if row.title else None
-        if target is None:
+        if target is None and block.id == row_of[block.id]:
             warnings.append(Msg(N_("No topic was found for '{label}': choose one."),
-                                label=label))
-        blocks.append(Block(block_id, row.scope, label, _validated(label, row.text)))
-        proposed[block_id] = target
+                                label=block.label))
+        proposed[block.id] = target
     if not blocks:
         raise refusal(N_("The file has no texts to import."))
+    named = {key for key in proposed.values() if key}
+    optional = [t for t in targets if t.scope == TopicScope.LOCAL and t.exists
+                and t.key not in named]
     return Proposal(layout.title, layout.format, hashlib.sha256(data).hexdigest(), blocks,
-                    targets, proposed, new_topics, warnings)
+                    targets, proposed, new_topics, warnings, new_city, optional, splits)
 
 
-def parse_mapping_file(raw: bytes | str) -> dict[str, str | None]:
+def _row_ids(rows) -> list[str]:
+    ids, counts = [], {TopicScope.CITY: 0, TopicScope.LOCAL: 0}
+    for row in rows:
+        counts[row.scope] += 1
+        ids.append(f"{'city' if row.scope == TopicScope.CITY else 'local'}-{counts[row.scope]}")
+    return ids
+
+
+def reference_warnings(proposal: Proposal, chosen: dict[str, str | None]) -> list[Msg]:
+    """A city-wide text saying "…, se nedan" about a local topic that, as the texts are now
+    placed, gets no text (or is no local topic of this import at all)."""
+    local_labels = [t.label for t in proposal.targets if t.scope == TopicScope.LOCAL]
+    filled = {chosen.get(b.id) for b in proposal.blocks if b.text.strip()}
+    warnings = []
+    for block in proposal.blocks:
+        if block.scope != TopicScope.CITY or chosen.get(block.id) == DISCARD:
+            continue
+        written = written_reference_names(block.text)
+        if written is None:
+            continue
+        found = find_reference(block.text, local_labels)
+        if found is None:
+            warnings.append(Msg(N_("'{label}' says it is handled within \"{names}\", see "
+                                   "below, but no local topic of this import has that name: "
+                                   "the sentence is kept as text."),
+                                label=block.label, names=written))
+            continue
+        for name in found.names:
+            if f"local:{name}" not in filled:
+                warnings.append(Msg(N_("'{label}' says \"see below\" for the local topic "
+                                       "'{topic}', but no text is placed under that topic."),
+                                    label=block.label, topic=name))
+    return warnings
+
+
+def parse_mapping_file(raw: bytes | str) -> Choices:
     """Read a mapping file (format in the module's docstring)."""
     try:
         document = json.loads(raw)
@@ -379,39 +552,57 @@ def parse_mapping_file(raw: bytes | str) -> dict[str, str | None]:
                          "(block id -> target topic)."))
     if document.get("format", MAPPING_FORMAT) != MAPPING_FORMAT:
         raise refusal(N_("Unknown mapping format '{format}'."), format=document.get("format"))
-    mapping = {}
+    choices = Choices()
     for key, value in document["blocks"].items():
         if value is not None and not isinstance(value, str):
-            raise refusal(N_("The target of block '{block}' must be a text like \"city:3\" or "
-                             "\"local:<title>\"."), block=key)
-        mapping[str(key)] = value
+            raise refusal(N_("The target of block '{block}' must be a text like \"city:3\", "
+                             "\"local:<title>\" or \"discard\"."), block=key)
+        choices.blocks[str(key)] = value
+    include = document.get("include_topics", [])
+    if not isinstance(include, list) or not all(isinstance(k, str) for k in include):
+        raise refusal(N_("\"include_topics\" must be a list of topics like \"local:<title>\"."))
+    choices.include = list(include)
+    splits = document.get("splits", {})
+    if not isinstance(splits, dict) or not all(
+            isinstance(lines, list) and all(isinstance(n, int) and not isinstance(n, bool)
+                                            for n in lines) for lines in splits.values()):
+        raise refusal(N_("\"splits\" must map a block id to the line numbers where its "
+                         "further parts start, e.g. {\"local-1\": [3]}."))
+    choices.splits = {str(k): list(v) for k, v in splits.items()}
     if document.get("source_sha256") is not None:
-        mapping["__source_sha256__"] = str(document["source_sha256"])
-    return mapping
+        choices.source_sha256 = str(document["source_sha256"])
+    return choices
 
 
-def check_mapping(proposal: Proposal, mapping: dict[str, str | None]) -> dict[str, str]:
-    """Every block placed, on a known topic; nothing else."""
-    expected_sha = mapping.get("__source_sha256__")
-    if expected_sha is not None and expected_sha != proposal.source_sha256:
+def check_mapping(proposal: Proposal, mapping: Choices | dict[str, str | None]
+                  ) -> dict[str, str]:
+    """Every block placed on a known topic or discarded; nothing else."""
+    choices = Choices.of(mapping)
+    if choices.source_sha256 is not None and choices.source_sha256 != proposal.source_sha256:
         raise refusal(N_("The mapping was made for another file (its source_sha256 differs)."))
-    mapping = {k: v for k, v in mapping.items() if k != "__source_sha256__"}
     block_ids = [b.id for b in proposal.blocks]
-    unknown_blocks = sorted(set(mapping) - set(block_ids))
+    unknown_blocks = sorted(set(choices.blocks) - set(block_ids))
     if unknown_blocks:
         raise refusal(N_("The mapping names text blocks the file does not have: {blocks}."),
                       blocks=", ".join(unknown_blocks))
     labels = {b.id: b.label for b in proposal.blocks}
-    unplaced = [labels[b] for b in block_ids if not mapping.get(b)]
+    unplaced = [labels[b] for b in block_ids if not choices.blocks.get(b)]
     if unplaced:
-        raise refusal(N_("Every text must be placed under a topic. Not placed: {blocks}."),
-                      blocks="; ".join(unplaced))
+        raise refusal(N_("Every text must be placed under a topic or discarded. Not placed: "
+                         "{blocks}."), blocks="; ".join(unplaced))
     keys = {t.key for t in proposal.targets}
-    unknown = sorted({v for v in mapping.values() if v not in keys})
+    unknown = sorted({v for v in choices.blocks.values() if v not in keys and v != DISCARD})
     if unknown:
         raise refusal(N_("The mapping names topics that do not exist: {topics}."),
                       topics=", ".join(unknown))
-    return {b: mapping[b] for b in block_ids}
+    optional = {t.key for t in proposal.optional_topics}
+    not_optional = sorted(set(choices.include) - optional - set(choices.blocks.values()))
+    if not_optional:
+        raise refusal(N_("Only the area's existing local topics can be included without a "
+                         "text: {topics}."), topics=", ".join(not_optional))
+    if all(choices.blocks[b] == DISCARD for b in block_ids):
+        raise refusal(N_("Every text is discarded: there is nothing to import."))
+    return {b: choices.blocks[b] for b in block_ids}
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,6 +614,7 @@ class ImportResult:
     contribution: Contribution
     created_period: bool
     created_topics: list[str]
+    created_city_topics: list[str] = field(default_factory=list)
 
 
 def find_area(name: str) -> Area:
@@ -498,20 +690,61 @@ def _contribution_for_import(area: Area, period: Period) -> tuple[Contribution, 
     return contribution, contribution.state
 
 
+def _create_city_topic(actor: Actor, number: int, title: str) -> Topic:
+    topic = Topic(scope=TopicScope.CITY, number=number, title=title, position=number)
+    db.session.add(topic)
+    db.session.flush()
+    record_event("topic.create", actor=actor, object_type="topic", object_id=topic.id,
+                 data={"title": title, "scope": "city", "number": number, "area": None,
+                       "source": "import"})
+    return topic
+
+
+def _link_cross_references(contribution: Contribution, texts: dict[int, str]) -> None:
+    """A city-wide text opening with "… hanteras inom ramen för det/de lokalt prioriterade
+    området/områdena X (och Y), se nedan." becomes links to X (and Y), so the sentence stays
+    right when they are renamed; the text after it stays the section's own."""
+    local = [s.topic for s in contribution.sections if s.topic.scope == TopicScope.LOCAL]
+    by_folded = {t.title.casefold(): t for t in local}
+    for section in contribution.sections:
+        if section.topic.scope != TopicScope.CITY:
+            continue
+        found = find_reference(texts.get(section.topic_id, ""), [t.title for t in local])
+        if found is None or len(found.names) > MAX_LINKS:
+            continue
+        linked = [by_folded[name.casefold()] for name in found.names]
+        section.handled_in_topic_id = linked[0].id
+        section.also_handled_in_topic_id = linked[1].id if len(linked) > 1 else None
+        texts[section.topic_id] = found.rest
+
+
 def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
-                    period_name: str, mapping: dict[str, str | None]) -> ImportResult:
-    """Store the document as the approved lägesbild of the area and period."""
+                    period_name: str, mapping: Choices | dict[str, str | None]
+                    ) -> ImportResult:
+    """Store the document as the approved lägesbild of the area and period: the city-wide
+    topics and exactly the local topics that get a text or that the person included."""
     require_importer(actor)
     refuse_identity_numbers(filename or "", field="filename", what=FILE_NAME)
+    choices = Choices.of(mapping)
     area = find_area(area_name)
-    proposal = propose(data, area)
-    placed = check_mapping(proposal, mapping)
+    proposal = propose(data, area, period_name, choices.splits)
+    placed = check_mapping(proposal, choices)
     period, created_period = _period_for_import(actor, period_name)
+    created_city = [_create_city_topic(actor, number, title).heading
+                    for number, title in proposal.new_city_topics]
     created_topics = [_create_local_topic(actor, area, title).title
                       for title in proposal.new_topics]
     db.session.refresh(area)
     contribution, previous_state = _contribution_for_import(area, period)
-    topics = city_topics() + [t for t in area.local_topics if t.active]
+    wanted_local = set(placed.values()) | set(choices.include) | proposal.named_topics()
+    topics = city_topics() + [t for t in area.local_topics
+                              if t.active and f"local:{t.title}" in wanted_local]
+    wanted_ids = {t.id for t in topics}
+    for section in list(contribution.sections):
+        # An existing empty draft's rows the source lacks go: nothing is added it lacks.
+        if section.topic_id not in wanted_ids and section.topic.scope == TopicScope.LOCAL \
+                and not section.revisions and not section.text.strip():
+            db.session.delete(section)
     present = {s.topic_id for s in contribution.sections}
     for topic in topics:
         if topic.id not in present:
@@ -520,27 +753,21 @@ def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
     db.session.refresh(contribution)
     by_key = {(f"city:{t.number}" if t.scope == TopicScope.CITY else f"local:{t.title}"): t
               for t in topics}
-    texts: dict[int, list[str]] = {}
+    joined: dict[int, list[str]] = {}
     for block in proposal.blocks:
-        texts.setdefault(by_key[placed[block.id]].id, []).append(block.text)
-    local_by_folded = {s.topic.title.casefold(): s.topic for s in contribution.sections
-                       if s.topic.scope == TopicScope.LOCAL}
+        if placed[block.id] != DISCARD:
+            joined.setdefault(by_key[placed[block.id]].id, []).append(block.text)
+    texts = {topic_id: "\n".join(parts) for topic_id, parts in joined.items()}
+    _link_cross_references(contribution, texts)
     author = actor if isinstance(actor, User) else None
     stored = {}
     for section in contribution.ordered_sections:
-        text = _validated(section.topic.heading, "\n".join(texts.get(section.topic_id, [])))
-        if section.topic.scope == TopicScope.CITY:
-            # "Arbetet hanteras inom ramen för det lokalt prioriterade området X, se nedan."
-            # becomes a link to X, so it stays right when X is renamed.
-            referenced, rest = split_sentence(text)
-            target = local_by_folded.get(referenced.casefold()) if referenced else None
-            if target is not None:
-                section.handled_in_topic_id = target.id
-                text = rest.strip("\n")
+        text = _validated(section.topic.heading, texts.get(section.topic_id, ""))
         revision = add_revision(section, text, "import", author)
-        stored[section.topic.heading] = {"revision_id": revision.id,
-                                         "text_sha256": text_fingerprint(text),
-                                         "handled_in_topic_id": section.handled_in_topic_id}
+        stored[section.topic.heading] = {
+            "revision_id": revision.id, "text_sha256": text_fingerprint(text),
+            "handled_in_topic_id": section.handled_in_topic_id,
+            "also_handled_in_topic_id": section.also_handled_in_topic_id}
     # The definition's internal transition (in the diagram), not a state written here; the
     # mark says the approval happened outside the system.
     moment = now()
@@ -556,7 +783,9 @@ def import_document(actor: Actor, data: bytes, filename: str, area_name: str,
         data={"source_sha256": proposal.source_sha256, "filename": (filename or "")[:200],
               "format": proposal.format, "title": proposal.title, "area": area.name,
               "period": period.name, "created_period": created_period,
-              "created_topics": created_topics, "mapping": placed, "sections": stored,
+              "created_topics": created_topics, "created_city_topics": created_city,
+              "mapping": placed, "included_topics": sorted(choices.include),
+              "splits": proposal.splits, "sections": stored,
               "snapshot_sha256": snapshot_sha256},
     )
-    return ImportResult(contribution, created_period, created_topics)
+    return ImportResult(contribution, created_period, created_topics, created_city)

@@ -183,7 +183,8 @@ def cross_reference_form(contribution_id: int):
         "documents/cross_references.html", contribution=contribution, may_edit=editor is not None,
         city_sections=[s for s in sections if s.topic.scope == TopicScope.CITY],
         local_topics=[s.topic for s in sections if s.topic.scope == TopicScope.LOCAL],
-        sentence=cross_references.sentence_for)
+        sentence=cross_references.sentence_for,
+        multiple_locals=sum(1 for s in sections if s.topic.scope == TopicScope.LOCAL) > 1)
 
 
 @documents.post("/sections/<id:section_id>/cross-reference")
@@ -191,10 +192,11 @@ def cross_reference_form(contribution_id: int):
 def set_cross_reference(section_id: int):
     user = _user()
     local_topic_id = forms.form_id("local_topic_id")
+    second_topic_id = forms.form_id("second_topic_id")
     version = forms.form_id("version")
     with operation(user):
         section = cross_references.set_cross_reference(user, section_id, local_topic_id,
-                                                       version)
+                                                       version, second_topic_id)
         contribution_id = section.contribution_id
     flash(gettext("The cross-reference was saved."), "success")
     return redirect(url_for(".cross_reference_form", contribution_id=contribution_id))
@@ -294,11 +296,12 @@ def import_preview():
     try:
         refuse_identity_numbers(upload.filename, field="filename",
                                 what=documents_import.FILE_NAME)
-        proposal = documents_import.propose(data, area)
+        proposal = documents_import.propose(data, area, period_name)
     except InvalidInput as error:
         return _upload_form(error.translated(gettext), 400, **values)
     pending.keep(_user(), proposal.source_sha256, data)
-    return _preview(proposal, area, period_name, upload.filename, proposal.proposed)
+    return _preview(proposal, area, period_name, upload.filename,
+                    documents_import.Choices(dict(proposal.proposed)))
 
 
 def _draft_periods(area: Area) -> list[Period]:
@@ -309,17 +312,36 @@ def _draft_periods(area: Area) -> list[Period]:
         .order_by(Period.approval_deadline.desc())))
 
 
-def _preview(proposal, area, period_name, filename, chosen, error=None, status=200):
+def _preview(proposal, area, period_name, filename, choices, error=None, status=200):
     existing_period = db.session.scalar(select(Period).where(Period.name == period_name))
+    chosen = {block.id: choices.blocks.get(block.id) for block in proposal.blocks}
+    warnings = proposal.warnings + documents_import.reference_warnings(proposal, chosen)
     return render_template("documents/import_preview.html", proposal=proposal, area=area,
                            period_name=period_name, filename=filename, chosen=chosen,
+                           included=set(choices.include), warnings=warnings,
+                           discard=documents_import.DISCARD,
                            creates_period=existing_period is None, error=error,
                            draft_periods=_draft_periods(area)), status
 
 
-@documents.post("/documents/import/confirm")
-@login_required
-def import_confirm():
+def _line_numbers(raw: str) -> list[int]:
+    return [number for part in raw.split(",")
+            if (number := whole_number(part.strip(), 2, 10_000)) is not None]
+
+
+def _choices_from_form(source: str) -> documents_import.Choices:
+    """The preview's form as the person's choices: a target per block ("block-<id>"), the
+    existing local topics to include ("include"), the rows' splits ("splits-<row id>")."""
+    form = request.form
+    blocks = {key[len("block-"):]: value or None for key, value in form.items()
+              if key.startswith("block-")}
+    splits = {key[len("splits-"):]: _line_numbers(value) for key, value in form.items()
+              if key.startswith("splits-")}
+    return documents_import.Choices(blocks, form.getlist("include"), splits, source)
+
+
+def _pending_import():
+    """The upload and the preview's fields the confirmation and a revision carry."""
     user = _require_importer()
     source = request.form.get("source_sha256", "")
     area_id = whole_number(request.form.get("area_id"), 1, MAX_ID)
@@ -327,17 +349,57 @@ def import_confirm():
     period_name = " ".join(request.form.get("period", "").split())
     filename = request.form.get("filename", "")[:200]
     data = pending.find(user, source) if _SHA256.match(source) else None
+    return user, source, area, period_name, filename, data
+
+
+@documents.post("/documents/import/revise")
+@login_required
+def import_revise():
+    """The preview again with a row split where the person chose (or the warnings checked
+    against the texts as now placed); nothing is stored."""
+    _, source, area, period_name, filename, data = _pending_import()
     if data is None or area is None:
         return _upload_form(gettext("The uploaded file is no longer available. Upload it "
                                     "again."), 400)
-    mapping = {key[len("block-"):]: value or None for key, value in request.form.items()
-               if key.startswith("block-")}
-    mapping["__source_sha256__"] = source
+    choices = _choices_from_form(source)
+    split_block = request.form.get("split", "")
+    error = None
+    if split_block:
+        row_id = split_block.split(".", 1)[0]
+        at = whole_number(request.form.get(f"split_at-{split_block}", ""), 2, 10_000)
+        if at is None:
+            error = gettext("Choose the line where the second part starts.")
+        else:
+            # The line is counted within the block; the row's lines are what the split keeps.
+            first = whole_number(split_block.split(".", 1)[1], 2, 10_000) \
+                if "." in split_block else 1
+            choices.splits.setdefault(row_id, []).append((first or 1) + at - 1)
+    try:
+        proposal = documents_import.propose(data, area, period_name, choices.splits)
+    except InvalidInput as refused:
+        return _upload_form(refused.translated(gettext), 400)
+    for block in proposal.blocks:
+        # A new part starts where its row's text was proposed to go.
+        row_id = block.id.split(".", 1)[0]
+        if block.id not in choices.blocks:
+            choices.blocks[block.id] = choices.blocks.get(row_id) or proposal.proposed[block.id]
+    return _preview(proposal, area, period_name, filename, choices, error,
+                    400 if error else 200)
+
+
+@documents.post("/documents/import/confirm")
+@login_required
+def import_confirm():
+    user, source, area, period_name, filename, data = _pending_import()
+    if data is None or area is None:
+        return _upload_form(gettext("The uploaded file is no longer available. Upload it "
+                                    "again."), 400)
+    choices = _choices_from_form(source)
     carry_into = forms.form_id("carry_forward_period_id")
     try:
         with operation(user):
             result = documents_import.import_document(user, data, filename, area.name,
-                                                      period_name, mapping)
+                                                      period_name, choices)
             contribution_id = result.contribution.id
             pending.forget(user, source)
             if carry_into:
@@ -345,11 +407,10 @@ def import_confirm():
                 carry.carry_forward(user, carry_into, area.id)
     except InvalidInput as error:
         try:
-            proposal = documents_import.propose(data, area)
+            proposal = documents_import.propose(data, area, period_name, choices.splits)
         except InvalidInput:
             return _upload_form(error.translated(gettext), 400)
-        chosen = {block.id: mapping.get(block.id) for block in proposal.blocks}
-        return _preview(proposal, area, period_name, filename, chosen,
+        return _preview(proposal, area, period_name, filename, choices,
                         error.translated(gettext), 400)
     flash(gettext("The document was imported as the lägesbild of %(area)s for %(period)s, "
                   "marked imported: approved outside the system.", area=area.name,

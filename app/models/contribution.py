@@ -106,6 +106,12 @@ class Section(db.Model):
             "handled_in_topic_id IS NULL OR handled_in_topic_id <> topic_id",
             name="not_handled_in_itself",
         ),
+        CheckConstraint(
+            "also_handled_in_topic_id IS NULL OR (handled_in_topic_id IS NOT NULL"
+            " AND also_handled_in_topic_id <> handled_in_topic_id"
+            " AND also_handled_in_topic_id <> topic_id)",
+            name="second_link_after_a_first",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,11 +126,15 @@ class Section(db.Model):
     # A city-wide topic handled within one of the area's local topics ("... se nedan"):
     # stored as a link so it stays right when the local topic is renamed.
     handled_in_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    # The second topic of "… de lokalt prioriterade områdena X och Y, se nedan".
+    also_handled_in_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
 
     contribution: Mapped[Contribution] = relationship(back_populates="sections")
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])  # noqa: F821
     handled_in_topic: Mapped[Topic | None] = relationship(  # noqa: F821
         foreign_keys=[handled_in_topic_id])
+    also_handled_in_topic: Mapped[Topic | None] = relationship(  # noqa: F821
+        foreign_keys=[also_handled_in_topic_id])
     # What was approved, frozen at approval or import (app.contributions.snapshot): the
     # topic's title, the section's place in the document and the title of the local topic
     # it refers to. A later rename, reorder or retirement changes only what is not approved
@@ -132,6 +142,7 @@ class Section(db.Model):
     approved_title: Mapped[str | None] = mapped_column(String(300))
     approved_position: Mapped[int | None]
     approved_reference: Mapped[str | None] = mapped_column(String(300))
+    approved_second_reference: Mapped[str | None] = mapped_column(String(300))
     revisions: Mapped[list[SectionRevision]] = relationship(
         back_populates="section", order_by="SectionRevision.number"
     )
@@ -152,12 +163,13 @@ class Section(db.Model):
         return self.topic.heading_of(self.topic.number, self.topic.scope, self.title)
 
     @property
-    def reference_title(self) -> str | None:
-        """The title of the local topic this city-wide section is handled within (None:
-        no cross-reference), as approved once approved."""
+    def reference_titles(self) -> list[str]:
+        """The titles of the local topics (one or two) this city-wide section is handled
+        within (empty: no cross-reference), as approved once approved."""
         if self.frozen:
-            return self.approved_reference
-        return self.handled_in_topic.title if self.handled_in_topic is not None else None
+            return [t for t in (self.approved_reference, self.approved_second_reference) if t]
+        return [t.title for t in (self.handled_in_topic, self.also_handled_in_topic)
+                if t is not None]
 
     @property
     def is_filled(self) -> bool:

@@ -102,4 +102,5 @@ def test_a_mistaken_mapping_is_refused_in_the_preview(page, live_server):
     page.locator("select#block-local-3").select_option(value="")
     page.get_by_role("button", name="Importera (fastställd utanför systemet)").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        "Varje text måste placeras under ett område. Inte placerade: Otillåten påverkan.")
+        "Varje text måste placeras under ett område eller tas bort. Inte placerade: "
+        "Otillåten påverkan.")

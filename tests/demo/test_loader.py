@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.audit.verify import verify_chain
 from app.demo.loader import DEMO_PASSWORD, DemoRefused, load_demo
+from app.documents.cross_references import linked_topics, rendered_text
 from app.extensions import db
 from app.models import (
     Area,
@@ -137,7 +138,9 @@ def contribution(period: str, area: str) -> Contribution:
 
 
 def sections_by_heading(period: str, area: str) -> dict[str, str]:
-    return {s.topic.heading: s.text for s in contribution(period, area).ordered_sections}
+    """Each section's text as the lägesbild shows it (a cross-reference's sentence first)."""
+    return {s.topic.heading: rendered_text(s)
+            for s in contribution(period, area).ordered_sections}
 
 
 @pytest.fixture
@@ -345,3 +348,24 @@ def test_reset_refuses_nothing_on_an_empty_database(runner):
     assert result.exit_code == 0, result.output
     assert verify_chain().ok
     assert count(Period) == 2
+
+
+def test_the_seeds_cross_references_are_links_the_cross_reference_page_shows(demo):
+    """Issue 15 item 7: "… se nedan" in the seed's city-wide comments are links, two for
+    "de lokalt prioriterade områdena nyrekrytering och kriminella konflikter"."""
+    sections = {s.topic.heading: s for s in contribution(PAST, "Järva").ordered_sections}
+    links = {heading: [t.title for t in linked_topics(s)] for heading, s in sections.items()
+             if linked_topics(s)}
+    assert links == {
+        f"1. {SEED_CITY[0][0]}": ["Otrygga brottsutsatta platser"],
+        f"2. {SEED_CITY[1][0]}": ["Nyrekrytering", "Kriminella konflikter"],
+        f"3. {SEED_CITY[2][0]}": ["Kriminella konflikter"],
+        f"5. {SEED_CITY[4][0]}": ["Otillåten påverkan"],
+    }
+    assert all(not sections[heading].text for heading in links)  # the sentence is the link's
+    for area in ("Järva", *[a.name for a in db.session.scalars(select(Area))]):
+        period_contribution = contribution(CURRENT, area)
+        if period_contribution is not None and period_contribution.sections:
+            assert any(linked_topics(s) for s in period_contribution.sections) or all(
+                not s.text.startswith("Arbetet hanteras inom ramen")
+                for s in period_contribution.sections)

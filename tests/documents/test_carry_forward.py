@@ -20,7 +20,7 @@ from app.documents.carry_forward import (
 )
 from app.documents.cross_references import set_cross_reference
 from app.extensions import db
-from app.models import AuditEvent, Contribution, Period, Topic
+from app.models import AuditEvent, Contribution, Period, Section, Topic
 from tests import flow
 from tests.documents.support import approve_period
 from tests.factories import SETUP, data_of, events_since, head_seq, run
@@ -235,3 +235,19 @@ def test_a_retired_source_topic_is_not_carried(approved):
     period_id = _open_next_period(with_carry_forward=True)
     assert _local_titles(_contribution(period_id, world)) == []
     assert all(s.text for s in _contribution(period_id, world).sections)
+
+
+def test_both_links_of_a_two_topic_reference_are_carried_forward(world):
+    with operation(SETUP):
+        second_topic = admin.create_topic(SETUP, "Nyrekrytering", area_name="Norr")
+        db.session.add(Section(contribution_id=world.contribution().id,
+                               topic_id=second_topic.id))
+    sections = world.sections()
+    first_local, second_local = [s.topic_id for s in sections if s.topic.scope == "local"]
+    run(world, "drafter", set_cross_reference, sections[0].id, first_local,
+        sections[0].version, second_local)
+    approve_period(world)
+    period_id = _open_next_period(with_carry_forward=True)
+    first = _contribution(period_id, world).ordered_sections[0]
+    assert (first.handled_in_topic_id, first.also_handled_in_topic_id) == \
+        (first_local, second_local)

@@ -6,18 +6,20 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.admin import operations as admin
 from app.contributions import operations as contributions
 from app.core.errors import InvalidInput, InvalidTransition, NotAllowed, StaleVersion
 from app.core.unit_of_work import operation
 from app.documents.cross_references import (
     cross_reference_sentence,
+    find_reference,
     rendered_text,
     set_cross_reference,
     split_sentence,
 )
 from app.documents.export import export_contribution
 from app.extensions import db
-from app.models import AuditEvent, Topic
+from app.models import AuditEvent, Section, Topic
 from tests.documents.support import read_docx
 from tests.factories import SETUP, advance, run
 
@@ -96,3 +98,55 @@ def test_split_sentence():
                                  "området  kriminella konflikter, se nedan.\n- Mer.")
     assert (title, rest) == ("kriminella konflikter", "- Mer.")
     assert split_sentence("Något annat.") == (None, "Något annat.")
+
+
+@pytest.mark.parametrize("text, names, rest", [
+    ("Arbetet hanteras inom ramen för det lokalt prioriterade området otrygga \n\n"
+     "brottsutsatta platser, se nedan.", ["Otrygga brottsutsatta platser"], ""),
+    ("Arbetet hanteras inom ramen för de lokalt prioriterade områdena nyrekrytering och \n"
+     "kriminella konflikter, se nedan.\n- Och mer.", ["Nyrekrytering", "Kriminella konflikter"],
+     "- Och mer."),
+    ("hanteras inom ramen för det lokalt prioriterade området Våld och hot, se nedan",
+     ["Våld och hot"], ""),
+    ("Arbetet hanteras inom ramen för de lokalt prioriterade områdena våld och hot och "
+     "nyrekrytering, se nedan.", ["Våld och hot", "Nyrekrytering"], ""),
+])
+def test_the_sentence_is_found_as_people_wrote_it(text, names, rest):
+    known = ["Nyrekrytering", "Kriminella konflikter", "Otrygga brottsutsatta platser",
+             "Våld och hot"]
+    found = find_reference(text, known)
+    assert found is not None and (found.names, found.rest) == (names, rest)
+
+
+@pytest.mark.parametrize("text", [
+    "Arbetet hanteras inom stadsdelsnämndernas och polisens linjeorganisationer.",
+    "Arbetet hanteras inom ramen för det lokalt prioriterade området okänt, se nedan.",
+    "Arbetet hanteras inom ramen för de lokalt prioriterade områdena nyrekrytering och "
+    "nyrekrytering, se nedan.",
+])
+def test_no_reference_without_the_sentence_or_with_unknown_names(text):
+    assert find_reference(text, ["Nyrekrytering"]) is None
+
+
+def test_a_section_links_two_local_topics_and_the_sentence_names_both(world):
+    with operation(SETUP):
+        topic = admin.create_topic(SETUP, "Nyrekrytering", area_name="Norr")
+        db.session.add(Section(contribution_id=world.contribution().id, topic_id=topic.id))
+    sections = world.sections()
+    first, second = [s for s in sections if s.topic.scope == "local"]
+    city = sections[0]
+    run(world, "drafter", set_cross_reference, city.id, first.topic_id, city.version,
+        second.topic_id)
+    city = world.sections()[0]
+    assert rendered_text(city) == (
+        "Arbetet hanteras inom ramen för de lokalt prioriterade områdena "
+        f"{first.topic.title.lower()} och {second.topic.title.lower()}, se nedan.")
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "section.cross_reference")).one()
+    assert json.loads(event.data)["also_handled_in_topic"] == second.topic.title
+    with pytest.raises(InvalidInput, match="two different local topics"):
+        run(world, "drafter", set_cross_reference, city.id, first.topic_id, city.version,
+            first.topic_id)
+    run(world, "drafter", set_cross_reference, city.id, None, city.version)
+    city = world.sections()[0]
+    assert (city.handled_in_topic_id, city.also_handled_in_topic_id) == (None, None)

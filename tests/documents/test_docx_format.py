@@ -269,3 +269,36 @@ def test_a_row_longer_than_a_page_still_prints_whole(tmp_path):
     text = "\n".join(pdf_pages(tmp_path / "long.pdf", pdftotext))
     for number in range(1, 121):  # in the summary and in the area's own table
         assert text.count(f"Rad {number} i en mycket lång kommentar") == 2, number
+
+
+def test_a_word_auto_numbered_city_table_maps_its_rows(world):
+    """Numbers drawn by Word's list numbering (w:numPr), not typed: every row still gets its
+    number, so it maps to its topic."""
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    from app.documents.docx_format import load_docx, read_docx_layout
+
+    document = Document()
+    document.add_paragraph("Lägesbild december 2022 Järva")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Stadsövergripande prioriterade områden"
+    table.rows[0].cells[1].text = "Kommentarer"
+    for title in ("Unga i risk för kriminalitet", "Otillåten påverkan", "Ordningsvakter"):
+        cells = table.add_row().cells
+        cells[0].text = title
+        properties = cells[0].paragraphs[0]._p.get_or_add_pPr()
+        numbering = OxmlElement("w:numPr")
+        for tag, value in (("w:ilvl", "0"), ("w:numId", "1")):
+            element = OxmlElement(tag)
+            element.set(qn("w:val"), value)
+            numbering.append(element)
+        properties.append(numbering)
+        cells[1].text = f"Kommentar om {title.lower()}."
+    buffer = io.BytesIO()
+    document.save(buffer)
+    rows = read_docx_layout(load_docx(buffer.getvalue()), exact=False).chapters[0].rows
+    assert [(r.number, r.title) for r in rows] == [
+        (1, "Unga i risk för kriminalitet"), (2, "Otillåten påverkan"), (3, "Ordningsvakter")]
+    assert rows[2].text == "Kommentar om ordningsvakter."

@@ -8,23 +8,26 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.admin import operations as admin
 from app.audit.verify import verify_chain
 from app.contributions import operations as contributions
 from app.core.errors import InvalidInput, NotAllowed
 from app.core.unit_of_work import operation
-from app.demo.texts import SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
+from app.demo.texts import CITY_TOPICS, SEED_CITY_TEXTS, SEED_LOCAL_TEXTS
 from app.documents.cross_references import rendered_text
 from app.documents.docx_format import reader_text
 from app.documents.export import export_contribution, export_period
 from app.documents.importer import (
+    Choices,
     check_mapping,
     import_document,
     parse_mapping_file,
     parse_text,
     propose,
+    reference_warnings,
 )
 from app.extensions import db
-from app.models import Area, AuditEvent, Contribution, Period, Topic
+from app.models import Area, AuditEvent, Contribution, Period, Section, Topic
 from tests.documents.support import (
     add_area,
     approve_period,
@@ -207,7 +210,7 @@ def _refused(jarva, mapping, message, period="december 2022"):
 def test_a_mapping_leaving_a_text_unplaced_is_refused(jarva):
     mapping = seed_mapping()
     mapping["local-3"] = None
-    _refused(jarva, mapping, "Every text must be placed under a topic. Not placed: "
+    _refused(jarva, mapping, "Every text must be placed under a topic or discarded. Not placed: "
                              "Otillåten påverkan.")
     del mapping["local-3"]
     _refused(jarva, mapping, "Not placed: Otillåten påverkan.")
@@ -274,7 +277,7 @@ def test_the_coordinator_imports(jarva, world):
 
 
 def test_mapping_file_format():
-    assert parse_mapping_file(b'{"blocks": {"city-1": "city:1"}}') == {"city-1": "city:1"}
+    assert parse_mapping_file(b'{"blocks": {"city-1": "city:1"}}').blocks == {"city-1": "city:1"}
     for raw, message in ((b"[1]", "must be a JSON object"), (b"{", "not valid JSON"),
                          (b'{"blocks": {"a": 3}}', "must be a text"),
                          (b'{"format": "x", "blocks": {}}', "Unknown mapping format")):
@@ -427,3 +430,208 @@ def export_bytes_of_an_empty_lagesbild(fingerprint: str = "0" * 64) -> bytes:
     content = DocumentContent("Lägesbild december 2022 Järva", "december 2022", "Järva",
                               "Fastställd", True, [chapter])
     return render_docx(content, datetime(2023, 1, 1, tzinfo=UTC), fingerprint)
+
+
+# --- issue 15 item 7 / issue 16: a smarter preview ----------------------------------------
+
+def _seed_with(title: str | None = None, replace: tuple[str, str] | None = None) -> bytes:
+    text = seed_bytes().decode("utf-8")
+    if title is not None:
+        text = text.replace("Lägesbild december 2022 [Ange område här]", title)
+    if replace is not None:
+        text = text.replace(*replace)
+    return text.encode("utf-8")
+
+
+def test_the_seeds_two_topic_reference_links_both_topics(jarva):
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Järva", "december 2022",
+                        seed_mapping())
+    sections = {s.topic.number: s for s in _contribution(jarva, "december 2022").sections
+                if s.topic.number}
+    second = sections[2]
+    assert (second.handled_in_topic.title, second.also_handled_in_topic.title) == \
+        ("Nyrekrytering", "Kriminella konflikter")
+    assert second.text == "" and rendered_text(second) == SEED_CITY_TEXTS[2]
+    assert sections[5].handled_in_topic.title == "Otillåten påverkan"
+    assert sections[4].handled_in_topic is None  # a stock phrase, not a reference
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "document.import")).one()
+    stored = json.loads(event.data)["sections"][second.topic.heading]
+    assert stored["also_handled_in_topic_id"] == second.also_handled_in_topic_id
+
+
+def test_a_reference_to_a_name_no_topic_has_stays_text_and_is_warned_about(jarva):
+    data = _seed_with(replace=("kriminella konflikter, \n\nse nedan.",
+                               "gängkriminalitet, \n\nse nedan."))
+    proposal = propose(data, db.session.get(Area, jarva))
+    warnings = [str(w) for w in reference_warnings(proposal, seed_mapping())]
+    assert any("no local topic of this import has that name" in w and "gängkriminalitet" in w
+               for w in warnings), warnings
+    with operation(SETUP):
+        import_document(SETUP, data, "seed.txt", "Järva", "december 2022", seed_mapping())
+    third = next(s for s in _contribution(jarva, "december 2022").sections
+                 if s.topic.number == 3)
+    assert third.handled_in_topic is None and "gängkriminalitet, se nedan." in third.text
+
+
+def test_see_below_pointing_at_a_topic_without_text_is_warned_about(jarva):
+    proposal = propose(seed_bytes(), db.session.get(Area, jarva))
+    # Corrected as a person would, "Otrygga brottsutsatta platser" gets no text (the seed
+    # lost it) while row 1 says "se nedan" about it.
+    warnings = [str(w) for w in reference_warnings(proposal, seed_mapping())]
+    assert warnings == ["'1. Riktat arbete mot avgränsade platser och utsatta områden' says "
+                        "\"see below\" for the local topic 'Otrygga brottsutsatta platser', "
+                        "but no text is placed under that topic."]
+    assert reference_warnings(proposal, proposal.proposed) == []  # as the file has it
+
+
+@pytest.mark.parametrize("title, warned", [
+    ("Lägesbild december 2022 Södermalm", ["area 'Södermalm'", "into Järva"]),
+    ("Lägesbild maj 2021 Järva", ["period 'maj 2021'", "as december 2022"]),
+    ("Lägesbild december 2022 — Järva", []),
+    ("Lägesbild december 2022 Järva", []),
+    ("Lägesbild december 2022 [Ange område här]", []),
+])
+def test_the_preview_warns_when_the_title_names_another_area_or_period(jarva, title, warned):
+    proposal = propose(_seed_with(title), db.session.get(Area, jarva), "december 2022")
+    messages = " ".join(str(w) for w in proposal.warnings)
+    for part in warned:
+        assert part in messages
+    if not warned:
+        assert "title names" not in messages
+
+
+def test_city_wide_rows_are_recognised_before_the_topics_exist_and_created(app):
+    area_id = add_area("Järva")  # on an empty database: no city-wide topics yet
+    proposal = propose(seed_bytes(), db.session.get(Area, area_id))
+    city = [b for b in proposal.blocks if b.scope == "city"]
+    assert [b.label for b in city][8:] == ["9. Ordningsvakter", "10. Kameraövervakning"]
+    assert city[8].text == SEED_CITY_TEXTS[9] and city[9].text == SEED_CITY_TEXTS[10]
+    assert [n for n, _ in proposal.new_city_topics] == list(range(1, 11))
+    assert proposal.proposed["city-9"] == "city:9" and not proposal.warnings
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Järva", "december 2022",
+                        seed_mapping())
+    topics = db.session.scalars(select(Topic).where(Topic.scope == "city")
+                                .order_by(Topic.number)).all()
+    assert [t.heading for t in topics][8:] == ["9. Ordningsvakter", "10. Kameraövervakning"]
+    created = [json.loads(e.data) for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "topic.create"))]
+    assert sum(1 for d in created if d["scope"] == "city" and d["source"] == "import") == 10
+
+
+def test_an_import_adds_no_local_rows_the_source_lacks_unless_chosen(jarva):
+    with operation(SETUP):
+        for title in ("Nyrekrytering", "Trygghet i centrum"):
+            admin.create_topic(SETUP, title, area_name="Järva")
+    area = db.session.get(Area, jarva)
+    proposal = propose(seed_bytes(), area)
+    assert [t.key for t in proposal.optional_topics] == ["local:Trygghet i centrum"]
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Järva", "december 2022",
+                        seed_mapping())
+    titles = [s.topic.title for s in _contribution(jarva, "december 2022").ordered_sections
+              if s.topic.scope == "local"]
+    assert sorted(titles) == sorted(SEED_LOCAL_ORDER)  # no empty "Trygghet i centrum"
+
+    choices = Choices(seed_mapping(), include=["local:Trygghet i centrum"])
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Järva", "juni 2021", choices)
+    titles = [s.topic.title for s in _contribution(jarva, "juni 2021").sections
+              if s.topic.scope == "local"]
+    assert "Trygghet i centrum" in titles
+    with pytest.raises(InvalidInput, match="Only the area's existing local topics"):
+        check_mapping(proposal, Choices(seed_mapping(), include=["local:Påhittat"]))
+
+
+def test_a_block_can_be_split_and_a_block_discarded(jarva):
+    area = db.session.get(Area, jarva)
+    proposal = propose(seed_bytes(), area, splits={"local-2": [2]})
+    ids = [b.id for b in proposal.blocks]
+    assert "local-2" in ids and "local-2.2" in ids
+    parts = {b.id: b for b in proposal.blocks}
+    assert parts["local-2.2"].first_line == 2
+    whole = next(r for r in parse_text(seed_bytes().decode()).chapters[0].rows
+                 if r.title == "Kriminella konflikter").text.split("\n")
+    assert parts["local-2"].text == whole[0]
+    assert parts["local-2.2"].text == "\n".join(whole[1:])
+    mapping = seed_mapping() | {"local-2": "local:Nyrekrytering",
+                                "local-2.2": "discard", "city-7": "discard"}
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Järva", "december 2022",
+                        Choices(mapping, splits={"local-2": [2]}))
+    texts = {s.topic.title: s.text for s in _contribution(jarva, "december 2022").sections}
+    assert texts["Nyrekrytering"].split("\n")[-1] == whole[0]
+    assert whole[1] not in "\n".join(texts.values())
+    assert texts[CITY_TOPICS[6]] == ""
+    data = json.loads(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "document.import")).one().data)
+    assert data["mapping"]["local-2.2"] == "discard" and data["splits"] == {"local-2": [2]}
+
+
+def test_discarding_every_text_is_refused_and_nothing_is_stored(jarva):
+    proposal = propose(seed_bytes(), db.session.get(Area, jarva))
+    everything = {b.id: "discard" for b in proposal.blocks}
+    _refused(jarva, everything, "Every text is discarded")
+
+
+def test_a_mapping_files_splits_and_inclusions_are_read_and_checked():
+    choices = parse_mapping_file(
+        b'{"blocks": {"local-1": "discard"}, "include_topics": ["local:X"], '
+        b'"splits": {"local-1": [3, 5]}}')
+    assert (choices.blocks, choices.include, choices.splits) == (
+        {"local-1": "discard"}, ["local:X"], {"local-1": [3, 5]})
+    for raw, message in ((b'{"blocks": {}, "splits": {"a": ["x"]}}', "\"splits\" must"),
+                         (b'{"blocks": {}, "splits": [1]}', "\"splits\" must"),
+                         (b'{"blocks": {}, "include_topics": "local:X"}', "\"include_topics\"")):
+        with pytest.raises(InvalidInput, match=message):
+            parse_mapping_file(raw)
+
+
+def test_cli_shows_whole_texts_wrapped_or_unwrapped_with_full(jarva, runner, tmp_path):
+    seed = tmp_path / "seed.txt"
+    seed.write_bytes(seed_bytes())
+    longest = max(SEED_LOCAL_TEXTS["Kriminella konflikter"].split("\n"), key=len)
+    args = ["documents", "import", str(seed), "--area", "Järva", "--period", "december 2022"]
+    wrapped = runner.invoke(args=args)
+    assert wrapped.exit_code == 0, wrapped.output
+    assert "..." not in wrapped.output
+    assert " ".join(wrapped.output.split()).count("tillsammans med kriminalvården bedöms") == 1
+    full = runner.invoke(args=[*args, "--full"])
+    assert longest[:30] in full.output and any(
+        line.endswith(longest) for line in full.output.splitlines())
+    assert "Targets: " in full.output and full.output.count("  local-") == 4
+
+
+def test_an_existing_empty_draft_loses_the_empty_local_rows_the_source_lacks(world):
+    """An area's empty draft in an approved period (e.g. excluded there) takes the import:
+    its empty local sections the document has no row for go, nothing else."""
+    approve_period(world)
+    area_id = add_area("Väster")
+    with operation(SETUP):
+        admin.create_topic(SETUP, "Trygghet i väster", area_name="Väster")
+        admin.create_topic(SETUP, "Nyrekrytering", area_name="Väster")
+        contribution = Contribution(area_id=area_id, period_id=world.period().id,
+                                    state="draft")
+        db.session.add(contribution)
+        db.session.flush()
+        for topic in db.session.scalars(select(Topic).where(
+                (Topic.scope == "city") | (Topic.area_id == area_id))):
+            db.session.add(Section(contribution_id=contribution.id, topic_id=topic.id))
+    proposal = propose(seed_bytes(), db.session.get(Area, area_id))
+    mapping = {b.id: proposal.proposed[b.id] or "local:Nyrekrytering" for b in proposal.blocks}
+    with operation(SETUP):
+        import_document(SETUP, seed_bytes(), "seed.txt", "Väster", "januari 2030", mapping)
+    titles = {s.topic.title for s in _contribution(area_id, "januari 2030").sections
+              if s.topic.scope == "local"}
+    assert titles == set(SEED_LOCAL_ORDER)  # "Trygghet i väster" is not an empty row
+
+
+def test_no_city_wide_topic_is_created_where_the_city_has_its_own(world):
+    """The world has three city-wide topics of its own: the seed's other rows are left to the
+    person (no topic proposed), not added to the city's topics."""
+    proposal = propose(seed_bytes(), db.session.get(Area, world.areas["Norr"]))
+    assert proposal.new_city_topics == []
+    assert proposal.proposed["city-9"] is None
+    assert next(b for b in proposal.blocks if b.id == "city-9").text == SEED_CITY_TEXTS[9]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from html import unescape
 
 import pytest
 from sqlalchemy import select
 
+from app.admin import operations as admin
+from app.core.unit_of_work import operation
 from app.extensions import db
-from app.models import Contribution, Period
+from app.models import Contribution, Period, Section
 from tests.documents.support import (
     add_area,
     approve_period,
@@ -18,7 +21,7 @@ from tests.documents.support import (
     seed_mapping,
     use_seed_city_topics,
 )
-from tests.factories import fill_sections
+from tests.factories import SETUP, fill_sections
 from tests.web_support import input_values
 
 
@@ -312,3 +315,74 @@ def test_import_can_start_the_areas_draft_from_the_imported_texts(web, world, au
     # The draft now has the imported lägesbild's local topics; its own one got the text.
     local = next(s for s in world.sections("Söder") if s.topic.title == "Trygghet i söder")
     assert local.text.startswith("Arbetet hanteras")
+
+
+def test_the_preview_splits_and_discards_blocks_and_warns_in_swedish(web, world, jarva,
+                                                                    audit_events):
+    web.log_in_as("consolidator")
+    seed = seed_bytes().decode("utf-8").replace("[Ange område här]", "Södermalm")
+    html = unescape(_upload(web, jarva, seed.encode("utf-8")).get_data(as_text=True))
+    assert "Dokumentets rubrik nämner området 'Södermalm', men det ska importeras till " \
+        "Järva" in html
+    assert "– ta bort den här texten –" in html and 'name="split"' in html
+    values = input_values(html)
+    form = {"csrf_token": values["csrf_token"][0], "source_sha256": values["source_sha256"][0],
+            "area_id": str(jarva), "period": "december 2022", "filename": "seed.txt"}
+    form.update({f"block-{b}": t for b, t in seed_mapping().items()})
+    # "Check the warnings again" with the corrected mapping: row 1 points at a topic that
+    # now gets no text.
+    response = web.client.post("/documents/import/revise", data=form)
+    assert response.status_code == 200
+    assert "säger \"se nedan\" om det lokala området 'Otrygga brottsutsatta platser', men " \
+        "ingen text är placerad under det området." in unescape(response.get_data(as_text=True))
+    # Split the text under "Kriminella konflikter" before its line 2, discard the new part.
+    response = web.client.post("/documents/import/revise", data=form | {
+        "split": "local-2", "split_at-local-2": "2"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="block-local-2.2"' in html
+    assert 'name="splits-local-2" value="2"' in html
+    response = web.client.post("/documents/import/revise", data=form | {
+        "split": "local-2", "split_at-local-2": "x"})
+    assert response.status_code == 400
+    assert "Välj raden där den andra delen börjar." in response.get_data(as_text=True)
+    response = web.client.post("/documents/import/confirm", data=form | {
+        "splits-local-2": "2", "block-local-2.2": "discard"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    contribution = db.session.scalar(select(Contribution).where(Contribution.area_id == jarva))
+    texts = {s.topic.title: s.text for s in contribution.sections}
+    assert texts["Nyrekrytering"].count("\n") == 6  # six lines of row 1, one of row 2
+    events = audit_events("document.import")
+    assert len(events) == 1  # the revisions stored nothing
+    data = json.loads(events[0].data)
+    assert data["mapping"]["local-2.2"] == "discard"
+
+
+def test_two_local_topics_chosen_on_the_cross_reference_page_show_everywhere(web, world,
+                                                                          audit_events):
+    with operation(SETUP):
+        topic = admin.create_topic(SETUP, "Nyrekrytering", area_name="Norr")
+        db.session.add(Section(contribution_id=world.contribution().id, topic_id=topic.id))
+    contribution = world.contribution()
+    sections = contribution.ordered_sections
+    city = sections[0]
+    first, second = [s.topic for s in sections if s.topic.scope == "local"]
+    web.log_in_as("drafter")
+    path = f"/contributions/{contribution.id}/cross-references"
+    html = web.client.get(path).get_data(as_text=True)
+    assert f'id="xref2-{city.id}" name="second_topic_id"' in html
+    form = {"csrf_token": web.csrf_token(path), "local_topic_id": str(first.id),
+            "version": str(city.version)}
+    response = web.client.post(f"/sections/{city.id}/cross-reference",
+                               data=form | {"second_topic_id": str(first.id)})
+    assert response.status_code == 400
+    assert "Välj två olika lokala områden, eller bara ett." in response.get_data(as_text=True)
+    assert audit_events("section.cross_reference") == []
+    response = web.client.post(f"/sections/{city.id}/cross-reference",
+                               data=form | {"second_topic_id": str(second.id)})
+    assert response.status_code == 302
+    html = unescape(web.client.get(path).get_data(as_text=True))
+    assert (f"de lokalt prioriterade områdena {first.title.lower()} och "
+            f"{second.title.lower()}, se nedan.") in html
+    html = web.client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert (f"Hanteras inom de lokalt prioriterade områdena ”{first.title}” och "
+            f"”{second.title}”.") in unescape(html)
