@@ -2,7 +2,7 @@
 author (remark_resolutions); both are append-only, as the remarks are
 
 Revision ID: a7c1e5d9b3f2
-Revises: b2d8f4a0e3c6
+Revises: c8e2a6f0d4b1
 Create Date: 2026-12-02 18:30:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c1e5d9b3f2'
-down_revision = 'b2d8f4a0e3c6'
+down_revision = 'c8e2a6f0d4b1'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 områdena X och Y, se nedan"): a second link beside the first, and its title as approved
 
 Revision ID: c8e2a6f0d4b1
-Revises: b2d8f4a0e3c6
+Revises: e9d3b7f1a5c8
 Create Date: 2026-12-02 18:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'c8e2a6f0d4b1'
-down_revision = 'b2d8f4a0e3c6'
+down_revision = 'e9d3b7f1a5c8'
 branch_labels = None
 depends_on = None
 
