@@ -67,9 +67,11 @@ def test_drafter_reads_edits_and_saves_a_section(page, live_server, screenshot,
     screenshot(page, "contribution-draft")
     assert_accessible(page)
 
+    # The demo's cross-reference is a link shown beside the text, not a sentence in it.
+    expect(page.locator(".contrib-handled-in").first).to_contain_text("Hanteras inom")
     open_editor(page)
     original = section_box(page).input_value()
-    assert original.startswith("Arbetet hanteras")
+    assert "Arbetet hanteras" not in original
     screenshot(page, "contribution-editor")
     assert_accessible(page)
     section_box(page).fill(original + "\n- Trygghetsvandring i Tensta i mars.")
@@ -120,11 +122,13 @@ def test_two_drafters_edit_one_section_and_nothing_typed_is_lost(browser, live_s
             open_editor(page)
         original = section_box(first).input_value()
 
-        section_box(first).fill(original + "\n- Från Rinkeby-Kista.")
+        # A textarea drops a leading line break: an empty text gets no blank first line.
+        lead = original + "\n" if original else ""
+        section_box(first).fill(lead + "- Från Rinkeby-Kista.")
         first.get_by_role("button", name="Spara").click()
         expect(first.get_by_role("status")).to_contain_text("sparades")
 
-        mine = original + "\n- Från Spånga-Tensta."
+        mine = lead + "- Från Spånga-Tensta."
         section_box(second).fill(mine)
         second.get_by_role("button", name="Spara").click()
 
@@ -140,7 +144,7 @@ def test_two_drafters_edit_one_section_and_nothing_typed_is_lost(browser, live_s
         screenshot(second, "contribution-conflict")
         assert_accessible(second)
 
-        box.fill(original + "\n- Från Rinkeby-Kista.\n- Från Spånga-Tensta.")
+        box.fill(lead + "- Från Rinkeby-Kista.\n- Från Spånga-Tensta.")
         second.once("dialog", lambda dialog: dialog.accept())  # leaving by saving is fine
         second.get_by_role("button", name="Spara min text").click()
         expect(second.get_by_role("status")).to_contain_text("sparades")
@@ -162,8 +166,8 @@ def test_history_tab(page, live_server, screenshot, assert_accessible):
 
     expect(page.get_by_role("heading", level=2, name="Historik")).to_be_visible()
     events = page.locator("li.contrib-event")
-    expect(events.first).to_contain_text("Text ändrad")
-    expect(events.first).to_contain_text("Rinkeby-Kista stadsdelsförvaltning")
+    edits = events.filter(has_text="Text ändrad")
+    expect(edits.first).to_contain_text("Rinkeby-Kista stadsdelsförvaltning")
     screenshot(page, "contribution-history")
     assert_accessible(page)
 
@@ -203,6 +207,9 @@ def test_pages_in_english_are_accessible(page, live_server, assert_accessible, s
         page.locator("input[name=expected_version]").evaluate("e => e.value = '0'")
         box.fill(original + " (en)")
         page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Someone else saved this text")
+        # Who saved it last depends on the tests run before on the shared demo: someone else,
+        # or this drafter (tests/contributions/test_editor.py tells the two apart exactly).
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            re.compile("^(Someone else saved this text|You saved this text elsewhere)$"))
         screenshot(page, "contribution-conflict-en")
     assert_accessible(page)

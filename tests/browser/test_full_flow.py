@@ -332,7 +332,7 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
             "ordinarie linjeorganisationerna")
         expect(approver.page.locator("#lock-what")).to_contain_text("5 områden")
         approver.page.get_by_role("button", name="Fastställ", exact=True).click()
-        expect(approver.page.locator("#error-confirm-lock")).to_contain_text("Kryssa i rutan")
+        expect(approver.page.locator("#confirm-lock-error")).to_contain_text("Kryssa i rutan")
         expect(approver.page.get_by_label(
             "Jag har läst sammanställningen och fastställer den")).to_have_attribute(
             "aria-invalid", "true")
