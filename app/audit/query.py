@@ -25,6 +25,7 @@ from app.core import parsing
 from app.core.actors import Actor
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Label, Msg
+from app.core.paging import keyset_page
 from app.core.text_rules import refuse_identity_numbers
 from app.extensions import db
 from app.models import Area, AuditEvent, Contribution, Period, User
@@ -155,27 +156,19 @@ def _rows_in_order(conditions: list, order, limit: int) -> list[Any]:
 
 def events_page(event_filter: EventFilter, *, before_seq: int | None = None,
                 after_seq: int | None = None, size: int = PAGE_SIZE) -> EventPage:
-    """One page of matching events, newest first. Pure read; the caller checks access."""
+    """One page of matching events, newest first (app.core.paging's keyset paging on seq).
+    Pure read; the caller checks access."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     base = event_filter.conditions()
-    if after_seq is not None:
-        rows = _rows_in_order(base + [EVENTS.c.seq > after_seq], EVENTS.c.seq.asc(), size + 1)
-        more_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        if not rows:  # nothing newer: show the newest page instead
-            return events_page(event_filter, size=size)
-        older = rows[-1].seq if _exists(base + [EVENTS.c.seq < rows[-1].seq]) else None
-        return EventPage(rows, older, rows[0].seq if more_newer else None)
-    conditions = base + ([EVENTS.c.seq < before_seq] if before_seq is not None else [])
-    rows = _rows_in_order(conditions, EVENTS.c.seq.desc(), size + 1)
-    more_older = len(rows) > size
-    rows = rows[:size]
-    newer = None
-    if before_seq is not None:
-        boundary = rows[0].seq if rows else before_seq - 1
-        if _exists(base + [EVENTS.c.seq > boundary]):
-            newer = boundary
-    return EventPage(rows, rows[-1].seq if more_older and rows else None, newer)
+    page = keyset_page(
+        lambda conditions, newest_first, limit: _rows_in_order(
+            base + conditions, EVENTS.c.seq.desc() if newest_first else EVENTS.c.seq.asc(),
+            limit),
+        lambda conditions: _exists(base + conditions), [EVENTS.c.seq], lambda row: (row.seq,),
+        before=(before_seq,) if before_seq is not None else None,
+        after=(after_seq,) if after_seq is not None else None, size=size)
+    return EventPage(page.items, page.older[0] if page.older else None,
+                     page.newer[0] if page.newer else None)
 
 
 def distinct_values(column: str) -> list[str]:

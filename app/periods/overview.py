@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.contributions.loading import period_contributions
 from app.contributions.policy import CONTRIBUTIONS, may_read
 from app.core.access import deny, roles_for
 from app.core.errors import NotFound
@@ -122,7 +123,7 @@ def periods_newest_first(user: User) -> list[PeriodSummary]:
 def period_overview(user: User, period_id: int) -> PeriodOverview:
     _require_period_reader(user, period_id)
     period = get_period(period_id)
-    contributions = sorted(period.contributions, key=lambda c: c.area.name)
+    contributions = period_contributions(period.id)
     rows = [AreaRow(c, CONTRIBUTION_WORKFLOW.state(c.state), may_read(user, c))
             for c in contributions]
     included = [c for c in contributions if c.excluded_reason is None]
@@ -194,7 +195,7 @@ def consolidation_view(user: User, period_id: int) -> ConsolidationView:
     if consolidation is None:
         raise NotFound(Msg(N_("Period {period} has no consolidation."), period=period_id))
     city_roles = roles_for(user, None)
-    contributions = sorted(period.contributions, key=lambda c: c.area.name)
+    contributions = period_contributions(period.id, sections=True)
     sections = {(s.contribution_id, s.topic_id): s for c in contributions for s in c.sections}
 
     areas = []
