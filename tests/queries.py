@@ -52,3 +52,19 @@ def statements_of(request: Callable[[], object]) -> list[str]:
     status = getattr(response, "status_code", 200)
     assert status == 200, status
     return statements
+
+
+def many_edits(world, count: int, area: str = "Norr", key: str = "drafter") -> int:
+    """`count` saves of the area's first section by its drafter (each its own operation, with
+    its revision and audit event, as through the page); returns the contribution's id."""
+    from app.contributions import operations as contributions
+    from app.models import Section
+
+    section_id = world.sections(area)[0].id
+    user = world.user(key)
+    for number in range(1, count + 1):
+        version = db.session.get(Section, section_id).version
+        with operation(user):
+            contributions.edit_section(user, section_id, f"- Läget, ändring {number}.",
+                                       version)
+    return world.contribution(area).id

@@ -33,6 +33,6 @@ def test_the_overview_and_the_consolidation_do_not_grow_with_the_areas(world, we
         for period_id in periods:
             for page in ("", "/consolidation"):
                 counts.setdefault(f"{key} {page or 'overview'}", []).append(len(statements_of(
-                    lambda: web.client.get(f"/periods/{period_id}{page}"))))
+                    lambda p=period_id, page=page: web.client.get(f"/periods/{p}{page}"))))
         web.log_out()
     assert all(small == large for small, large in counts.values()), counts
