@@ -15,6 +15,16 @@ folder, or the PostgreSQL database lagesbild_bench_city, dropped at the end). Th
   --seconds without an export, then for --seconds while another process exports the whole
   period again and again: the p50 and p95 of a save each time, their ratio (goal: p95 during
   exports at most 2x without), the errors (goal: 0) and how many exports ran.
+
+    .venv/bin/python bench/city_bench.py --pages 10,100,1000,1800 [--edits 1000]
+        [--loads 5] [--database sqlite|postgres]
+
+The pages instead (issue 17): for each size, a city of that many contributions in the city's
+shape (up to 50 areas, as many periods as it takes: 1,800 = 50 areas x 36 periods; the newest
+period's sections filled, one area's contribution submitted to the police, and one section
+edited --edits times), then every period-wide and growing page loaded --loads times by the
+role that uses it: its SQL statements, median ms and HTML size; and the ratio of the largest
+size to 100 (goal: median within 1.5x, statements equal, no page over ~200 KB).
 """
 from __future__ import annotations
 
@@ -112,6 +122,186 @@ def build_city(url: str, areas: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return {"period_id": period_id, "coordinator_id": coordinator_id, "writers": writers}
+
+
+# -- pages at a size (issue 17: constant queries, bounded pages) ---------------------------
+
+PAGE_AREAS = 50
+
+
+def build_page_city(url: str, contributions: int, edits: int) -> dict:
+    """A city of `contributions` contributions in the city's shape (see the module's doc)."""
+    import math
+
+    from flask_migrate import upgrade
+
+    from app.admin import operations as admin
+    from app.contributions import operations as contributions_ops
+    from app.core.actors import SystemActor
+    from app.core.unit_of_work import operation
+    from app.extensions import db
+    from app.models import Contribution, Section, User
+
+    setup = SystemActor(name="benchmark set-up")
+    areas = min(contributions, PAGE_AREAS)
+    periods = math.ceil(contributions / areas)
+    app = _app(url)
+    with app.app_context():
+        upgrade()
+        with operation(setup):
+            admin.create_organisation(setup, "Stadsledningskontoret", "city_office")
+            for role in ("consolidator", "approver", "auditor"):
+                user = admin.create_user(setup, email=f"{role}@bench.se", name=role.title(),
+                                         organisation_name="Stadsledningskontoret",
+                                         password=PASSWORD)
+                admin.grant_role(setup, user, role, None)
+            for number in range(1, CITY_TOPICS + 1):
+                admin.create_topic(setup, f"Stadsövergripande tema {number}", number=number)
+            for index in range(areas):
+                area, office, police = (f"Område {index:02d}", f"Förvaltning {index:02d}",
+                                        f"Polisen {index:02d}")
+                admin.create_organisation(setup, office, "district_office")
+                admin.create_organisation(setup, police, "police")
+                admin.create_area(setup, area, [office, police])
+                admin.create_topic(setup, f"Lokalt tema i {area}", area_name=area)
+                drafter = admin.create_user(setup, email=f"skribent{index}@bench.se",
+                                            name=f"Skribent {index}", organisation_name=office,
+                                            password=PASSWORD)
+                admin.grant_role(setup, drafter, "drafter", area)
+                if index == 0:
+                    reviewer = admin.create_user(setup, email="polis0@bench.se",
+                                                 name="Polis 0", organisation_name=police,
+                                                 password=PASSWORD)
+                    admin.grant_role(setup, reviewer, "reviewer", area)
+        for number in range(periods):
+            year, month = 2030 + number // 12, number % 12 + 1
+            with operation(setup):
+                period_id = admin.create_period(
+                    setup, f"period {number + 1:02d}", drafting_deadline=date(year, month, 10),
+                    review_deadline=date(year, month, 17),
+                    consolidation_deadline=date(year, month, 24),
+                    approval_deadline=date(year, month, 28)).id
+        newest = db.session.scalars(db.select(Contribution).where(
+            Contribution.period_id == period_id)).all()
+        drafters = {u.email: u.id for u in db.session.scalars(db.select(User))}
+        for contribution in newest:
+            index = int(contribution.area.name.split()[-1])
+            drafter = db.session.get(User, drafters[f"skribent{index}@bench.se"])
+            for section_id, version in [(s.id, s.version) for s in contribution.sections]:
+                with operation(drafter):
+                    contributions_ops.edit_section(drafter, section_id, BULLETS, version)
+        first = min(newest, key=lambda c: c.area.name)
+        drafter = db.session.get(User, drafters["skribent0@bench.se"])
+        section_id = first.ordered_sections[0].id
+        for number in range(edits):
+            version = db.session.get(Section, section_id).version
+            with operation(drafter):
+                contributions_ops.edit_section(drafter, section_id,
+                                               f"{BULLETS}\n- Ändring {number}", version)
+        with operation(drafter):
+            contributions_ops.transition(drafter, first.id, "submit")
+        ids = {"period_id": period_id, "contribution_id": first.id}
+        db.session.remove()
+        db.engine.dispose()
+    return ids
+
+
+def _pages(ids: dict) -> list[tuple[str, str, str]]:
+    """(page, who loads it, path) for every page measured."""
+    period, contribution = ids["period_id"], ids["contribution_id"]
+    return [
+        ("start page (coordinator)", "consolidator@bench.se", "/"),
+        ("start page (drafter)", "skribent0@bench.se", "/"),
+        ("start page (police)", "polis0@bench.se", "/"),
+        ("period overview", "consolidator@bench.se", f"/periods/{period}"),
+        ("consolidation", "consolidator@bench.se", f"/periods/{period}/consolidation"),
+        ("print view (period)", "consolidator@bench.se", f"/periods/{period}/print"),
+        ("documents index", "consolidator@bench.se", "/documents/"),
+        ("police reviewer's contribution page", "polis0@bench.se",
+         f"/contributions/{contribution}"),
+        ("history tab", "skribent0@bench.se", f"/contributions/{contribution}/history"),
+        ("audit history", "auditor@bench.se", f"/audit/contributions/{contribution}"),
+        ("audit log", "auditor@bench.se", "/audit/"),
+    ]
+
+
+def measure_pages(url: str, ids: dict, loads: int) -> dict[str, tuple[int, float, int]]:
+    """page -> (statements, median ms, HTML bytes) of `loads` loads, each from a fresh
+    session (nothing cached between loads)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from tests.web_support import WebSession
+
+    app = _app(url)
+    found = {}
+    with app.app_context():
+        engine = db.engine
+    # Each request opens its own app context and session, as under a server.
+    for label, email, path in _pages(ids):
+        web = WebSession(app.test_client())
+        assert web.log_in(email, PASSWORD).status_code == 302, email
+        times, statements, size = [], [], 0
+        for _ in range(loads + 1):  # the first load warms the templates: not counted
+            counted: list[str] = []
+
+            def count(_connection, _cursor, statement, *_args, counted=counted):
+                counted.append(statement)
+
+            event.listen(engine, "before_cursor_execute", count)
+            started = time.perf_counter()
+            response = web.client.get(path)
+            times.append(time.perf_counter() - started)
+            event.remove(engine, "before_cursor_execute", count)
+            assert response.status_code == 200, (path, response.status_code)
+            statements.append(len(counted))
+            size = len(response.get_data())
+        found[label] = (statements[-1], statistics.median(times[1:]) * 1000, size)
+    engine.dispose()
+    return found
+
+
+def run_pages(arguments) -> int:
+    import logging
+
+    logging.disable(logging.INFO)  # the request log would drown the figures
+    sizes = [int(size) for size in arguments.pages.split(",")]
+    results = {}
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            if arguments.database == "sqlite":
+                url = f"sqlite:///{Path(folder) / 'city.sqlite'}"
+            else:
+                url = _create_postgres(arguments.postgres, "lagesbild_bench_city")
+            try:
+                started = time.perf_counter()
+                ids = build_page_city(url, size, arguments.edits)
+                print(f"{arguments.database}: {size} contributions built in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+                results[size] = measure_pages(url, ids, arguments.loads)
+            finally:
+                if arguments.database == "postgres":
+                    _create_postgres(arguments.postgres, "lagesbild_bench_city", drop_only=True)
+    largest, base = sizes[-1], 100 if 100 in sizes else sizes[0]
+    print(f"\n{arguments.database}, {arguments.edits} edits in one section's history, "
+          f"medians of {arguments.loads} loads:")
+    header = " | ".join(f"{size}: stmts / ms / KB" for size in sizes)
+    print(f"| page | {header} | {largest}:{base} ms | statements equal |")
+    print("|---|" + "---|" * len(sizes) + "---|---|")
+    over = []
+    for label in results[sizes[0]]:
+        cells = []
+        for size in sizes:
+            statements, median, html = results[size][label]
+            cells.append(f"{statements} / {median:.0f} / {html / 1024:.0f}")
+            if html > 200 * 1024:
+                over.append(f"{label} at {size}")
+        ratio = results[largest][label][1] / results[base][label][1]
+        same = results[largest][label][0] == results[base][label][0]
+        print(f"| {label} | " + " | ".join(cells) + f" | {ratio:.2f} | "
+              f"{'yes' if same else 'no'} |")
+    print("pages over 200 KB: " + (", ".join(over) if over else "none"))
+    return 0
 
 
 def _export(actor, period_id: int):
@@ -227,6 +417,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--pages", help="measure the pages at these numbers of "
+                        "contributions, e.g. 10,100,1000,1800")
+    parser.add_argument("--edits", type=int, default=1000)
+    parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--export-loop", nargs=3, metavar=("URL", "PERIOD", "USER"),
                         help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -234,6 +428,8 @@ def main() -> int:
         url, period_id, user_id = arguments.export_loop
         export_loop(url, int(period_id), int(user_id))
         return 0
+    if arguments.pages:
+        return run_pages(arguments)
     with tempfile.TemporaryDirectory() as folder:
         if arguments.database == "sqlite":
             url = f"sqlite:///{Path(folder) / 'city.sqlite'}"

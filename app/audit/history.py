@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.audit.labels import object_names
 from app.audit.policy import require_auditor
 from app.audit.query import EVENTS, record_view
 from app.audit.trail import scope_of
+from app.core import paging
 from app.core.actors import Actor
 from app.core.diff import Segment, has_changes, word_diff
 from app.core.errors import NotFound
 from app.core.messages import N_, Msg
+from app.core.paging import cursor
 from app.extensions import db
 from app.models import Contribution, Section, SectionRevision, Topic, User
 
@@ -48,6 +50,7 @@ class SectionInfo:
     current_text: str
     version: int
     revisions: list[RevisionInfo] = field(default_factory=list)
+    revision_count: int = 0  # in all (revisions may hold only the newest of them)
 
     def revision(self, number: int) -> RevisionInfo | None:
         return next((r for r in self.revisions if r.number == number), None)
@@ -92,9 +95,10 @@ def _edit_event_seqs(contribution_id: int) -> dict[int, int]:
     return found
 
 
-def _sections(contribution: Contribution) -> list[SectionInfo]:
-    """Every section with every revision: the sections with their topics in one query, the
-    revisions with their authors' names in another (never one per section)."""
+def _sections(contribution: Contribution, newest: int | None = None) -> list[SectionInfo]:
+    """Every section with every revision (`newest`: only each section's newest that many,
+    and how many it has in all): the sections with their topics in one query, the revisions
+    with their authors' names in another (never one per section)."""
     event_seqs = _edit_event_seqs(contribution.id)
     found = db.session.scalars(
         select(Section).where(Section.contribution_id == contribution.id)
@@ -105,10 +109,20 @@ def _sections(contribution: Contribution) -> list[SectionInfo]:
                                          section.approved_position or 0, section.topic.sort_key),
                                         section.text, section.version)
                 for section in found}
+    wanted = SectionRevision.section_id.in_(list(sections))
+    for section_id, count in db.session.execute(
+            select(SectionRevision.section_id, func.count()).where(wanted)
+            .group_by(SectionRevision.section_id)):
+        sections[section_id].revision_count = count
+    if newest is not None:  # each section's newest revisions only, ranked in the database
+        rank = func.row_number().over(partition_by=SectionRevision.section_id,
+                                      order_by=SectionRevision.number.desc()).label("rank")
+        ranked = select(SectionRevision.id, rank).where(wanted).subquery()
+        wanted = SectionRevision.id.in_(select(ranked.c.id).where(ranked.c.rank <= newest))
     for revision, author_name in db.session.execute(
             select(SectionRevision, User.name)
             .outerjoin(User, SectionRevision.author_id == User.id)
-            .where(SectionRevision.section_id.in_(list(sections)))
+            .where(wanted)
             .order_by(SectionRevision.section_id, SectionRevision.number)):
         sections[revision.section_id].revisions.append(RevisionInfo(
             revision.id, revision.section_id, revision.number, revision.text, revision.cause,
@@ -135,12 +149,19 @@ def revision_at(section: SectionInfo, *, seq: int | None = None,
     return current
 
 
+# The history page: a page of events at a time, and each section's newest revisions (older
+# ones are compared by number or seen "as of"), so a long history stays a small page.
+HISTORY_PAGE_SIZE = 50
+NEWEST_REVISIONS = 10
+
+
 @dataclass
 class HistoryView:
     contribution: ContributionInfo
-    events: list[Any]  # oldest first
+    events: list[Any]  # oldest first (of the page)
     sections: list[SectionInfo]
     names: dict[tuple[str, str], str] = field(default_factory=dict)  # objects by name
+    page: paging.Page | None = None  # the events' page (app.core.paging), newest first
 
 
 def contribution_events(contribution_id: int) -> list[Any]:
@@ -149,14 +170,38 @@ def contribution_events(contribution_id: int) -> list[Any]:
         .order_by(EVENTS.c.seq)).all()
 
 
-def contribution_history(actor: Actor, contribution_id: int) -> HistoryView:
-    """Every event about a contribution and every revision of its sections."""
+def contribution_events_page(contribution_id: int, *, before: paging.Key | None = None,
+                             after: paging.Key | None = None, last: bool = False,
+                             size: int = HISTORY_PAGE_SIZE) -> paging.Page:
+    """One page of the events about a contribution, newest page first (keyset on seq)."""
+    about = EVENTS.c.contribution_id == contribution_id
+
+    def fetch(conditions, newest_first, limit):
+        order = EVENTS.c.seq.desc() if newest_first else EVENTS.c.seq.asc()
+        return list(db.session.execute(select(EVENTS).where(about, *conditions)
+                                       .order_by(order).limit(limit)))
+
+    def exists(conditions):
+        return db.session.scalar(select(EVENTS.c.seq).where(about, *conditions)
+                                 .limit(1)) is not None
+
+    return paging.keyset_page(fetch, exists, [EVENTS.c.seq], lambda row: (row.seq,),
+                              before=before, after=after, last=last, size=size)
+
+
+def contribution_history(actor: Actor, contribution_id: int, *,
+                         before: paging.Key | None = None, after: paging.Key | None = None,
+                         last: bool = False) -> HistoryView:
+    """A page of the events about a contribution and each section's newest revisions."""
     require_auditor(actor)
     contribution = _contribution(contribution_id)
-    events = contribution_events(contribution.id)
-    view = HistoryView(_contribution_info(contribution), events, _sections(contribution),
-                       object_names(events))
-    record_view(actor, "contribution_history", **scope_of(contribution))
+    page = contribution_events_page(contribution.id, before=before, after=after, last=last)
+    events = list(reversed(page.items))
+    view = HistoryView(_contribution_info(contribution), events,
+                       _sections(contribution, newest=NEWEST_REVISIONS), object_names(events),
+                       page)
+    record_view(actor, "contribution_history", **scope_of(contribution),
+                before=cursor(before), after=cursor(after), last=last or None)
     return view
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, text
+from sqlalchemy import and_, exists, func, or_, select, text
 
 from app.audit.labels import action_choices, object_names
 from app.audit.policy import require_auditor
@@ -25,6 +25,7 @@ from app.core import parsing
 from app.core.actors import Actor
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Label, Msg
+from app.core.paging import keyset_page
 from app.core.text_rules import refuse_identity_numbers
 from app.extensions import db
 from app.models import Area, AuditEvent, Contribution, Period, User
@@ -155,27 +156,19 @@ def _rows_in_order(conditions: list, order, limit: int) -> list[Any]:
 
 def events_page(event_filter: EventFilter, *, before_seq: int | None = None,
                 after_seq: int | None = None, size: int = PAGE_SIZE) -> EventPage:
-    """One page of matching events, newest first. Pure read; the caller checks access."""
+    """One page of matching events, newest first (app.core.paging's keyset paging on seq).
+    Pure read; the caller checks access."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     base = event_filter.conditions()
-    if after_seq is not None:
-        rows = _rows_in_order(base + [EVENTS.c.seq > after_seq], EVENTS.c.seq.asc(), size + 1)
-        more_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        if not rows:  # nothing newer: show the newest page instead
-            return events_page(event_filter, size=size)
-        older = rows[-1].seq if _exists(base + [EVENTS.c.seq < rows[-1].seq]) else None
-        return EventPage(rows, older, rows[0].seq if more_newer else None)
-    conditions = base + ([EVENTS.c.seq < before_seq] if before_seq is not None else [])
-    rows = _rows_in_order(conditions, EVENTS.c.seq.desc(), size + 1)
-    more_older = len(rows) > size
-    rows = rows[:size]
-    newer = None
-    if before_seq is not None:
-        boundary = rows[0].seq if rows else before_seq - 1
-        if _exists(base + [EVENTS.c.seq > boundary]):
-            newer = boundary
-    return EventPage(rows, rows[-1].seq if more_older and rows else None, newer)
+    page = keyset_page(
+        lambda conditions, newest_first, limit: _rows_in_order(
+            base + conditions, EVENTS.c.seq.desc() if newest_first else EVENTS.c.seq.asc(),
+            limit),
+        lambda conditions: _exists(base + conditions), [EVENTS.c.seq], lambda row: (row.seq,),
+        before=(before_seq,) if before_seq is not None else None,
+        after=(after_seq,) if after_seq is not None else None, size=size)
+    return EventPage(page.items, page.older[0] if page.older else None,
+                     page.newer[0] if page.newer else None)
 
 
 def distinct_values(column: str) -> list[str]:
@@ -194,31 +187,108 @@ def distinct_values(column: str) -> list[str]:
     return list(db.session.scalars(sql))
 
 
+# At most this many suggestions for a searched contribution or user: the form lists no more
+# than these (not every contribution and user of the city, issue 17).
+SUGGESTIONS = 20
+_SEARCH_LABELS = {"contribution_search": Label("contribution search", sv="sökningen bidrag"),
+                  "user_search": Label("user search", sv="sökningen användare")}
+MAX_SEARCH_CHARS = 100
+
+
+@dataclass(frozen=True)
+class FilterSearch:
+    """What the auditor typed to find a contribution or a user to filter by (search, then
+    choose among the suggestions: the form works without JavaScript)."""
+
+    contribution: str = ""
+    user: str = ""
+
+
+def parse_search(args: Mapping[str, str]) -> FilterSearch:
+    """The searches from a query string; bad input (too long, an identity number: the text is
+    written into the audit.view event) raises InvalidInput."""
+    found = {}
+    for name, what in _SEARCH_LABELS.items():
+        value = " ".join((args.get(name) or "").split())
+        if len(value) > MAX_SEARCH_CHARS:
+            raise InvalidInput(Msg(N_("Search for at most {count} characters."),
+                                   count=MAX_SEARCH_CHARS))
+        refuse_identity_numbers(value, field=name, what=what)
+        found[name.removesuffix("_search")] = value
+    return FilterSearch(**found)
+
+
+def _words_match(columns: list, words: list[str]) -> list:
+    """Every word found (case folded as the database can) in one of the columns."""
+    return [or_(*(func.lower(column).contains(word.lower(), autoescape=True)
+                  for column in columns)) for word in words]
+
+
+def _contribution_rows():
+    return (select(Contribution.id, Period.name.label("period"), Area.name.label("area"))
+            .join(Period, Contribution.period_id == Period.id)
+            .join(Area, Contribution.area_id == Area.id))
+
+
+def _user_rows():
+    return select(User.id, User.name, User.email)
+
+
+def suggest_contributions(text: str) -> list[tuple[int, str]]:
+    """Up to SUGGESTIONS contributions whose period and area names hold every word typed."""
+    words = text.split()
+    if not words:
+        return []
+    return [(row.id, f"{row.period} — {row.area}") for row in db.session.execute(
+        _contribution_rows().where(*_words_match([Period.name, Area.name], words))
+        .order_by(Contribution.period_id.desc(), Area.name).limit(SUGGESTIONS))]
+
+
+def suggest_users(text: str) -> list[tuple[int, str]]:
+    """Up to SUGGESTIONS users whose name or e-mail address holds every word typed."""
+    words = text.split()
+    if not words:
+        return []
+    return [(u.id, f"{u.name} ({u.email})") for u in db.session.execute(
+        _user_rows().where(*_words_match([User.name, User.email], words))
+        .order_by(User.name, User.id).limit(SUGGESTIONS))]
+
+
 @dataclass
 class FilterChoices:
     periods: list[tuple[int, str]]
     areas: list[tuple[int, str]]
-    contributions: list[tuple[int, str]]
-    users: list[tuple[int, str]]
     organisations: list[str]
     actions: list[tuple[str, str]]  # (code, label in the request's language)
+    contribution: tuple[int, str] | None  # the one filtered by, with its name
+    user: tuple[int, str] | None
+    search: FilterSearch
+    contribution_suggestions: list[tuple[int, str]]  # for what was searched
+    user_suggestions: list[tuple[int, str]]
 
 
-def filter_choices() -> FilterChoices:
+def filter_choices(event_filter: EventFilter | None = None,
+                   search: FilterSearch = FilterSearch()) -> FilterChoices:
+    """The filter form's choices: the periods and areas (a few dozen), the chosen contribution
+    and user by name, and suggestions for what was searched, never every contribution and
+    user."""
+    event_filter = event_filter or EventFilter()
     periods = [(p.id, p.name) for p in db.session.execute(
         select(Period.id, Period.name).order_by(Period.id.desc()))]
     areas = [(a.id, a.name) for a in db.session.execute(
         select(Area.id, Area.name).order_by(Area.name))]
-    contributions = [(row.id, f"{row.period} — {row.area}") for row in db.session.execute(
-        select(Contribution.id, Period.name.label("period"), Area.name.label("area"))
-        .join(Period, Contribution.period_id == Period.id)
-        .join(Area, Contribution.area_id == Area.id)
-        .order_by(Contribution.period_id.desc(), Area.name))]
-    users = [(u.id, f"{u.name} ({u.email})") for u in db.session.execute(
-        select(User.id, User.name, User.email).order_by(User.name))]
-    return FilterChoices(periods, areas, contributions, users,
-                         distinct_values("actor_organisation"),
-                         action_choices(distinct_values("action")))
+    contribution = user = None
+    if event_filter.contribution_id is not None:
+        row = db.session.execute(_contribution_rows().where(
+            Contribution.id == event_filter.contribution_id)).first()
+        contribution = (row.id, f"{row.period} — {row.area}") if row else None
+    if event_filter.actor_id is not None:
+        row = db.session.execute(_user_rows().where(User.id == event_filter.actor_id)).first()
+        user = (row.id, f"{row.name} ({row.email})") if row else None
+    return FilterChoices(periods, areas, distinct_values("actor_organisation"),
+                         action_choices(distinct_values("action")), contribution, user,
+                         search, suggest_contributions(search.contribution),
+                         suggest_users(search.user))
 
 
 @dataclass
@@ -230,11 +300,15 @@ class LogView:
 
 
 def browse_log(actor: Actor, event_filter: EventFilter, *, before_seq: int | None = None,
-               after_seq: int | None = None, size: int = PAGE_SIZE) -> LogView:
-    """The audit log page for an auditor: checks, records the read, returns plain data."""
+               after_seq: int | None = None, size: int = PAGE_SIZE,
+               search: FilterSearch = FilterSearch()) -> LogView:
+    """The audit log page for an auditor: checks, records the read, returns plain data. The
+    suggestions for a search are an auditor's read too: nobody else gets them."""
     require_auditor(actor)
     page = events_page(event_filter, before_seq=before_seq, after_seq=after_seq, size=size)
     described = event_filter.described()
     record_view(actor, "log", filter=described or None, before_seq=before_seq,
-                after_seq=after_seq)
-    return LogView(page, filter_choices(), event_filter, object_names(page.events))
+                after_seq=after_seq, search={k: v for k, v in vars(search).items() if v}
+                or None)
+    return LogView(page, filter_choices(event_filter, search), event_filter,
+                   object_names(page.events))

@@ -27,7 +27,7 @@ from app.audit.policy import require_auditor
 from app.audit.verify import verify_chain
 from app.audit.witness import app_witness
 from app.audit.witnessed import verify_against_witness
-from app.core import parsing
+from app.core import paging, parsing
 from app.core.errors import InvalidInput
 from app.core.messages import N_, Msg
 from app.core.unit_of_work import operation
@@ -55,10 +55,11 @@ def _show_codes() -> bool:
 @login_required
 def log():
     event_filter = audit_query.parse_filter(request.args)
+    search = audit_query.parse_search(request.args)
     with operation(current_user):
         view = audit_query.browse_log(current_user, event_filter,
                                       before_seq=_seq_arg("before_seq"),
-                                      after_seq=_seq_arg("after_seq"))
+                                      after_seq=_seq_arg("after_seq"), search=search)
     return render_template("audit/log.html", view=view, args=_filter_args(),
                            codes=_show_codes())
 
@@ -90,7 +91,11 @@ def export(export_format: str):
 @login_required
 def history(contribution_id: int):
     with operation(current_user):
-        view = audit_history.contribution_history(current_user, contribution_id)
+        view = audit_history.contribution_history(
+            current_user, contribution_id,
+            before=paging.parse_cursor(request.args.get("before"), (int,), field="before"),
+            after=paging.parse_cursor(request.args.get("after"), (int,), field="after"),
+            last=request.args.get("last") == "1")
     return render_template("audit/history.html", view=view, codes=_show_codes())
 
 

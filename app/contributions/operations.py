@@ -37,8 +37,9 @@ class RemarkInput:
     section_id: int | None = None
 
 
-def get_contribution(contribution_id: int) -> Contribution:
-    contribution = db.session.get(Contribution, contribution_id)
+def get_contribution(contribution_id: int, *options) -> Contribution:
+    """The contribution, or NotFound; `options`: loader options (app.contributions.loading)."""
+    contribution = db.session.get(Contribution, contribution_id, options=options)
     if contribution is None:
         raise NotFound(Msg(N_("There is no contribution {id}."), id=contribution_id))
     return contribution

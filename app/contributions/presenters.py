@@ -9,11 +9,12 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, tuple_
 
 from app.audit.labels import action_label
 from app.contributions.policy import may_reply, may_resolve, thread_closed
 from app.contributions.threads import is_answered, open_remarks
+from app.core import paging
 from app.core.actors import Actor
 from app.core.clock import STOCKHOLM, now
 from app.core.diff import Segment, has_changes, word_diff
@@ -207,12 +208,32 @@ class HistoryEntry:
         return self.diff is not None and has_changes(self.diff)
 
 
-def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
-    """Every contribution and section event of this contribution, oldest first. A fixed
-    number of queries however long the history: the events, the headings, the revisions."""
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.contribution_id == contribution.id)
-        .order_by(AuditEvent.seq)).all()
+# Events per page of the history tab: a long history (thousands of edits) is read a page at a
+# time, and only the page's edits get a word diff.
+HISTORY_PAGE_SIZE = 50
+
+
+def history(contribution: Contribution, lang: str, *, before: paging.Key | None = None,
+            after: paging.Key | None = None, last: bool = False,
+            size: int = HISTORY_PAGE_SIZE) -> paging.Page[HistoryEntry]:
+    """One page of this contribution's contribution and section events (app.core.paging:
+    newest page first, each page's entries oldest first). A fixed number of queries however
+    long the history: the page's events, the headings, the page's revisions."""
+    shown = [AuditEvent.contribution_id == contribution.id,
+             or_(*(AuditEvent.action.startswith(prefix) for prefix in HISTORY_PREFIXES))]
+
+    def fetch(conditions, newest_first, limit):
+        order = AuditEvent.seq.desc() if newest_first else AuditEvent.seq.asc()
+        return list(db.session.scalars(select(AuditEvent).where(*shown, *conditions)
+                                       .order_by(order).limit(limit)))
+
+    def exists(conditions):
+        return db.session.scalar(select(AuditEvent.seq).where(*shown, *conditions)
+                                 .limit(1)) is not None
+
+    page = paging.keyset_page(fetch, exists, [AuditEvent.seq], lambda e: (e.seq,),
+                              before=before, after=after, last=last, size=size)
+    events = list(reversed(page.items))
     # As the lägesbild shows them: the approved title once approved.
     headings = {section_id: Topic.heading_of(number, scope, approved_title or title)
                 for section_id, number, scope, title, approved_title in db.session.execute(
@@ -220,12 +241,12 @@ def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
                            Section.approved_title)
                     .join(Topic, Section.topic_id == Topic.id)
                     .where(Section.contribution_id == contribution.id))}
-    diffs = _revision_diffs(contribution)
+    data_of = {event.seq: json.loads(event.data or "{}") for event in events}
+    diffs = _revision_diffs({revision_id for data in data_of.values()
+                             if isinstance(revision_id := data.get("revision_id"), int)})
     entries = []
     for event in events:
-        if not event.action.startswith(HISTORY_PREFIXES):
-            continue
-        data = json.loads(event.data or "{}")
+        data = data_of[event.seq]
         remarks = [(headings.get(r.get("section_id")) if r.get("section_id") else None,
                     r.get("text", "")) for r in data.get("remarks") or []]
         revision_id = data.get("revision_id")
@@ -237,7 +258,7 @@ def history(contribution: Contribution, lang: str) -> list[HistoryEntry]:
             diff=diffs.get(revision_id) if isinstance(revision_id, int) else None,
             reply=data.get("text") if event.action == "remark.reply" else None,
         ))
-    return entries
+    return paging.Page(entries, page.older, page.newer)
 
 
 def _state_label(state: str | None, lang: str) -> str | None:
@@ -249,16 +270,17 @@ def _state_label(state: str | None, lang: str) -> str | None:
         return state
 
 
-def _revision_diffs(contribution: Contribution) -> dict[int, list[Segment]]:
+def _revision_diffs(revision_ids: set[int]) -> dict[int, list[Segment]]:
     """revision id -> the word diff from the section's revision before it (or from empty),
-    for every revision of the contribution's sections, read in one query."""
-    diffs: dict[int, list[Segment]] = {}
-    previous: dict[int, str] = {}
-    for revision_id, section_id, text in db.session.execute(
-            select(SectionRevision.id, SectionRevision.section_id, SectionRevision.text)
-            .join(Section, SectionRevision.section_id == Section.id)
-            .where(Section.contribution_id == contribution.id)
-            .order_by(SectionRevision.section_id, SectionRevision.number)):
-        diffs[revision_id] = word_diff(previous.get(section_id, ""), text)
-        previous[section_id] = text
-    return diffs
+    for just these revisions: them and the revisions before them, in two queries."""
+    if not revision_ids:
+        return {}
+    revisions = db.session.execute(
+        select(SectionRevision.id, SectionRevision.section_id, SectionRevision.number,
+               SectionRevision.text).where(SectionRevision.id.in_(revision_ids))).all()
+    earlier = {(section_id, number): text for section_id, number, text in db.session.execute(
+        select(SectionRevision.section_id, SectionRevision.number, SectionRevision.text)
+        .where(tuple_(SectionRevision.section_id, SectionRevision.number).in_(
+            [(r.section_id, r.number - 1) for r in revisions])))}
+    return {r.id: word_diff(earlier.get((r.section_id, r.number - 1), ""), r.text)
+            for r in revisions}

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.contributions import operations as contributions
 from app.contributions import presenters, threads
+from app.contributions.loading import contribution_options
 from app.contributions.operations import get_contribution as load_contribution
 from app.contributions.operations import get_section as load_section
 from app.contributions.policy import (
@@ -20,6 +21,7 @@ from app.contributions.policy import (
     require_editor,
     require_read_access,
 )
+from app.core import paging
 from app.core.access import roles_for
 from app.core.diff import has_changes, word_diff
 from app.core.errors import DomainError, InvalidInput, StaleVersion
@@ -28,7 +30,7 @@ from app.core.parsing import MAX_ID, whole_number
 from app.core.text_blocks import text_blocks
 from app.core.text_rules import normalise_text
 from app.core.unit_of_work import operation, refuse
-from app.documents.carry_forward import changes_since_last_approved
+from app.documents.carry_forward import changes_since_last_approved_texts
 from app.extensions import db
 from app.models import Contribution, Role, Section, User
 from app.web import failed_forms, forms
@@ -98,7 +100,7 @@ def _page_context(contribution: Contribution, failed: FailedForm = NO_FAILURE) -
     # (the texts usually start from it by carry-forward).
     changes_from_last_period = None
     if contribution.state == "police_review" and changes is None:
-        changes_from_last_period = {s.id: changes_since_last_approved(s) for s in sections}
+        changes_from_last_period = changes_since_last_approved_texts(contribution, sections)
         if all(diff is None for diff in changes_from_last_period.values()):
             changes_from_last_period = None
     # The reviewer's summary on top: the sections that changed, with links to them.
@@ -134,7 +136,7 @@ def _page_context(contribution: Contribution, failed: FailedForm = NO_FAILURE) -
 @bp.get("/contributions/<id:contribution_id>")
 @login_required
 def show(contribution_id: int):
-    contribution = load_contribution(contribution_id)
+    contribution = load_contribution(contribution_id, *contribution_options(sections=True))
     require_read_access(_user(), contribution)
     failed = failed_forms.take(page_key(contribution_id))
     return render_template("contributions/show.html", **_page_context(contribution, failed))
@@ -311,9 +313,14 @@ def _thread_error_page(contribution_id: int, remark_id: int, error: InvalidInput
 def history(contribution_id: int):
     contribution = load_contribution(contribution_id)
     require_read_access(_user(), contribution)
+    page = presenters.history(
+        contribution, _lang(),
+        before=paging.parse_cursor(request.args.get("before"), (int,), field="before"),
+        after=paging.parse_cursor(request.args.get("after"), (int,), field="after"),
+        last=request.args.get("last") == "1")
     return render_template("contributions/history.html", contribution=contribution,
                            state=CONTRIBUTION_WORKFLOW.state(contribution.state),
-                           entries=presenters.history(contribution, _lang()))
+                           entries=page.items, page=page)
 
 
 # -- the section editor ----------------------------------------------------------------------

@@ -51,38 +51,49 @@ from app.models import (
 )
 
 
+def _last_approved(area_id: int, period: Period):
+    """The query for the area's most recent approved contribution from a period before
+    `period` (by the periods' approval deadlines, then creation order)."""
+    return select(Contribution).join(Period, Contribution.period_id == Period.id).where(
+        Contribution.area_id == area_id,
+        Contribution.state == "approved",
+        Contribution.period_id != period.id,
+        Period.approval_deadline <= period.approval_deadline,
+    ).order_by(Period.approval_deadline.desc(), Period.id.desc()).limit(1)
+
+
 def last_approved_contribution(area_id: int, period: Period) -> Contribution | None:
-    """The area's most recent approved contribution from a period before `period` (by the
-    periods' approval deadlines, then creation order)."""
-    return db.session.scalar(
-        select(Contribution).join(Period, Contribution.period_id == Period.id).where(
-            Contribution.area_id == area_id,
-            Contribution.state == "approved",
-            Contribution.period_id != period.id,
-            Period.approval_deadline <= period.approval_deadline,
-        ).order_by(Period.approval_deadline.desc(), Period.id.desc()).limit(1))
+    """The area's most recent approved contribution from a period before `period`."""
+    return db.session.scalar(_last_approved(area_id, period))
 
 
-def previous_approved_section(section: Section) -> Section | None:
-    """The same topic's section in the area's last approved contribution before this one."""
-    contribution = section.contribution
-    previous = last_approved_contribution(contribution.area_id, contribution.period)
-    if previous is None:
-        return None
-    return next((s for s in previous.sections if s.topic_id == section.topic_id), None)
+def previous_approved_texts(contribution: Contribution) -> dict[int, str]:
+    """topic id -> the text of that topic's section in the area's last approved contribution
+    before this one (empty: there is none), in one query for every section."""
+    previous = _last_approved(contribution.area_id, contribution.period) \
+        .with_only_columns(Contribution.id).scalar_subquery()
+    return dict(db.session.execute(select(Section.topic_id, Section.text)
+                                   .where(Section.contribution_id == previous)).all())
 
 
 def previous_approved_text(section: Section) -> str | None:
     """Last period's approved text for this section's topic (None: there is none), for the
     reviewer's diff against the current text."""
-    previous = previous_approved_section(section)
-    return previous.text if previous is not None else None
+    return previous_approved_texts(section.contribution).get(section.topic_id)
 
 
 def changes_since_last_approved(section: Section) -> list[Segment] | None:
     """Word diff from last period's approved text to the current text (None: no previous)."""
-    before = previous_approved_text(section)
-    return None if before is None else word_diff(before, section.text)
+    return changes_since_last_approved_texts(section.contribution, [section])[section.id]
+
+
+def changes_since_last_approved_texts(contribution: Contribution, sections: list[Section]
+                                      ) -> dict[int, list[Segment] | None]:
+    """section id -> changes_since_last_approved for each of `sections` (the contribution's),
+    with last period's texts read once for all of them."""
+    before = previous_approved_texts(contribution)
+    return {s.id: None if s.topic_id not in before else word_diff(before[s.topic_id], s.text)
+            for s in sections}
 
 
 @dataclass

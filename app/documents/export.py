@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.trail import canonical_json, record_event, scope_of
+from app.contributions import loading as contributions_loading
 from app.contributions.presenters import status_label
 from app.core.actors import Actor
 from app.core.clock import now
@@ -36,7 +36,7 @@ from app.documents.pdf_format import render_pdf
 from app.documents.policy import readable_contribution, readable_period
 from app.documents.template import configured_template
 from app.extensions import db
-from app.models import GENESIS_HASH, AuditEvent, Contribution, Period, Section
+from app.models import GENESIS_HASH, AuditEvent, Contribution, Period
 from workflows import CONSOLIDATION_WORKFLOW
 
 FINGERPRINT_RE = re.compile(r"\b([0-9a-f]{64})\b")
@@ -70,14 +70,9 @@ def contribution_content(contribution: Contribution) -> DocumentContent:
 
 
 def period_contributions(period: Period) -> list[Contribution]:
-    """The period's contributions with their areas, sections and topics, in three queries
-    whatever the number of areas (not one per area and per contribution)."""
-    return list(db.session.scalars(
-        select(Contribution).where(Contribution.period_id == period.id).options(
-            joinedload(Contribution.area),
-            selectinload(Contribution.sections).options(
-                joinedload(Section.topic), joinedload(Section.handled_in_topic)))
-    ).unique())
+    """The period's contributions with their areas, sections and topics, in a fixed number of
+    queries whatever the number of areas (not one per area and per contribution)."""
+    return contributions_loading.period_contributions(period.id, sections=True)
 
 
 def period_content(period: Period) -> DocumentContent:

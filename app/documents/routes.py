@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -18,9 +19,12 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from app.contributions.loading import contribution_options
 from app.contributions.policy import editor_for
 from app.contributions.presenters import status_label
+from app.core import paging
 from app.core.errors import InvalidInput, NotAllowed
 from app.core.parsing import MAX_ID, whole_number
 from app.core.text_rules import refuse_identity_numbers
@@ -69,25 +73,54 @@ def _language() -> str:
 # Overview
 # --------------------------------------------------------------------------------------------
 
+# Periods per page of the documents index: a city's period lists every area (about 40 KB of
+# HTML at 50 areas), so a page stays well under 200 KB however many periods there are.
+PERIODS_PER_PAGE = 4
+PERIOD_KEY = (Period.approval_deadline, Period.id)
+
+
+def _periods_page(before, after, last) -> paging.Page:
+    """One page of periods, newest first by approval deadline (keyset paging)."""
+    def fetch(conditions, newest_first, limit):
+        order = [column.desc() if newest_first else column.asc() for column in PERIOD_KEY]
+        return list(db.session.scalars(
+            select(Period).where(*conditions).options(selectinload(Period.consolidation))
+            .order_by(*order).limit(limit)))
+
+    def exists(conditions):
+        return db.session.scalar(select(Period.id).where(*conditions).limit(1)) is not None
+
+    return paging.keyset_page(fetch, exists, PERIOD_KEY,
+                              lambda p: (p.approval_deadline, p.id), before=before,
+                              after=after, last=last, size=PERIODS_PER_PAGE)
+
+
 @documents.get("/documents/")
 @login_required
 def index():
     user = _user()
-    periods = db.session.scalars(select(Period).order_by(Period.approval_deadline.desc(),
-                                                         Period.id.desc())).all()
+    kinds = (date, int)
+    page = _periods_page(paging.parse_cursor(request.args.get("before"), kinds, field="before"),
+                         paging.parse_cursor(request.args.get("after"), kinds, field="after"),
+                         request.args.get("last") == "1")
+    by_period: dict[int, list[Contribution]] = {p.id: [] for p in page.items}
+    for contribution in db.session.scalars(  # the page's contributions in one query
+            select(Contribution).where(Contribution.period_id.in_(list(by_period)))
+            .options(*contribution_options())).unique():
+        by_period[contribution.period_id].append(contribution)
     city_reader = policy.may_read_period(user)
+    may_carry = policy.allowed_area_ids(user)
     rows = []
-    for period in periods:
-        readable = [c for c in sorted(period.contributions, key=lambda c: c.area.name)
-                    if policy.may_read_contribution(user, c)]
-        may_carry = policy.allowed_area_ids(user)
-        carry_areas = [c for c in period.contributions if c.state == "draft"
+    for period in page.items:
+        contributions = sorted(by_period[period.id], key=lambda c: c.area.name)
+        readable = [c for c in contributions if policy.may_read_contribution(user, c)]
+        carry_areas = [c for c in contributions if c.state == "draft"
                        and (may_carry is None or c.area_id in may_carry)]
         if readable or city_reader or carry_areas:
             rows.append({"period": period, "contributions": readable,
                          "may_carry": bool(carry_areas)})
     return render_template(
-        "documents/index.html", rows=rows, city_reader=city_reader,
+        "documents/index.html", rows=rows, city_reader=city_reader, page=page,
         may_import=policy.may_import(user),
         state_label=lambda c: _state_label(c, _language()),
         consolidation_label=lambda p: status_label(p.consolidation, _language())

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.contributions.loading import period_contributions
 from app.contributions.policy import CONTRIBUTIONS, may_read
 from app.core.access import deny, roles_for
-from app.core.errors import NotFound
+from app.core.errors import InvalidInput, NotFound
 from app.core.messages import N_, Msg
 from app.core.unit_of_work import refuse
 from app.extensions import db
@@ -122,7 +123,7 @@ def periods_newest_first(user: User) -> list[PeriodSummary]:
 def period_overview(user: User, period_id: int) -> PeriodOverview:
     _require_period_reader(user, period_id)
     period = get_period(period_id)
-    contributions = sorted(period.contributions, key=lambda c: c.area.name)
+    contributions = period_contributions(period.id)
     rows = [AreaRow(c, CONTRIBUTION_WORKFLOW.state(c.state), may_read(user, c))
             for c in contributions]
     included = [c for c in contributions if c.excluded_reason is None]
@@ -189,9 +190,31 @@ class ConsolidationView:
     unsettled: list[str]  # areas neither consolidated nor excluded
     is_consolidator: bool
     remarks: list
+    shown: str = ""  # whose texts the page shows: a city topic's id, or LOCAL_TOPICS
 
 
-def consolidation_view(user: User, period_id: int) -> ConsolidationView:
+# The consolidation page shows the texts of one topic at a time (every area's text for a
+# city-wide topic, or every area's local topics), so it stays a bounded page at a city of 50
+# areas (issue 17: every area's every text at once was over 500 KB).
+LOCAL_TOPICS = "local"
+
+
+def shown_topic(view: ConsolidationView, asked: str | None) -> str:
+    """Which texts to show: the topic asked for (a city topic's id, or LOCAL_TOPICS), else
+    the first city topic. Anything else is refused with a message."""
+    asked = (asked or "").strip()
+    city = [str(block.topic.id) for block in view.city_topics]
+    if not asked:
+        return city[0] if city else LOCAL_TOPICS
+    if asked == LOCAL_TOPICS or asked in city:
+        return asked
+    raise InvalidInput(Msg(N_("This consolidation has no topic {topic}. Choose one of the "
+                              "topics listed on the page."), topic=asked[:20]))
+
+
+def consolidation_view(user: User, period_id: int, shown: str | None = None
+                       ) -> ConsolidationView:
+    """The consolidation page's data; `shown`: whose texts to show (shown_topic)."""
     period = get_period(period_id)
     if not may_see_consolidation(user):
         refuse(user, deny(Msg(N_("Only the coordinator, the approver and auditors may see "
@@ -202,7 +225,7 @@ def consolidation_view(user: User, period_id: int) -> ConsolidationView:
     if consolidation is None:
         raise NotFound(Msg(N_("Period {period} has no consolidation."), period=period_id))
     city_roles = roles_for(user, None)
-    contributions = sorted(period.contributions, key=lambda c: c.area.name)
+    contributions = period_contributions(period.id, sections=True)
     sections = {(s.contribution_id, s.topic_id): s for c in contributions for s in c.sections}
 
     areas = []
@@ -233,7 +256,7 @@ def consolidation_view(user: User, period_id: int) -> ConsolidationView:
             if CONSOLIDATIONS.guards[guard](user, consolidation) is not None:
                 blocked.append((transition, guard))
                 break
-    return ConsolidationView(
+    view = ConsolidationView(
         period=period,
         state=CONSOLIDATION_WORKFLOW.state(consolidation.state),
         actions=CONSOLIDATIONS.allowed_triggers(consolidation, user, city_roles),
@@ -245,3 +268,5 @@ def consolidation_view(user: User, period_id: int) -> ConsolidationView:
         is_consolidator="consolidator" in city_roles,
         remarks=list(consolidation.remarks),
     )
+    view.shown = shown_topic(view, shown)
+    return view

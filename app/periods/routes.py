@@ -75,11 +75,13 @@ def _page_key(period_id: int) -> str:
 
 
 def _consolidation_page(period_id: int, failed: FailedForm = NO_FAILURE):
-    view = overview.consolidation_view(current_user, period_id)
+    view = overview.consolidation_view(current_user, period_id,
+                                       request.args.get("topic") or request.form.get("topic"))
     # The approver checks what the coordinator changed after the police's review.
     changed = (changes_after_review(view.period)
                if view.state.name == "awaiting_approval" else [])
     return render_template("periods/consolidation.html", view=view,
+                           local_topics=overview.LOCAL_TOPICS,
                            guard_description=guard_description,
                            changes_after_review=changed, locks=_locks(view),
                            final_states=CONSOLIDATION_WORKFLOW.definition.final,

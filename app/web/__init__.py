@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.core.errors import DomainError
 from app.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.core.messages import N_, Msg
+from app.core.paging import cursor
 from app.core.text_blocks import text_blocks
 from app.extensions import db, login_manager
 from app.models import User
@@ -64,6 +65,8 @@ def register_web(app: Flask) -> None:
             "main_menu": lambda place="main": main_menu(current_user, place),
         }
 
+    app.add_template_global(page_url, "page_url")
+
     # Every page shows a section's text through this one rule (lists and paragraphs).
     app.add_template_filter(text_blocks, "text_blocks")
 
@@ -104,6 +107,15 @@ def register_web(app: Flask) -> None:
     def _server_error(error):
         log.exception("request %s failed", g.get("request_id"))
         return _error_page(500, None)
+
+
+def page_url(endpoint: str, args: dict, **where) -> str:
+    """A link to a page of a keyset-paged list (app.core.paging): the page's own arguments
+    plus one of before= / after= (a key, as a cursor) or last=1 (templates/_paging.html)."""
+    extra = {name: cursor(value) if isinstance(value, tuple) else value
+             for name, value in where.items()}
+    return url_for(endpoint, **{k: v for k, v in {**args, **extra}.items()
+                                if v not in (None, "")})
 
 
 def role_label(role: str) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.contributions.loading import consolidation_options, contribution_options
 from app.contributions.policy import CONTRIBUTIONS
 from app.contributions.threads import open_remark_counts
 from app.core.access import roles_for
@@ -87,8 +88,9 @@ def tasks_for(user: User) -> list[Task]:
     contributions = db.session.scalars(
         select(Contribution).join(Period).join(Consolidation)
         .where(Consolidation.state != "approved")
+        .options(*contribution_options())
         .order_by(Period.id.desc(), Contribution.id)
-    ).all()
+    ).unique().all()
     for contribution in contributions:
         roles = roles_for(user, contribution.area_id)
         if not roles:
@@ -108,6 +110,7 @@ def tasks_for(user: User) -> list[Task]:
     if city_roles:
         consolidations = db.session.scalars(
             select(Consolidation).where(Consolidation.state != "approved")
+            .options(*consolidation_options())
             .order_by(Consolidation.id.desc())
         ).all()
         for consolidation in consolidations:
@@ -142,24 +145,31 @@ class Waiting:
     holders: list[User]
 
 
-def holders_of(subject: Contribution | Consolidation) -> list[User]:
-    """The active users who hold the work now (may act on it in its state)."""
+def holders_of(subject: Contribution | Consolidation,
+               known: dict[tuple, list[User]] | None = None) -> list[User]:
+    """The active users who hold the work now (may act on it in its state). `known`: the
+    holders already looked up by (role, area) in this request, so a list of many pieces of
+    work asks once per role and area, not once per piece."""
     if isinstance(subject, Consolidation):
         role, area_id = CONSOLIDATION_HOLDERS.get(subject.state), None
     elif subject.state == "consolidated":
-        return holders_of(subject.period.consolidation)
+        return holders_of(subject.period.consolidation, known)
     else:
         role = CONTRIBUTION_HOLDERS.get(subject.state)
         area_id = subject.area_id if role in AREA_ROLES else None
     if role is None:
         return []
-    return sorted(members(role, area_id), key=lambda user: user.name)
+    known = {} if known is None else known
+    if (role, area_id) not in known:
+        known[role, area_id] = sorted(members(role, area_id), key=lambda user: user.name)
+    return known[role, area_id]
 
 
 def waiting_on_others(user: User) -> list[Waiting]:
     """The user's own work now with someone else: her areas' contributions and, for the city
     office's roles, the consolidations, in open periods, that she cannot act on now."""
     mine = {(task.kind, task.subject.id) for task in tasks_for(user)}
+    known: dict[tuple, list[User]] = {}
     waiting: list[Waiting] = []
     area_ids = {m.area_id for m in user.memberships if m.area_id is not None}
     if area_ids:
@@ -167,15 +177,17 @@ def waiting_on_others(user: User) -> list[Waiting]:
             select(Contribution).join(Period).join(Consolidation)
             .where(Consolidation.state != "approved", Contribution.area_id.in_(area_ids),
                    Contribution.excluded_reason.is_(None))
-            .order_by(Period.id.desc(), Contribution.id)).all()
+            .options(*contribution_options())
+            .order_by(Period.id.desc(), Contribution.id)).unique().all()
         for contribution in contributions:
             if ("contribution", contribution.id) not in mine:
                 waiting.append(Waiting("contribution", contribution, contribution.title,
                                        CONTRIBUTION_WORKFLOW.state(contribution.state),
-                                       holders_of(contribution)))
+                                       holders_of(contribution, known)))
     if {Role.CONSOLIDATOR.value, Role.APPROVER.value} & {m.role for m in user.memberships}:
         for consolidation in db.session.scalars(
                 select(Consolidation).where(Consolidation.state != "approved")
+            .options(*consolidation_options())
                 .order_by(Consolidation.id.desc())):
             if ("consolidation", consolidation.id) not in mine:
                 waiting.append(Waiting(
@@ -183,7 +195,7 @@ def waiting_on_others(user: User) -> list[Waiting]:
                     Msg(N_("The consolidation for {period}"),
                         period=consolidation.period.name),
                     CONSOLIDATION_WORKFLOW.state(consolidation.state),
-                    holders_of(consolidation)))
+                    holders_of(consolidation, known)))
     # Work she holds herself, even if she cannot act on it yet, is not waiting on others.
     return [item for item in waiting
             if item.holders and user.id not in {holder.id for holder in item.holders}]

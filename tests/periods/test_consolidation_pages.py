@@ -3,6 +3,8 @@ area (consolidate, reopen, exclude, include), submitting for approval, and the a
 approve or return — with role checks, CSRF, stale versions and bad input."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.contributions import operations as contributions
@@ -96,14 +98,40 @@ def test_every_areas_text_per_topic_escaped_with_bullets_as_lists(web, world):
 
     assert "<h3 id=\"topic-" in html and "1. Unga i risk för kriminalitet" in html
     texts = html[html.index('<h3 id="topic-'):]  # after the topic navigation
-    topic = texts[:texts.index("2. Otillåten påverkan")]
+    topic = texts  # the first topic's texts, and no other topic's
+    assert "2. Otillåten påverkan" not in topic
     assert 'data-area="Norr"' in topic and 'data-area="Söder"' in topic
     assert "Inledning &lt;script&gt;alert(1)&lt;/script&gt;" in topic
     assert "<script>alert(1)" not in html
     assert "<li>Första punkten</li><li>Andra punkten</li>" in topic
     assert "(ingen text)" in topic  # Söder has written nothing yet
-    local = html[html.index("Lokalt prioriterade områden"):]
+    assert "Trygghet i norr" not in texts  # one topic at a time
+    local = web.client.get(path(world) + "?topic=local").get_data(as_text=True)
+    local = local[local.index('<h2 id="local-topics-heading">'):]
     assert "Trygghet i norr" in local and "Trygghet i söder" in local
+    assert "Inledning" not in local
+
+
+def test_the_texts_one_topic_at_a_time_with_links_to_each(web, world):
+    web.log_in_as("consolidator")
+    html = page(web, world)
+    links = re.findall(r'<a href="([^"]+)#texts"( aria-current="page")?>([^<]+)</a>', html)
+    assert [label for _href, _current, label in links] == [
+        "1. Unga i risk för kriminalitet", "2. Otillåten påverkan", "3. Ordningsvakter",
+        "Lokalt prioriterade områden"]
+    assert links[0][1] and not any(current for _href, current, _label in links[1:])
+    second = web.client.get(links[1][0].replace("&amp;", "&")).get_data(as_text=True)
+    texts = second[second.index('<div id="texts">'):]
+    assert "2. Otillåten påverkan" in texts and "1. Unga i risk" not in texts
+    assert 'aria-current="page">2. Otillåten påverkan' in second
+
+
+@pytest.mark.parametrize("topic", ["999", "abc", "-1", "local2"])
+def test_an_unknown_topic_is_refused_with_a_message(web, world, topic):
+    web.log_in_as("consolidator")
+    response = web.client.get(path(world) + f"?topic={topic}")
+    assert response.status_code == 400
+    assert "Sammanställningen har inget tema" in response.get_data(as_text=True)
 
 
 def test_consolidator_gets_wording_links_and_actions_the_approver_does_not(web, world,
