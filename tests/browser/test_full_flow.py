@@ -265,7 +265,8 @@ def test_five_people_take_a_contribution_from_draft_to_approval(browser, flow_se
             "- Arbetet hanteras inom de ordinarie linjeorganisationerna.")
         coordinator.page.get_by_role("button", name="Spara").click()
         expect(coordinator.flash()).to_contain_text("sparades.")
-        coordinator.page.goto(consolidation_url)
+        # Saving leads back to the topic the coordinator was reading, not the first one.
+        expect(coordinator.page).to_have_url(re.compile(r"/consolidation\?topic=\d+"))
         expect(ninth.locator(f"article[data-area='{AREA}']")).to_contain_text(
             "ordinarie linjeorganisationerna")
         expect(coordinator.page.locator(".periods-blocked")).to_contain_text(
