@@ -16,6 +16,7 @@ from app.contributions.snapshot import seal_snapshots
 from app.core.command_line import run_reading_as_command_line
 from app.core.errors import DomainError
 from app.core.messages import Msg
+from app.core.text_rules import refuse_identity_numbers
 from app.documents import carry_forward as carry
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
@@ -181,6 +182,10 @@ def import_command(file, area, period, yes, mapping_file, save_mapping, full,
     try:
         choices = documents_import.parse_mapping_file(_read(mapping_file)) \
             if mapping_file else documents_import.Choices()
+        # Checked before anything is printed: the preview would show the number otherwise.
+        refuse_identity_numbers(Path(file).name, field="filename",
+                                what=documents_import.FILE_NAME)
+        refuse_identity_numbers(period, field="period", what=documents_import.PERIOD_NAME)
         proposal = documents_import.propose(data, target_area, period, choices.splits)
     except DomainError as error:
         raise click.ClickException(error.message) from error
