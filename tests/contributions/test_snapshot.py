@@ -173,7 +173,7 @@ def test_a_snapshot_rewritten_in_the_database_no_longer_verifies(approved):
 
 
 @pytest.mark.parametrize("page", [
-    "/contributions/{contribution}", "/periods/{period}/consolidation",
+    "/contributions/{contribution}", "/periods/{period}/consolidation?topic=local",
     "/audit/contributions/{contribution}", "/contributions/{contribution}/history",
     "/periods/{period}/print"])
 def test_the_pages_of_an_approved_lagesbild_show_what_was_approved(approved, web, page):
