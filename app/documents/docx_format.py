@@ -172,17 +172,43 @@ def _run(paragraph, text: str):
     return run
 
 
-def _write_text(cell, text: str, styles: _Styles) -> None:
-    """A section's text as paragraphs: lines starting with "- " become real Word bullets."""
-    paragraph = cell.paragraphs[0]
-    for index, line in enumerate(text.split("\n")):
-        if index:
-            paragraph = cell.add_paragraph()
+def _text_run(paragraph_element, text: str):
+    """A run appended to a paragraph's XML as `paragraph.add_run(text)` followed by `_run`'s
+    language mark writes it, built with lxml directly: python-docx's element machinery
+    (each child placed by searching its successors) was most of a whole-period render."""
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    run = etree.SubElement(paragraph_element, qn("w:r"))
+    properties = etree.SubElement(run, qn("w:rPr"))
+    etree.SubElement(properties, qn("w:lang")).set(qn("w:val"), LANGUAGE)
+    if not text:
+        return run
+    if "\t" in text or "\r" in text or "\n" in text:
+        run.text = text  # python-docx's own tab and break elements (CT_R.text)
+        return run
+    text_element = etree.SubElement(run, qn("w:t"))
+    text_element.text = text
+    if len(text.strip()) < len(text):
+        text_element.set(qn("xml:space"), "preserve")
+    return run
+
+
+def _write_text(cell_element, text: str, bullet_style: str | None) -> None:
+    """A section's text as paragraphs in a cell's XML: lines starting with "- " become real
+    Word bullets (the paragraph style `bullet_style`)."""
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    for line in text.split("\n"):
+        paragraph = etree.SubElement(cell_element, qn("w:p"))
         if line.startswith(BULLET_PREFIX):
-            styles.paragraph(paragraph, "List Bullet")
-            _run(paragraph, line[len(BULLET_PREFIX):])
-        else:
-            _run(paragraph, line)
+            paragraph_properties = etree.SubElement(paragraph, qn("w:pPr"))
+            if bullet_style is not None:
+                etree.SubElement(paragraph_properties, qn("w:pStyle")).set(
+                    qn("w:val"), bullet_style)
+            line = line[len(BULLET_PREFIX):]
+        _text_run(paragraph, line)
 
 
 def _header_row(table, labels) -> None:
@@ -192,41 +218,61 @@ def _header_row(table, labels) -> None:
         _run(paragraph, label).bold = True
         # The header never ends a page alone: it goes with the first row.
         paragraph.paragraph_format.keep_with_next = True
-    # Repeat the header row on every page the table spans.
-    row._tr.get_or_add_trPr().append(_element("w:tblHeader", val="true"))
+    # Repeat the header row on every page the table spans; and (as every row) never split.
+    properties = row._tr.get_or_add_trPr()
+    properties.append(_element("w:cantSplit", val="true"))
+    properties.append(_element("w:tblHeader", val="true"))
 
 
-def _rows_whole(table) -> None:
-    """No row splits across pages: a topic's heading stays beside its text, and no lone line
-    of a comment turns up under the repeated header on the next page."""
-    for row in table.rows:
-        row._tr.get_or_add_trPr().insert(0, _element("w:cantSplit", val="true"))
-
-
-def _column_widths(table, shares, text_width) -> None:
-    # Word reads the cells' widths, LibreOffice the table grid's: set both.
-    widths = [int(text_width * share) for share in shares]
+def _column_widths(table, widths) -> None:
+    # Word reads the cells' widths, LibreOffice the table grid's: set both (the rows after
+    # the header are written with theirs, _body_row).
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=False):
         column.width = width
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=False):
-            cell.width = width
+    for cell, width in zip(table.rows[0].cells, widths, strict=False):
+        cell.width = width
+
+
+def _body_row(values, widths: list[str], bullet_style: str | None):
+    """A row's XML: a row that never splits across pages (a topic's heading stays beside its
+    text, no lone line of a comment under the repeated header on the next page), plain text
+    cells, the last one a section's text with its bullets."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    row = OxmlElement("w:tr")
+    etree.SubElement(etree.SubElement(row, qn("w:trPr")), qn("w:cantSplit")).set(
+        qn("w:val"), "true")
+    last = len(values) - 1
+    for index, (value, width) in enumerate(zip(values, widths, strict=False)):
+        cell = etree.SubElement(row, qn("w:tc"))
+        cell_width = etree.SubElement(etree.SubElement(cell, qn("w:tcPr")), qn("w:tcW"))
+        cell_width.set(qn("w:type"), "dxa")
+        cell_width.set(qn("w:w"), width)
+        if index == last:
+            _write_text(cell, value, bullet_style)
+        else:
+            _text_run(etree.SubElement(cell, qn("w:p")), value)
+    return row
 
 
 def _table(document, styles: _Styles, header, rows, shares, text_width) -> None:
     """A table with a repeated header and one row per (cells...): plain text cells, the last
     one a section's text with its bullets."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml.simpletypes import ST_TwipsMeasure
+
     table = document.add_table(rows=1, cols=len(header))
     styles.table(table, "Table Grid")
     _header_row(table, header)
+    widths = [int(text_width * share) for share in shares]
+    _column_widths(table, widths)
+    shown_widths = [ST_TwipsMeasure.convert_to_xml(width) for width in widths]
+    bullet_style = styles._id("List Bullet", WD_STYLE_TYPE.PARAGRAPH)
     for values in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells[:-1], values[:-1], strict=False):
-            _run(cell.paragraphs[0], value)
-        _write_text(cells[-1], values[-1], styles)
-    _column_widths(table, shares, text_width)
-    _rows_whole(table)
+        table._tbl.append(_body_row(values, shown_widths, bullet_style))
 
 
 def _add_chapter_tables(document, chapter: Chapter, styles: _Styles, text_width) -> None:

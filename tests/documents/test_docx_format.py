@@ -1,6 +1,8 @@
 """The DOCX writer sets styles by the ids it looked up once (docx_format._Styles) instead of
-python-docx's `paragraph.style = name` per paragraph: the file must be exactly the one the
-documented setters write, part for part, for a whole period with bullets in every section.
+python-docx's `paragraph.style = name` per paragraph, and builds the tables' rows as XML
+instead of through python-docx's `add_row`/`add_run`: the file must be exactly the one the
+documented API writes, part for part, for a whole period with bullets in every section and for
+any text people paste.
 And what makes it a document the city would sign, checked in its XML: Swedish, the template's
 fonts, rows that never split, headings kept with their text, the approval line and the audit
 head in the footer, the consolidated summary."""
@@ -26,8 +28,57 @@ MOMENT = datetime(2030, 1, 31, 12, 0, tzinfo=UTC)
 FINGERPRINT = "ab" * 32
 
 
+class DocumentedTables:
+    """The documented way to write the tables, as the writer did before it built rows' XML
+    itself: python-docx's `add_row`, `cell.paragraphs`, `add_run`, the style setters by name
+    on every call, and every row's and cell's properties through its setters."""
+
+    @staticmethod
+    def run(paragraph, text: str):
+        run = paragraph.add_run(text)
+        run._r.get_or_add_rPr().insert_element_before(
+            docx_format._element("w:lang", val=docx_format.LANGUAGE),
+            "w:eastAsianLayout", "w:specVanish", "w:oMath")
+        return run
+
+    @classmethod
+    def write_text(cls, cell, text: str) -> None:
+        paragraph = cell.paragraphs[0]
+        for index, line in enumerate(text.split("\n")):
+            if index:
+                paragraph = cell.add_paragraph()
+            if line.startswith(docx_format.BULLET_PREFIX):
+                paragraph.style = "List Bullet"
+                cls.run(paragraph, line[len(docx_format.BULLET_PREFIX):])
+            else:
+                cls.run(paragraph, line)
+
+    @classmethod
+    def table(cls, document, styles, header, rows, shares, text_width) -> None:
+        table = document.add_table(rows=1, cols=len(header))
+        table.style = "Table Grid"
+        for cell, label in zip(table.rows[0].cells, header, strict=False):
+            cls.run(cell.paragraphs[0], label).bold = True
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
+        table.rows[0]._tr.get_or_add_trPr().append(
+            docx_format._element("w:tblHeader", val="true"))
+        for values in rows:
+            cells = table.add_row().cells
+            for cell, value in zip(cells[:-1], values[:-1], strict=False):
+                cls.run(cell.paragraphs[0], value)
+            cls.write_text(cells[-1], values[-1])
+        widths = [int(text_width * share) for share in shares]
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=False):
+            column.width = width
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=False):
+                cell.width = width
+            row._tr.get_or_add_trPr().insert(0, docx_format._element("w:cantSplit", val="true"))
+
+
 class StylesByName:
-    """The documented way: python-docx's style setters, by name, on every call."""
+    """The documented way for the other paragraphs: python-docx's style setters, by name."""
 
     def __init__(self, document):
         pass
@@ -37,6 +88,11 @@ class StylesByName:
 
     def table(self, table, name: str) -> None:
         table.style = name
+
+
+def documented(monkeypatch):
+    monkeypatch.setattr(docx_format, "_Styles", StylesByName)
+    monkeypatch.setattr(docx_format, "_table", DocumentedTables.table)
 
 
 def period(areas: int = 3, approved: bool = True) -> DocumentContent:
@@ -65,11 +121,11 @@ def test_the_file_is_byte_for_byte_what_the_style_setters_write(monkeypatch):
     for content in (period(), period(approved=False)):
         fast = parts(render_docx(content, MOMENT, FINGERPRINT))
         with monkeypatch.context() as patch:
-            patch.setattr(docx_format, "_Styles", StylesByName)
-            documented = parts(render_docx(content, MOMENT, FINGERPRINT))
-        assert fast.keys() == documented.keys()
-        for name in documented:
-            assert fast[name] == documented[name], name
+            documented(patch)
+            written = parts(render_docx(content, MOMENT, FINGERPRINT))
+        assert fast.keys() == written.keys()
+        for name in written:
+            assert fast[name] == written[name], name
         assert b'w:pStyle w:val="ListBullet"' in fast["word/document.xml"]
         assert b'w:tblStyle w:val="TableGrid"' in fast["word/document.xml"]
         assert b'w:pStyle w:val="Heading1"' in fast["word/document.xml"]
@@ -79,8 +135,38 @@ def test_one_area_is_byte_for_byte_what_the_style_setters_write(monkeypatch):
     content = period(areas=1)
     content.area = "Område 0"
     fast = parts(render_docx(content, MOMENT, FINGERPRINT))
-    monkeypatch.setattr(docx_format, "_Styles", StylesByName)
+    documented(monkeypatch)
     assert parts(render_docx(content, MOMENT, FINGERPRINT)) == fast
+
+
+# Tabs, breaks, spaces at either end, empty lines, bullets with nothing after the dash, a
+# lone dash, Swedish letters: the pieces of texts people paste.
+PIECES = ("- ", "  ", "\t", "\n", "\r\n", "ord", "Åäö", " - ", "-", "\n- ", " x ", "\n\n")
+
+
+def test_any_text_is_written_as_the_documented_api_writes_it(monkeypatch):
+    import dataclasses
+    import random
+
+    generator = random.Random(17)
+
+    def text() -> str:
+        return "".join(generator.choice(PIECES) for _ in range(generator.randint(0, 12)))
+
+    for _ in range(20):
+        content = period(areas=2, approved=generator.random() < 0.5)
+        content.chapters = [
+            dataclasses.replace(chapter, sections=[
+                dataclasses.replace(section, title=text().replace("\n", " "), text=text())
+                for section in chapter.sections])
+            for chapter in content.chapters]
+        content.summary = [(text(), text()) for _ in range(2)]
+        for area in (None, "Område 0"):
+            content.area = area
+            fast = parts(render_docx(content, MOMENT, FINGERPRINT))
+            with monkeypatch.context() as patch:
+                documented(patch)
+                assert parts(render_docx(content, MOMENT, FINGERPRINT)) == fast
 
 
 # -- what a document the city would sign holds, read in its XML ------------------------------
