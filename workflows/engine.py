@@ -278,6 +278,23 @@ class Workflow:
                     return editor
         return None
 
+    def ways_to_act(self, roles: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
+        """For each state in which these roles may fire a (user) transition or edit, the
+        guards of each such way (an empty tuple: none): where a list of someone's work need
+        look at all. The start page asks the database for these only (with what it can check
+        of the guards in SQL), not for everything open in the city; the guards still decide."""
+        role_set = _role_set(roles)
+        ways: dict[str, list[tuple[str, ...]]] = {}
+        for t in self.definition.transitions:
+            if not t.internal and t.roles & role_set:
+                for source in t.sources:
+                    ways.setdefault(source, []).append(tuple(t.guards))
+        for editor in self.definition.editors:
+            if editor.role in role_set:
+                for state in editor.states:
+                    ways.setdefault(state, []).append(tuple(editor.guards))
+        return ways
+
     # -- descriptions --------------------------------------------------------------------------
 
     def triggers_by_role(self) -> dict[str, list[Transition]]:

@@ -4,12 +4,15 @@ by the names the definition gives them, and bound with the triggers' effects (CO
 """
 from __future__ import annotations
 
+from sqlalchemy import and_, exists
+from sqlalchemy.orm import aliased
+
 from app.contributions.duties import Act, acts_in_consolidation
 from app.core.access import all_roles, deny, roles_for
 from app.core.actors import Actor
 from app.core.messages import N_, Msg
 from app.core.transitions import BoundWorkflow
-from app.models import Consolidation, Role, User
+from app.models import Consolidation, Contribution, Role, User
 from app.periods.effects import EFFECTS
 from workflows import CONSOLIDATION_WORKFLOW
 
@@ -60,6 +63,21 @@ def not_consolidator(actor: Actor, consolidation: Consolidation) -> str | None:
             return Msg(message)
     return None
 
+
+def contributions_settled_in_sql():
+    """all_contributions_settled as an SQL condition on a consolidation (the same rule: none
+    unsettled, at least one consolidated), so a list of consolidations reads only those whose
+    guard can pass instead of every contribution of every open period."""
+    contribution = aliased(Contribution)
+    in_period = and_(contribution.period_id == Consolidation.period_id,
+                     contribution.excluded_reason.is_(None))
+    unsettled = exists().where(in_period, contribution.state != "consolidated")
+    consolidated = exists().where(in_period, contribution.state == "consolidated")
+    return and_(~unsettled, consolidated)
+
+
+# The guards a list can check in SQL first (tasks: the start page), by the definition's names.
+CONSOLIDATION_GUARDS_IN_SQL = {"all_contributions_settled": contributions_settled_in_sql()}
 
 CONSOLIDATIONS = BoundWorkflow(CONSOLIDATION_WORKFLOW, guards={
     "all_contributions_settled": all_contributions_settled,

@@ -20,7 +20,7 @@ from app.core.unit_of_work import operation
 from app.extensions import db
 from app.web import auth, readiness, sessions
 from app.web.forms import safe_next
-from app.web.tasks import grouped_tasks, waiting_on_others
+from app.web.tasks import grouped_tasks, tasks_for, waiting_on_others
 from app.web.throttle import login_limits
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ def logout():
 def start():
     from app.admin.routes import admin_links
 
-    return render_template("start.html", groups=grouped_tasks(current_user),
-                           waiting=waiting_on_others(current_user),
+    tasks = tasks_for(current_user)  # found once: both lists draw from it
+    return render_template("start.html", groups=grouped_tasks(current_user, tasks=tasks),
+                           waiting=waiting_on_others(current_user, tasks=tasks),
                            admin_links=admin_links(current_user))
 
 

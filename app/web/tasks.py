@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from app.contributions.loading import consolidation_options, contribution_options
 from app.contributions.policy import CONTRIBUTIONS
@@ -17,7 +18,7 @@ from app.core.messages import N_, Msg
 from app.extensions import db
 from app.models import AREA_ROLES, Consolidation, Contribution, Period, Role, User
 from app.notifications.handoffs import members
-from app.periods.policy import CONSOLIDATIONS
+from app.periods.policy import CONSOLIDATION_GUARDS_IN_SQL, CONSOLIDATIONS
 from workflows import CONSOLIDATION_WORKFLOW, CONTRIBUTION_WORKFLOW, State, Transition
 
 
@@ -69,12 +70,14 @@ def _group_of(task: Task) -> str:
     return {"draft": "draft", "returned": "returned"}.get(state, "consolidate")
 
 
-def grouped_tasks(user: User, on: date | None = None) -> list[TaskGroup]:
-    """tasks_for(user) grouped by what must be done, each marked overdue once its deadline
-    has passed (`on`: the day to compare with, today in Stockholm by default)."""
+def grouped_tasks(user: User, on: date | None = None,
+                  tasks: list[Task] | None = None) -> list[TaskGroup]:
+    """tasks_for(user) (or `tasks`, already found in this request) grouped by what must be
+    done, each marked overdue once its deadline has passed (`on`: the day to compare with,
+    today in Stockholm by default)."""
     on = on or today()
     groups = {key: TaskGroup(key, label, []) for key, (label, _deadline) in GROUPS.items()}
-    for task in tasks_for(user):
+    for task in tasks_for(user) if tasks is None else tasks:
         task.group = _group_of(task)
         period = task.subject.period
         task.deadline = getattr(period, GROUPS[task.group][1])
@@ -83,12 +86,38 @@ def grouped_tasks(user: User, on: date | None = None) -> list[TaskGroup]:
     return [group for group in groups.values() if group.tasks]
 
 
+def _may_act_on(user: User, workflow, column_state, column_area=None, guards_in_sql=None):
+    """The SQL condition for the subjects in a state where one of the user's memberships may
+    act or edit (in its area, or anywhere for a city-wide one), and whose guards for that
+    (those in `guards_in_sql`: name -> the same rule as an SQL condition) can pass: the
+    workflow says which states and guards; the guards still decide, for these only. Without
+    it the start page read every open piece of work in the city, and all it holds."""
+    guards_in_sql = guards_in_sql or {}
+    clauses = []
+    if user.active:
+        for membership in user.memberships:
+            if membership.area_id is not None and column_area is None:
+                continue  # an area's role acts on no city-wide subject
+            for state, ways in workflow.ways_to_act({membership.role}).items():
+                passable = or_(*[and_(true(), *[guards_in_sql[guard] for guard in guards
+                                                if guard in guards_in_sql])
+                                 for guards in ways])
+                clause = and_(column_state == state, passable)
+                if membership.area_id is not None:
+                    clause = and_(column_area == membership.area_id, clause)
+                clauses.append(clause)
+    return or_(*clauses) if clauses else false()
+
+
 def tasks_for(user: User) -> list[Task]:
     tasks: list[Task] = []
     contributions = db.session.scalars(
         select(Contribution).join(Period).join(Consolidation)
-        .where(Consolidation.state != "approved")
-        .options(*contribution_options())
+        .where(Consolidation.state != "approved",
+               _may_act_on(user, CONTRIBUTION_WORKFLOW, Contribution.state,
+                           Contribution.area_id))
+        # The sections: the guards read them (every section filled before a submit).
+        .options(*contribution_options(sections=True))
         .order_by(Period.id.desc(), Contribution.id)
     ).unique().all()
     for contribution in contributions:
@@ -109,7 +138,10 @@ def tasks_for(user: User) -> list[Task]:
     city_roles = roles_for(user, None)
     if city_roles:
         consolidations = db.session.scalars(
-            select(Consolidation).where(Consolidation.state != "approved")
+            select(Consolidation).where(
+                Consolidation.state != "approved",
+                _may_act_on(user, CONSOLIDATION_WORKFLOW, Consolidation.state,
+                            guards_in_sql=CONSOLIDATION_GUARDS_IN_SQL))
             .options(*consolidation_options())
             .order_by(Consolidation.id.desc())
         ).all()
@@ -165,10 +197,12 @@ def holders_of(subject: Contribution | Consolidation,
     return known[role, area_id]
 
 
-def waiting_on_others(user: User) -> list[Waiting]:
+def waiting_on_others(user: User, tasks: list[Task] | None = None) -> list[Waiting]:
     """The user's own work now with someone else: her areas' contributions and, for the city
-    office's roles, the consolidations, in open periods, that she cannot act on now."""
-    mine = {(task.kind, task.subject.id) for task in tasks_for(user)}
+    office's roles, the consolidations, in open periods, that she cannot act on now (`tasks`:
+    tasks_for(user) if already found in this request)."""
+    mine = {(task.kind, task.subject.id)
+            for task in (tasks_for(user) if tasks is None else tasks)}
     known: dict[tuple, list[User]] = {}
     waiting: list[Waiting] = []
     area_ids = {m.area_id for m in user.memberships if m.area_id is not None}
@@ -187,7 +221,8 @@ def waiting_on_others(user: User) -> list[Waiting]:
     if {Role.CONSOLIDATOR.value, Role.APPROVER.value} & {m.role for m in user.memberships}:
         for consolidation in db.session.scalars(
                 select(Consolidation).where(Consolidation.state != "approved")
-            .options(*consolidation_options())
+                # Its state and period's name: no guard runs here, so not its contributions.
+                .options(joinedload(Consolidation.period))
                 .order_by(Consolidation.id.desc())):
             if ("consolidation", consolidation.id) not in mine:
                 waiting.append(Waiting(

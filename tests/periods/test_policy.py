@@ -65,3 +65,32 @@ def test_not_consolidator_looks_only_at_this_period(world):
     other_consolidation = db.session.get(Period, other_id).consolidation
     assert consolidation_guards.not_consolidator(world.user("consolidator"),
                                                  other_consolidation) is None
+
+
+def test_the_guard_in_sql_says_what_the_guard_says(world):
+    """contributions_settled_in_sql (what the start page asks the database first) agrees with
+    all_contributions_settled on every mix of states and exclusions of the period's two
+    contributions (set directly: the rule is what is compared, not the flow)."""
+    import itertools
+
+    from sqlalchemy import select, update
+
+    from app.models import Consolidation, Contribution
+
+    period_id = world.period().id
+    ids = [world.contribution(area).id for area in ("Norr", "Söder")]
+    kinds = [("draft", None), ("reviewed", None), ("consolidated", None), ("draft", "Saknas"),
+             ("consolidated", "Saknas")]
+    for mix in itertools.product(kinds, repeat=2):
+        with operation(SETUP):
+            for contribution_id, (state, reason) in zip(ids, mix, strict=True):
+                db.session.execute(update(Contribution).where(Contribution.id == contribution_id)
+                                   .values(state=state, excluded_reason=reason))
+        db.session.expire_all()
+        consolidation = world.period().consolidation
+        by_guard = consolidation_guards.all_contributions_settled(
+            world.user("consolidator"), consolidation) is None
+        in_sql = db.session.scalar(select(Consolidation.id).where(
+            Consolidation.period_id == period_id,
+            consolidation_guards.contributions_settled_in_sql())) is not None
+        assert by_guard == in_sql, mix

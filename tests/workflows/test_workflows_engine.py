@@ -633,3 +633,25 @@ def test_workflows_imports_neither_flask_nor_sqlalchemy() -> None:
     for path in (root / "workflows").glob("*.py"):
         source = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(from|import)\s+(flask|sqlalchemy)", source, re.M | re.I), path
+
+
+@pytest.mark.parametrize("workflow", [CONTRIB, CONSOL])
+@pytest.mark.parametrize("role", ["drafter", "reviewer", "consolidator", "approver", "auditor"])
+def test_ways_to_act_are_every_state_with_an_offered_trigger_or_an_editor(workflow: Any,
+                                                                         role: str) -> None:
+    """The start page asks the database only for the states ways_to_act names: each state in
+    which allowed_triggers or can_edit (all guards passing) gives the role anything must be
+    there, with that transition's or editor's guards; no other state."""
+    ways = workflow.ways_to_act([role])
+    for state in (s.name for s in workflow.definition.states):
+
+        class Subject:
+            pass
+
+        subject = Subject()
+        subject.state = state
+        offered = [tuple(t.guards) for t in workflow.allowed_triggers(subject, [role], passing)]
+        editor = workflow.can_edit(subject, [role], passing)
+        if editor is not None:
+            offered.append(tuple(editor.guards))
+        assert sorted(ways.get(state, [])) == sorted(offered), state
