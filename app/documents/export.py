@@ -130,17 +130,22 @@ def visible_key(text: str) -> str:
     return "".join(text.split())
 
 
-def visible_hash(title: str, chapters: list[tuple[str, list[tuple[str, str]]]]) -> str:
+def visible_hash(title: str, chapters: list[tuple[str, list[tuple[str, str]]]],
+                 topics: list[tuple[str, list[tuple[str, str]]]] = ()) -> str:
+    """The content hash of what a PDF shows, its whitespace left out; a period's summary per
+    city-wide topic too (the PDFs from before it had none, and their hash stays as it was)."""
     canonical = canonical_content(
         visible_key(title), [(visible_key(chapter_title),
                               [(visible_key(h), visible_key(t)) for h, t in sections])
-                             for chapter_title, sections in chapters])
+                             for chapter_title, sections in chapters],
+        [(visible_key(heading), [(visible_key(a), visible_key(t)) for a, t in texts])
+         for heading, texts in topics])
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def visible_hash_of(content: DocumentContent) -> str:
     return visible_hash(content.title, [(c.title, [(s.heading, s.text) for s in c.sections])
-                                        for c in content.chapters])
+                                        for c in content.chapters], content.topics)
 
 
 def fingerprint_of(content_sha256: str, audit_head_hash: str) -> str:

@@ -1,6 +1,7 @@
 """The lägesbild as an archival PDF (PDF/A-2u): the same document as the DOCX export (title,
-the table of city-wide topics, the table of local topics, a period's summary and one chapter
-per area), with the same footer, fingerprint and UTKAST mark.
+approval line, the table of city-wide topics, the table of local topics; for a period, the
+cover page with the areas' states, the summary per city-wide topic across the areas, then one
+chapter per area), with the same footer, fingerprint and UTKAST mark.
 
 Written with fpdf2, a pure-Python writer, and fonts shipped with the app (app/documents/fonts):
 a city's server installed from pyproject/requirements alone can write it, with no LibreOffice,
@@ -13,13 +14,19 @@ from datetime import datetime
 from pathlib import Path
 
 from app.documents.docx_format import (
+    AREAS_HEADING,
     BULLET_PREFIX,
     CITY_HEADER,
+    CITY_SUBTITLE,
     DRAFT_NOTICE,
     LOCAL_HEADER,
     SUMMARY_HEADER,
+    TOPIC_HEADER,
+    TOPIC_SUMMARY_HEADING,
+    TOPIC_SUMMARY_INTRO,
     Chapter,
     DocumentContent,
+    approval_line,
     footer_text,
 )
 
@@ -121,11 +128,68 @@ def _table(pdf, header: tuple[str, ...], widths: tuple[float, ...], rows) -> Non
     pdf.ln(6)
 
 
+_CITY_WIDTHS, _LOCAL_WIDTHS = (12, 58, 90), (50, 110)
+_AREA_WIDTHS, _TOPIC_WIDTHS = (80, 80), (40, 120)
+
+
 def _chapter(pdf, chapter: Chapter) -> None:
-    _table(pdf, CITY_HEADER, (12, 58, 90),
+    _table(pdf, CITY_HEADER, _CITY_WIDTHS,
            [(f"{s.number}.", s.title, _shown_text(s.text)) for s in chapter.city])
-    _table(pdf, LOCAL_HEADER, (50, 110),
+    _table(pdf, LOCAL_HEADER, _LOCAL_WIDTHS,
            [(s.title, _shown_text(s.text)) for s in chapter.local])
+
+
+def _first_rows_height(pdf, widths: tuple[float, ...], first_row) -> float:
+    """How tall a table's header and first row are printed (its first piece, if its text is
+    cut over pages): what a heading needs below it on its page."""
+    pdf.set_font(FONT, "", 9.5)
+    *labels, text = first_row
+    cells = (*labels, _row_chunks(pdf, text, widths[-1])[0])
+    lines = max(len(pdf.multi_cell(width - 2 * _PADDING, _LINE_HEIGHT, cell or " ",
+                                   dry_run=True, output="LINES"))
+                for width, cell in zip(widths, cells, strict=False))
+    return 2 * (_LINE_HEIGHT + 2 * _PADDING) + (lines - 1) * _LINE_HEIGHT
+
+
+def _heading(pdf, text: str, size: float, new_page: bool = False, keep: float = 12) -> None:
+    """A heading that never ends a page: unless `keep` mm (what follows it: a table's header
+    and first row) fit below it, it starts the next page (as keep-with-next in the DOCX)."""
+    pdf.set_font(FONT, "B", size)
+    height = len(pdf.multi_cell(pdf.epw, size * 0.5, text, dry_run=True, output="LINES")) \
+        * size * 0.5 + 2
+    if new_page or pdf.will_page_break(height + keep):
+        pdf.add_page()
+    pdf.set_font(FONT, "B", size)
+    pdf.multi_cell(pdf.epw, size * 0.5, text, align="L")
+    pdf.ln(2)
+
+
+def _line(pdf, text: str, size: float = 10.5, style: str = "") -> None:
+    pdf.set_font(FONT, style, size)
+    pdf.multi_cell(pdf.epw, size * 0.5, text, align="L")
+    pdf.ln(1)
+
+
+def _cover(pdf, content: DocumentContent) -> None:
+    """The consolidated document's first page, as in the DOCX: what it is, its state and
+    approval, the areas with the state of each; then the summary per city-wide topic (each
+    area's text side by side, the consolidation page as a document) from the next page."""
+    _line(pdf, CITY_SUBTITLE, 14)
+    pdf.ln(2)
+    for text in (f"Period: {content.period}", f"Status: {content.state_label}",
+                 approval_line(content)):
+        if text:
+            _line(pdf, text)
+    pdf.ln(3)
+    _heading(pdf, AREAS_HEADING, 13)
+    _table(pdf, SUMMARY_HEADER, _AREA_WIDTHS, content.summary)
+    _heading(pdf, TOPIC_SUMMARY_HEADING, 13, new_page=True)
+    _line(pdf, TOPIC_SUMMARY_INTRO)
+    pdf.ln(2)
+    for heading, texts in content.topics:
+        rows = [(area, _shown_text(text)) for area, text in texts]
+        _heading(pdf, heading, 11, keep=_first_rows_height(pdf, _TOPIC_WIDTHS, rows[0]))
+        _table(pdf, TOPIC_HEADER, _TOPIC_WIDTHS, rows)
 
 
 def render_pdf(content: DocumentContent, moment: datetime, fingerprint: str) -> bytes:
@@ -148,16 +212,14 @@ def render_pdf(content: DocumentContent, moment: datetime, fingerprint: str) -> 
     pdf.multi_cell(pdf.epw, 9, content.title, align="L")
     pdf.ln(4)
     if content.area is None:
-        pdf.set_font(FONT, "B", 13)
-        pdf.multi_cell(pdf.epw, 7, "Sammanfattning", align="L")
-        pdf.ln(2)
-        _table(pdf, SUMMARY_HEADER, (80, 80), content.summary)
+        _cover(pdf, content)
         for chapter in content.chapters:
-            pdf.add_page()  # one chapter per area, as in the DOCX
-            pdf.set_font(FONT, "B", 14)
-            pdf.multi_cell(pdf.epw, 7, chapter.title, align="L")
-            pdf.ln(3)
+            # One chapter per area, each from a new page, as in the DOCX.
+            _heading(pdf, chapter.title, 14, new_page=True)
             _chapter(pdf, chapter)
     else:
+        if approval_line(content):
+            _line(pdf, approval_line(content))
+            pdf.ln(2)
         _chapter(pdf, content.chapters[0])
     return bytes(pdf.output())

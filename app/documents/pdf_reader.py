@@ -17,7 +17,10 @@ from app.core.messages import N_
 from app.documents.docx_format import (
     BULLET_CHARS,
     CITY_HEADER_START,
+    DRAFT_NOTICE,
     LOCAL_HEADER_START,
+    TOPIC_HEADER,
+    TOPIC_SUMMARY_HEADING,
     Layout,
     LayoutChapter,
     Row,
@@ -127,6 +130,23 @@ def _add_rows(chapter: LayoutChapter, kind: str, rows: list[list[str | None]]) -
         chapter.rows.append(Row(TopicScope.CITY, number, title, text))
 
 
+def _is_bold(line: dict) -> bool:
+    return bool(line.get("chars")) and "bold" in str(line["chars"][0].get("fontname", "")).lower()
+
+
+def _add_topic_rows(texts: list[tuple[str, str]], rows: list[list[str | None]]) -> None:
+    """A summary table's rows (area, text); a row without an area continues the row before
+    (a text longer than a page goes on in a row of its own)."""
+    for cells in rows:
+        cells = [c for c in cells if c is not None] or [""]
+        area = " ".join(_cell_lines(cells[0]))
+        text = _cell_text(cells[-1]) if len(cells) > 1 else ""
+        if not area and texts:
+            texts[-1] = (texts[-1][0], _joined(texts[-1][1], text))
+        elif area or text:
+            texts.append((area, text))
+
+
 def _inside(line: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
     middle = (line["top"] + line["bottom"]) / 2
     return any(top <= middle <= bottom and x0 - 1 <= line["x0"] <= x1 for x0, top, x1, bottom
@@ -164,6 +184,11 @@ def read_pdf(data: bytes) -> PdfReading:
         current: LayoutChapter | None = None
         kind: str | None = None     # the table kind a table continued from a page before has
         outside: list[str] = []     # the lines outside the tables: title, headings, footers
+        # A period's summary per city-wide topic: from its heading to the first chapter, each
+        # topic a bold heading (on one line or wrapped over several) and its table.
+        topics: list[tuple[str, list[tuple[str, str]]]] = []
+        in_summary = False
+        heading_lines: list[str] = []
         for page in pdf.pages:
             text_lines.extend((page.extract_text() or "").split("\n"))
             tables = page.find_tables()
@@ -175,8 +200,16 @@ def read_pdf(data: bytes) -> PdfReading:
                 if what == "line":
                     line = clean_line(item["text"])
                     outside.append(line)
+                    if line == TOPIC_SUMMARY_HEADING:
+                        in_summary, heading_lines = True, []
+                        continue
+                    if (in_summary and _is_bold(item) and line != DRAFT_NOTICE
+                            and not line.casefold().startswith("lägesbild")):
+                        heading_lines.append(line)
+                        continue
                     if not line.casefold().startswith("lägesbild"):
                         continue
+                    in_summary = False
                     if title is None:
                         title = line
                     elif chapters or current is None:
@@ -186,6 +219,16 @@ def read_pdf(data: bytes) -> PdfReading:
                     continue
                 rows = item.extract()
                 if not rows:
+                    continue
+                if in_summary:
+                    header = tuple(clean_line(c or "") for c in rows[0])
+                    if header == TOPIC_HEADER:
+                        rows = rows[1:]
+                        if heading_lines:  # a new topic; none: its table goes on a new page
+                            topics.append((" ".join(heading_lines), []))
+                            heading_lines = []
+                    if topics:
+                        _add_topic_rows(topics[-1][1], rows)
                     continue
                 table_kind = _table_kind(rows)
                 if table_kind is None and kind is None:
@@ -201,5 +244,6 @@ def read_pdf(data: bytes) -> PdfReading:
         raise refusal(N_("The PDF file is damaged and cannot be read.")) from None
     finally:
         pdf.close()
-    layout = Layout(title or "", chapters, "\n".join(outside), "pdf") if chapters else None
+    layout = (Layout(title or "", chapters, "\n".join(outside), "pdf", topics) if chapters
+              else None)
     return PdfReading("\n".join(text_lines), layout, "\n".join(metadata))

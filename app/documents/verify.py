@@ -118,33 +118,38 @@ def _differences(expected: DocumentContent, found, shown=_exact, key=_exact
                 differences.append(SectionDifference(
                     chapter.title, heading, None, other, word_diff("", shown(other))))
     if found.topics:  # a consolidated document from before the summary has none
-        differences.extend(_topic_differences(expected.topics, found.topics))
+        differences.extend(_topic_differences(expected.topics, found.topics, shown, key))
     return differences
 
 
-def _topic_differences(expected, found) -> list[SectionDifference]:
-    """The period's summary per city-wide topic: each area's text under each topic."""
+def _topic_differences(expected, found, shown=_exact, key=_exact) -> list[SectionDifference]:
+    """The period's summary per city-wide topic: each area's text under each topic (compared
+    by `key` and shown by `shown`, as the sections are)."""
     differences = []
-    found_topics = {heading: dict(texts) for heading, texts in found}
+    found_topics = {key(heading): (heading, {key(area): (area, text) for area, text in texts})
+                    for heading, texts in found}
     for heading, texts in expected:
         chapter = f"{TOPIC_SUMMARY_HEADING}: {heading}"
-        found_texts = found_topics.pop(heading, {})
+        _found_heading, found_texts = found_topics.pop(key(heading), (heading, {}))
         for area, text in texts:
-            other = found_texts.pop(area, None)
-            if other != text:
+            _area, other = found_texts.pop(key(area), (area, None))
+            if other is None or key(other) != key(text):
                 differences.append(SectionDifference(chapter, area, text, other,
-                                                     word_diff(text, other or "")))
-        for area, other in found_texts.items():
-            differences.append(SectionDifference(chapter, area, None, other,
-                                                 word_diff("", other)))
-    for heading, texts in found_topics.items():
-        for area, other in texts.items():
-            differences.append(SectionDifference(f"{TOPIC_SUMMARY_HEADING}: {heading}", area,
-                                                 None, other, word_diff("", other)))
+                                                     word_diff(shown(text), shown(other or ""))))
+        for area, other in found_texts.values():
+            differences.append(SectionDifference(chapter, shown(area), None, other,
+                                                 word_diff("", shown(other))))
+    for heading, texts in found_topics.values():
+        for area, other in texts.values():
+            differences.append(SectionDifference(f"{TOPIC_SUMMARY_HEADING}: {shown(heading)}",
+                                                 shown(area), None, other,
+                                                 word_diff("", shown(other))))
     return differences
 
 
-_FOOTER = re.compile(r"Period: (?P<period>.+?) · Område: (?P<area>.+?) · Status:")
+# Within the footer's one line (a period document's cover has a "Period: ..." line of its own).
+_FOOTER = re.compile(r"Period: (?P<period>(?:(?!Period: )[^·])+?) · Område: (?P<area>[^·]+?) · "
+                     r"Status:")
 
 
 def _quoted(segments: list[Segment], op: str) -> str:
@@ -252,7 +257,8 @@ def verify_document(data: bytes) -> VerifyReport:
                    state=exported.get("state"))]
     chapters = [(c.title, c.sections) for c in layout.chapters]
     if layout.format == "pdf":
-        untouched = visible_hash(layout.title, chapters) == exported.get("visible_sha256")
+        untouched = (visible_hash(layout.title, chapters, layout.topics)
+                     == exported.get("visible_sha256"))
     else:
         found_sha = hashlib.sha256(canonical_content(layout.title, chapters,
                                                      layout.topics).encode()).hexdigest()

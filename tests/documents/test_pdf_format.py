@@ -74,10 +74,50 @@ def test_an_approved_pdf_has_no_utkast_and_the_period_pdf_a_chapter_per_area(wor
     assert DRAFT_NOTICE not in "\n".join(_pages(contribution.data))
     period = export_period(world.user("auditor"), world.period_id, "pdf")
     pages = _pages(period.data)
-    assert pages[0].startswith("Lägesbild januari 2030\nSammanfattning\nOmråde Status")
-    assert [c.title for c in read_pdf(period.data).layout.chapters] == [
+    # The cover, as the DOCX's: what it is, its state, who approved it when, the areas.
+    assert pages[0].startswith("Lägesbild januari 2030\nStadsövergripande lägesbild\n"
+                               "Period: januari 2030\nStatus: Fastställd\nFastställd av Approver ")
+    assert "Områden och status\nOmråde Status\nNorr Fastställd\nSöder Fastställd" in pages[0]
+    # Then the summary per city-wide topic, each with every area's text, from a new page.
+    assert pages[1].startswith("Sammanfattning per stadsövergripande område\n")
+    assert ("1. Unga i risk för kriminalitet\nOmråde Kommentar\nNorr • Arbetet pågår enligt "
+            "plan. (1)\nSöder • Arbetet pågår enligt plan. (5)") in pages[1]
+    layout = read_pdf(period.data).layout
+    assert [(heading, [area for area, _text in texts]) for heading, texts in layout.topics] == [
+        (heading, [area for area, _text in texts]) for heading, texts in period.content.topics]
+    assert [c.title for c in layout.chapters] == [
         "Lägesbild januari 2030 Norr", "Lägesbild januari 2030 Söder"]
-    assert pages[1].startswith("Lägesbild januari 2030 Norr")  # each area on its own page
+    assert pages[2].startswith("Lägesbild januari 2030 Norr")  # each area on its own page
+    assert pages[3].startswith("Lägesbild januari 2030 Söder")
+    assert "Fastställd av Approver" in pages[3]  # the approval line in every page's footer
+
+
+def test_a_heading_never_ends_a_page():
+    """A summary of many areas runs over pages: no topic's heading is the last thing on a
+    page (its table follows it on the same page), and every topic and area reads back."""
+    from datetime import UTC, datetime
+
+    from app.documents.docx_format import Chapter, DocumentContent, SectionContent
+    from app.documents.pdf_format import render_pdf
+
+    text = "Läget i korthet.\n- Första punkten\n- Andra punkten\nSammanfattning."
+    chapters = [Chapter(f"Lägesbild maj 2031 Område {area:02d}", f"Område {area:02d}", "draft",
+                        False, [SectionContent("city", number, f"Tema {number}", text)
+                                for number in range(1, 11)])
+                for area in range(12)]
+    content = DocumentContent("Lägesbild maj 2031", "maj 2031", None, "Öppen", False, chapters,
+                              [(c.area, "Utkast") for c in chapters])
+    data = render_pdf(content, datetime(2031, 5, 1, tzinfo=UTC), "ab" * 32)
+    pages = _pages(data)
+    headings = [heading for heading, _texts in content.topics]
+    summary_pages = [page for page in pages if "\nOmråde Kommentar\n" in page]
+    assert len(summary_pages) > 3
+    for page in pages:
+        body = page.split("\nPeriod: maj 2031 · Område")[0].split("\n")
+        assert body[-1] not in headings, body[-3:]
+    topics = read_pdf(data).layout.topics
+    assert [heading for heading, _texts in topics] == headings
+    assert all(len(texts) == 12 for _heading, texts in topics)
 
 
 def test_pdf_download_from_the_print_view(web, world, audit_events):

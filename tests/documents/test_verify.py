@@ -259,3 +259,33 @@ def test_cli_verify_a_pdf_in_swedish(world, runner, tmp_path):
            "'Lägesbild januari 2030 Norr'." in result.output
     english = runner.invoke(args=["documents", "verify", str(bad)])
     assert "The title differs" in english.output and english.output.startswith("NO MATCH: ")
+
+
+def test_an_edit_in_the_period_pdfs_summary_is_found_naming_the_topic_and_the_area(world):
+    """The period's PDF carries the summary per city-wide topic too, and verify reads it back:
+    an edit there alone (the area's own chapter untouched) is found, in words."""
+    from app.documents.docx_format import DocumentContent
+
+    approve_period(world)
+    exported = export_period(world.user("auditor"), world.period_id, "pdf")
+    assert verify_document(exported.data).matches
+
+    class EditedSummary(DocumentContent):
+        @property
+        def topics(self):
+            topics = DocumentContent.topics.fget(self)
+            heading, texts = topics[0]
+            area, text = texts[0]
+            texts[0] = (area, text.replace("Arbetet pågår", "Arbetet avbröts"))
+            return topics
+
+    def edit(content):
+        content.__class__ = EditedSummary
+
+    report = verify_document(_pdf_edited(exported, edit))
+    assert not report.matches and "changed after the export" in report.summary
+    assert [(d.chapter, d.heading) for d in report.differences] == [
+        ("Sammanfattning per stadsövergripande område: 1. Unga i risk för kriminalitet",
+         "Norr")]
+    assert ("insert", "avbröts") in [(s.op, s.text.strip()) for s in
+                                     report.differences[0].segments]
