@@ -14,6 +14,7 @@ PDF read back can be checked against.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -165,6 +166,9 @@ def audit_head() -> tuple[int, str]:
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # The formats a lägesbild is exported in, with their media types.
 FORMATS = {"docx": DOCX_MIMETYPE, "pdf": "application/pdf"}
+# A print from the browser: no file, but an export event like a file's, whose fingerprint the
+# printed pages carry (printed_export finds it again for the print view).
+PRINT_FORMAT = "print"
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,9 @@ def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, i
     content_sha = content_hash(content)
     fingerprint = fingerprint_of(content_sha, head_hash)
     moment = now()
-    if document_format == "pdf":
+    if document_format == PRINT_FORMAT:
+        data = b""  # the browser prints the page; the event binds what it shows
+    elif document_format == "pdf":
         data = render_pdf(content, moment, fingerprint)
     else:
         # A template that went missing since the start refuses here, before anything is
@@ -218,7 +224,7 @@ def _export(actor: Actor, read: Callable[[], tuple[DocumentContent, dict, str, i
                   "approved": content.approved, "fingerprint": fingerprint,
                   "content_sha256": content_sha, "audit_head_seq": head_seq,
                   "audit_head_hash": head_hash, "visible_sha256": visible_hash_of(content),
-                  "file_sha256": hashlib.sha256(data).hexdigest()},
+                  **({"file_sha256": hashlib.sha256(data).hexdigest()} if data else {})},
         )
     name = f"lagesbild-{file_slug(content.period)}"
     if content.area:
@@ -249,6 +255,29 @@ def export_period(actor: Actor, period_id: int, document_format: str = "docx"
         period = readable_period(actor, period_id, "document.export")
         return period_content(period), {"period_id": period.id}, "period", period.id
     return _export(actor, read, document_format)
+
+
+def printed_export(content: DocumentContent, object_type: str, object_id: int,
+                   fingerprint: str) -> tuple[AuditEvent | None, bool]:
+    """The print export of this object with this fingerprint, and whether the content shown
+    now is still what it bound (its content hash with the audit head it was read at): only
+    then does the print view print the fingerprint. (None, False) for an unknown one."""
+    if not FINGERPRINT_RE.fullmatch(fingerprint or ""):
+        return None, False
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "document.export",
+                                 AuditEvent.object_type == object_type,
+                                 AuditEvent.object_id == str(object_id),
+                                 AuditEvent.data.contains(fingerprint))
+        .order_by(AuditEvent.seq).limit(1))
+    if event is None:
+        return None, False
+    exported = json.loads(event.data)
+    if exported.get("format") != PRINT_FORMAT or exported.get("fingerprint") != fingerprint:
+        return None, False
+    content.audit_head = (exported["audit_head_seq"], exported["audit_head_hash"])
+    current = content_hash(content)
+    return event, fingerprint_of(current, exported["audit_head_hash"]) == fingerprint
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from app.documents import cross_references, pending, policy
 from app.documents import export as documents_export
 from app.documents import importer as documents_import
 from app.documents import verify as documents_verify
-from app.documents.docx_format import MAX_FILE_BYTES
+from app.documents.docx_format import MAX_FILE_BYTES, footer_text
 from app.extensions import db
 from app.models import Area, Contribution, Period, TopicScope
 from app.web import forms
@@ -131,16 +131,33 @@ def index():
 # Print views
 # --------------------------------------------------------------------------------------------
 
+def _print_view(content, object_type: str, object_id: int, export_urls: dict, print_url: str):
+    """The print view; with ?fingerprint= of a print export of this document whose content is
+    still what it bound, the fingerprint and audit head it printed with (else it says why
+    not, and offers to print again)."""
+    fingerprint = (request.args.get("fingerprint") or "").strip().lower()
+    printed, current = None, False
+    if fingerprint:
+        printed, current = documents_export.printed_export(content, object_type, object_id,
+                                                           fingerprint)
+    footer = (footer_text(content, printed.occurred_at, fingerprint)
+              if printed is not None and current else None)
+    return render_template("documents/print.html", content=content, export_urls=export_urls,
+                           print_url=print_url, footer=footer, asked=bool(fingerprint),
+                           printed=printed, current=current)
+
+
 @documents.get("/contributions/<id:contribution_id>/print")
 @login_required
 def print_contribution(contribution_id: int):
     contribution = _readable(policy.readable_contribution, contribution_id,
                              "document.print")
     content = documents_export.contribution_content(contribution)
-    return render_template("documents/print.html", content=content, export_urls={
+    return _print_view(content, "contribution", contribution.id, {
         document_format: url_for(".export_contribution", contribution_id=contribution.id,
                                  document_format=document_format)
-        for document_format in documents_export.FORMATS})
+        for document_format in documents_export.FORMATS},
+        url_for(".print_contribution_export", contribution_id=contribution.id))
 
 
 @documents.get("/periods/<id:period_id>/print")
@@ -148,10 +165,31 @@ def print_contribution(contribution_id: int):
 def print_period(period_id: int):
     period = _readable(policy.readable_period, period_id, "document.print")
     content = documents_export.period_content(period)
-    return render_template("documents/print.html", content=content, export_urls={
+    return _print_view(content, "period", period.id, {
         document_format: url_for(".export_period", period_id=period.id,
                                  document_format=document_format)
-        for document_format in documents_export.FORMATS})
+        for document_format in documents_export.FORMATS},
+        url_for(".print_period_export", period_id=period.id))
+
+
+@documents.post("/contributions/<id:contribution_id>/print")
+@login_required
+def print_contribution_export(contribution_id: int):
+    """Print with a fingerprint: an export event as for a file (outside an operation: it
+    records its own), then the print view showing it (post/redirect/get)."""
+    exported = documents_export.export_contribution(_user(), contribution_id,
+                                                    documents_export.PRINT_FORMAT)
+    return redirect(url_for(".print_contribution", contribution_id=contribution_id,
+                            fingerprint=exported.fingerprint), 303)
+
+
+@documents.post("/periods/<id:period_id>/print")
+@login_required
+def print_period_export(period_id: int):
+    exported = documents_export.export_period(_user(), period_id,
+                                              documents_export.PRINT_FORMAT)
+    return redirect(url_for(".print_period", period_id=period_id,
+                            fingerprint=exported.fingerprint), 303)
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,8 +277,20 @@ def set_cross_reference(section_id: int):
 # Verify an exported file (DOCX or PDF): reads only, writes nothing
 # --------------------------------------------------------------------------------------------
 
-def _verify_form(report=None, error: str | None = None, status: int = 200):
-    return render_template("documents/verify.html", report=report, error=error), status
+def _verify_form(report=None, error: str | None = None, status: int = 200,
+                 fingerprint_error: str | None = None, typed: str = ""):
+    return render_template("documents/verify.html", report=report, error=error,
+                           fingerprint_error=fingerprint_error, typed=typed), status
+
+
+def _only_to_readers(report) -> None:
+    """The report shows the system's texts and who approved them: only to one who may read
+    the lägesbild the file was exported from (a refusal is a security event)."""
+    if report.exported_from is not None:
+        object_type, object_id = report.exported_from
+        loader = (policy.readable_contribution if object_type == "contribution"
+                  else policy.readable_period)
+        _readable(loader, int(object_id), "document.verify")
 
 
 @documents.get("/documents/verify")
@@ -262,14 +312,22 @@ def verify_upload():
         report = documents_verify.verify_document(upload.stream.read(MAX_FILE_BYTES + 1))
     except InvalidInput as error:
         return _verify_form(error=error.translated(gettext), status=400)
-    # The report shows the system's texts and who approved them: only to one who may read
-    # the lägesbild the file was exported from (a refusal is a security event).
-    if report.exported_from is not None:
-        object_type, object_id = report.exported_from
-        loader = (policy.readable_contribution if object_type == "contribution"
-                  else policy.readable_period)
-        _readable(loader, object_id, "document.verify")
+    _only_to_readers(report)
     return _verify_form(report)
+
+
+@documents.post("/documents/verify/fingerprint")
+@login_required
+def verify_typed_fingerprint():
+    """A fingerprint read off paper: what it binds, and whether the texts are still those."""
+    typed = (request.form.get("fingerprint") or "")[:400]
+    try:
+        report = documents_verify.verify_fingerprint(typed)
+    except InvalidInput as error:
+        return _verify_form(fingerprint_error=error.translated(gettext), status=400,
+                            typed=typed)
+    _only_to_readers(report)
+    return _verify_form(report, typed=typed)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.contributions.snapshot import snapshot_intact
 from app.core.clock import STOCKHOLM
 from app.core.diff import Segment, word_diff
+from app.core.errors import InvalidInput
 from app.core.messages import N_, Label, Msg
 from app.documents.approval import approval_of_contribution, approval_of_period
 from app.documents.docx_format import (
@@ -26,6 +27,7 @@ from app.documents.docx_format import (
 from app.documents.export import (
     FINGERPRINT_RE,
     canonical_content,
+    content_hash,
     contribution_content,
     fingerprint_of,
     period_content,
@@ -231,6 +233,73 @@ def _read(data: bytes):
     return read_docx_layout(load_docx(data)), _exact, _exact
 
 
+def _export_event(fingerprint: str) -> AuditEvent | None:
+    """The export that issued this fingerprint (a file's or a print's)."""
+    return db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "document.export",
+                                 AuditEvent.data.contains(fingerprint))
+        .order_by(AuditEvent.seq).limit(1))
+
+
+def _exported_details(event: AuditEvent, exported: dict) -> list[Msg]:
+    exported_at = event.occurred_at.astimezone(STOCKHOLM)
+    return [Msg(N_("Exported by {name} on {moment} (audit event {seq}); state then: "
+                   "{state}."), name=event.actor_name,
+                moment=f"{exported_at:%Y-%m-%d %H:%M}", seq=event.seq,
+                state=exported.get("state"))]
+
+
+def verify_fingerprint(typed: str) -> VerifyReport:
+    """A fingerprint read off paper (a print with a fingerprint, or a file's footer) and typed
+    in: which document it binds, exported or printed by whom and when, and whether the texts
+    in the system are still the ones it was issued for. (The paper's own words cannot be read
+    here: the report says what to compare them with.)"""
+    fingerprint = "".join((typed or "").split()).lower()
+    if not FINGERPRINT_RE.fullmatch(fingerprint):
+        raise InvalidInput(Msg(N_("A fingerprint is 64 characters, the digits 0–9 and the "
+                                  "letters a–f (spaces and line breaks are left out).")))
+    event = _export_event(fingerprint)
+    exported = json.loads(event.data) if event is not None else {}
+    if event is None or exported.get("fingerprint") != fingerprint:
+        return VerifyReport(False, Msg(N_("The fingerprint {fingerprint} was not issued by this "
+                                          "system."), fingerprint=fingerprint),
+                            fingerprint=fingerprint)
+    if event.object_type == "contribution":
+        contribution = db.session.get(Contribution, event.contribution_id)
+        current, approval = contribution_content(contribution), _approval_of_contribution(
+            contribution)
+    else:
+        period = db.session.get(Period, event.period_id)
+        current, approval = period_content(period), _approval_of_period(period)
+    details = _exported_details(event, exported)
+    details.append(Msg(N_("Issued for: {format}."), format=_FORMAT_NAMES.get(
+        exported.get("format"), exported.get("format"))))
+    same = fingerprint_of(content_hash(current), exported["audit_head_hash"]) == fingerprint
+    exported_from = (event.object_type, event.object_id)
+    if same and exported.get("approved") and current.approved:
+        summary = Msg(N_("The fingerprint belongs to the approved version of '{title}', "
+                         "{approval}: the texts in the system are still the ones it was issued "
+                         "for. Compare the paper with the print view or an export of it."),
+                      title=current.title, approval=approval or APPROVED)
+        return VerifyReport(True, summary, details, fingerprint=fingerprint,
+                            exported_from=exported_from)
+    if same:
+        summary = Msg(N_("The fingerprint belongs to a draft (UTKAST) of '{title}', not to an "
+                         "approved version."), title=current.title)
+    else:
+        summary = Msg(N_("The fingerprint belongs to '{title}' as it was then; the texts in the "
+                         "system have changed since, so the paper is not the current version."),
+                      title=current.title)
+    return VerifyReport(False, summary, details, fingerprint=fingerprint,
+                        exported_from=exported_from)
+
+
+_FORMAT_NAMES = {"print": Label("a print from the print view", sv="en utskrift från "
+                                "utskriftsvyn"),
+                 "docx": Label("a DOCX file", sv="en DOCX-fil"),
+                 "pdf": Label("a PDF file (PDF/A)", sv="en PDF-fil (PDF/A)")}
+
+
 def verify_document(data: bytes) -> VerifyReport:
     """Does this DOCX or PDF match an approved version in the system? If not, what differs?"""
     layout, shown, key = _read(data)
@@ -240,21 +309,14 @@ def verify_document(data: bytes) -> VerifyReport:
             "The file carries no fingerprint in its footer: it is not an export of this system, "
             "or its footer was removed.")))
     fingerprint = fingerprint_match.group(1)
-    event = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "document.export",
-                                 AuditEvent.data.contains(fingerprint))
-        .order_by(AuditEvent.seq).limit(1))
+    event = _export_event(fingerprint)
     if event is None:
         return VerifyReport(False, Msg(N_("The fingerprint {fingerprint} was not issued by this "
                                           "system."), fingerprint=fingerprint),
                             fingerprint=fingerprint)
     exported = json.loads(event.data)
     exported_from = (event.object_type, event.object_id)
-    exported_at = event.occurred_at.astimezone(STOCKHOLM)
-    details = [Msg(N_("Exported by {name} on {moment} (audit event {seq}); state then: "
-                      "{state}."), name=event.actor_name,
-                   moment=f"{exported_at:%Y-%m-%d %H:%M}", seq=event.seq,
-                   state=exported.get("state"))]
+    details = _exported_details(event, exported)
     chapters = [(c.title, c.sections) for c in layout.chapters]
     if layout.format == "pdf":
         untouched = (visible_hash(layout.title, chapters, layout.topics)

@@ -42,11 +42,11 @@ def test_documents_pages_are_accessible(page, live_server, assert_accessible, sc
 
     page.goto("/documents/verify")
     page.locator("#verify-file").set_input_files(str(SEED))
-    page.locator("form.form button[type=submit]").click()
+    page.locator("#verify-file").locator("xpath=ancestor::form").locator("button").click()
     expect(page.get_by_role("alert")).to_be_visible()  # the seed is no export: a message
     assert_accessible(page)
     page.locator("#verify-file").set_input_files(str(exported))
-    page.locator("form.form button[type=submit]").click()
+    page.locator("#verify-file").locator("xpath=ancestor::form").locator("button").click()
     # The file is recognised as the export it is (the first Järva is the current draft).
     expect(page.locator(".doc-verify-report li").first).to_contain_text(
         "Exporterad av" if language == "sv" else "Exported by")
@@ -104,3 +104,52 @@ def test_a_mistaken_mapping_is_refused_in_the_preview(page, live_server):
     expect(page.get_by_role("alert")).to_contain_text(
         "Varje text måste placeras under ett område eller tas bort. Inte placerade: "
         "Otillåten påverkan.")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_print_with_a_fingerprint_and_verify_it_from_paper(page, live_server, assert_accessible,
+                                                           screenshot, language, tmp_path):
+    """Print the period with a fingerprint: the page shows it, the printed pages carry it, it
+    reflows at 320 px; typed into the verifier, it names the document it belongs to."""
+    log_in(page, live_server.user(COORDINATOR).email)
+    if language == "en":
+        switch_to_english(page)
+    page.goto("/documents/")
+    period = live_server.current_period
+    section = page.locator("section.doc-period", has_text=f"Lägesbild {period}")
+    section.get_by_role("link", name="Utskriftsvy av den sammanställda lägesbilden" if
+                        language == "sv" else "Print view of the consolidated lägesbild").click()
+    expect(page.locator(".doc-topics h2")).to_have_text(
+        "Sammanfattning per stadsövergripande område")
+    page.get_by_role("button", name="Skriv ut med fingeravtryck" if language == "sv"
+                     else "Print with a fingerprint").click()
+    footer = page.locator(".doc-footer")
+    expect(footer).to_contain_text("Fingeravtryck (SHA-256):")
+    fingerprint = footer.inner_text().split("Fingeravtryck (SHA-256): ")[1][:64]
+    assert_accessible(page)
+    screenshot(page, f"documents-print-fingerprint-{language}")
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.emulate_media(media="print")
+    (tmp_path / "printed.pdf").write_bytes(page.pdf())
+    page.emulate_media(media="screen")
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.fail("pdftotext is not installed (apt-get install poppler-utils)")
+    printed = " ".join(pdf_pages(tmp_path / "printed.pdf", pdftotext))
+    assert fingerprint in "".join(printed.split())
+
+    page.goto("/documents/verify")
+    page.locator("#verify-fingerprint").fill(fingerprint.upper())
+    page.get_by_role("button", name="Kontrollera fingeravtrycket" if language == "sv"
+                     else "Verify the fingerprint").click()
+    expect(page.locator(".doc-verify-report li").first).to_contain_text(
+        "Exporterad av" if language == "sv" else "Exported by")
+    assert_accessible(page)
+    page.locator("#verify-fingerprint").fill("inte ett fingeravtryck")
+    page.get_by_role("button", name="Kontrollera fingeravtrycket" if language == "sv"
+                     else "Verify the fingerprint").click()
+    expect(page.locator("#fingerprint-error")).to_be_visible()
+    expect(page.locator("#verify-fingerprint")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)

@@ -4,6 +4,7 @@ gets a message, never a 500; nothing is written."""
 from __future__ import annotations
 
 import io
+import json
 
 from sqlalchemy import func, select
 
@@ -89,3 +90,82 @@ def test_bad_files_get_a_message(web, world):
     foreign = _verify(web, "Lägesbild maj 2020 Norr\n".encode(), "x.docx")
     assert foreign.status_code == 400 and "DOCX" in foreign.get_data(as_text=True)
     assert web.client.post("/documents/verify").status_code == 400  # no CSRF token
+
+
+# --- a fingerprint typed in from paper -------------------------------------------------------
+
+def _typed(web, fingerprint: str):
+    token = web.csrf_token("/documents/verify")
+    return web.client.post("/documents/verify/fingerprint",
+                           data={"csrf_token": token, "fingerprint": fingerprint})
+
+
+def _printed(web, path: str) -> str:
+    token = web.csrf_token(path)
+    location = web.client.post(path, data={"csrf_token": token}).headers["Location"]
+    return location.rsplit("fingerprint=", 1)[1]
+
+
+def test_a_printed_fingerprint_typed_in_names_the_approved_version(web, world):
+    approve_period(world)
+    web.log_in_as("auditor")
+    fingerprint = _printed(web, f"/contributions/{world.contribution().id}/print")
+    before = _events()
+    # As read off paper: in groups, in capitals, over two lines.
+    typed = " ".join(fingerprint[i:i + 8] for i in range(0, 64, 8)).upper()
+    typed = typed[:36] + "\n" + typed[36:]
+    response = _typed(web, typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Fingeravtrycket hör till den fastställda versionen</h2>" in html
+    assert ("Fingeravtrycket hör till den fastställda versionen av &#39;Lägesbild januari 2030 "
+            "Norr&#39;, fastställd av Approver") in html
+    assert "Utfärdat för: en utskrift från utskriftsvyn." in html
+    assert _events() == before  # verifying writes nothing
+
+
+def test_a_fingerprint_of_texts_changed_since_says_so_in_english(web, world):
+    from app.contributions import operations as contributions
+    from app.core.unit_of_work import operation
+    from tests.factories import fill_sections
+
+    fill_sections(world)
+    web.log_in_as("drafter")
+    fingerprint = _printed(web, f"/contributions/{world.contribution().id}/print")
+    draft = _typed(web, fingerprint).get_data(as_text=True)
+    assert "hör till ett utkast (UTKAST)" in draft
+    section = world.sections("Norr")[0]
+    with operation(world.user("drafter")):
+        contributions.edit_section(world.user("drafter"), section.id, "- Ny text.",
+                                   section.version)
+    web.client.post("/language", data={"lang": "en", "next": "/documents/verify",
+                                       "csrf_token": web.csrf_token("/documents/verify")})
+    html = _typed(web, fingerprint).get_data(as_text=True)
+    assert "the texts in the system have changed since, so the paper is not the current " \
+           "version" in html
+    assert "Issued for: a print from the print view." in html
+
+
+def test_an_unknown_or_malformed_fingerprint_gets_a_message(web, world):
+    web.log_in_as("drafter")
+    unknown = _typed(web, "ab" * 32)
+    assert unknown.status_code == 200
+    assert f"Fingeravtrycket {'ab' * 32} har inte utfärdats av det här systemet." in \
+        unknown.get_data(as_text=True)
+    for typed in ("", "abc", "g" * 64, "ab" * 33, "x" * 5000):
+        response = _typed(web, typed)
+        assert response.status_code == 400, typed
+        assert "Ett fingeravtryck är 64 tecken" in response.get_data(as_text=True)
+    assert web.client.post("/documents/verify/fingerprint",
+                           data={"fingerprint": "ab" * 32}).status_code == 400  # no CSRF
+
+
+def test_a_reader_of_another_area_learns_nothing_from_a_fingerprint(web, world, audit_events):
+    approve_period(world)
+    exported = export_contribution(world.user("auditor"), world.contribution("Söder").id, "pdf")
+    web.log_in_as("drafter")  # Norr's
+    response = _typed(web, exported.fingerprint)
+    assert response.status_code == 403
+    assert "Söder" not in response.get_data(as_text=True)
+    assert [json.loads(e.data)["attempted"] for e in
+            audit_events("security.permission_denied")] == ["document.verify"]

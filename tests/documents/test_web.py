@@ -64,6 +64,111 @@ def test_period_print_view_for_city_roles(web, world):
     assert "Lägesbild januari 2030 Söder" in html and "doc-draft-mark" not in html
 
 
+def test_the_period_print_view_reads_like_the_document(web, world):
+    """The cover (subtitle, approval line, the areas' states), the summary per city-wide topic
+    with every area's text, then each area: as the DOCX and the PDF."""
+    approve_period(world)
+    web.log_in_as("auditor")
+    html = web.client.get(f"/periods/{world.period_id}/print").get_data(as_text=True)
+    order = ["<h1>Lägesbild januari 2030</h1>", "Stadsövergripande lägesbild",
+             "Fastställd av Approver", ">Områden och status</h2>",
+             ">Sammanfattning per stadsövergripande område</h2>",
+             ">1. Unga i risk för kriminalitet</h3>", ">Norr</th>", ">Söder</th>",
+             ">Lägesbild januari 2030 Norr</h2>", ">Lägesbild januari 2030 Söder</h2>"]
+    place = 0
+    for text in order:  # each after the one before
+        place = html.find(text, place)
+        assert place != -1, text
+    contribution = web.client.get(f"/contributions/{world.contribution().id}/print")
+    assert "Fastställd av Approver" in contribution.get_data(as_text=True)
+
+
+def _print(web, path: str):
+    token = web.csrf_token(path)
+    return web.client.post(path, data={"csrf_token": token})
+
+
+@pytest.mark.parametrize("kind", ["contribution", "period"])
+def test_print_with_a_fingerprint_records_an_export_and_shows_it(web, world, audit_events,
+                                                                 kind):
+    approve_period(world)
+    path = (f"/contributions/{world.contribution().id}/print" if kind == "contribution"
+            else f"/periods/{world.period_id}/print")
+    web.log_in_as("auditor")
+    plain = web.client.get(path).get_data(as_text=True)
+    assert 'class="doc-footer"' not in plain and "har inget fingeravtryck" in plain
+    response = _print(web, path)
+    assert response.status_code == 303
+    event = audit_events("document.export")[-1]
+    recorded = json.loads(event.data)
+    assert recorded["format"] == "print" and "file_sha256" not in recorded
+    assert response.headers["Location"].endswith(f"{path}?fingerprint={recorded['fingerprint']}")
+    html = web.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'class="doc-footer"' in html
+    assert f"Fingeravtryck (SHA-256): {recorded['fingerprint']}" in html
+    assert f"händelse {recorded['audit_head_seq']}" in html
+    assert "bär fingeravtrycket från sin export" in html
+    # Printed again: a new export event, a new fingerprint (the audit head moved on).
+    again = _print(web, path).headers["Location"]
+    assert again != response.headers["Location"]
+    assert len(audit_events("document.export")) == 2
+
+
+def test_a_print_fingerprint_is_not_shown_once_the_texts_changed(web, world, audit_events):
+    fill_sections(world)
+    contribution_id = world.contribution().id
+    path = f"/contributions/{contribution_id}/print"
+    web.log_in_as("drafter")
+    location = _print(web, path).headers["Location"]
+    assert 'class="doc-footer"' in web.client.get(location).get_data(as_text=True)
+    from app.contributions import operations as contributions
+
+    section = world.sections("Norr")[0]
+    with operation(world.user("drafter")):
+        contributions.edit_section(world.user("drafter"), section.id, "- En ny text.",
+                                   section.version)
+    html = web.client.get(location).get_data(as_text=True)
+    assert 'class="doc-footer"' not in html
+    assert "Texterna har ändrats sedan fingeravtrycket utfärdades" in html
+    assert "Skriv ut igen med nytt fingeravtryck" not in html
+
+
+@pytest.mark.parametrize("fingerprint", ["ab" * 32, "nonsense", "AB" * 40, "'><script>"])
+def test_an_unknown_or_malformed_fingerprint_in_the_address_shows_none(web, world, fingerprint):
+    fill_sections(world)
+    web.log_in_as("drafter")
+    response = web.client.get(f"/contributions/{world.contribution().id}/print",
+                              query_string={"fingerprint": fingerprint})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="doc-footer"' not in html
+    assert "hör inte till någon utskrift av det här dokumentet" in html and "<script>" not in html
+
+
+def test_a_print_fingerprint_of_another_document_is_not_shown(web, world, audit_events):
+    approve_period(world)
+    web.log_in_as("auditor")
+    location = _print(web, f"/periods/{world.period_id}/print").headers["Location"]
+    fingerprint = location.rsplit("=", 1)[1]
+    html = web.client.get(f"/contributions/{world.contribution().id}/print",
+                          query_string={"fingerprint": fingerprint}).get_data(as_text=True)
+    assert 'class="doc-footer"' not in html
+    assert "hör inte till någon utskrift av det här dokumentet" in html
+
+
+def test_printing_needs_csrf_and_reading_rights(web, world, audit_events):
+    contribution_id = world.contribution().id
+    web.log_in_as("drafter")
+    assert web.client.post(f"/contributions/{contribution_id}/print").status_code == 400
+    web.log_out()
+    web.log_in_as("drafter_south")
+    token = web.csrf_token("/")
+    assert web.client.post(f"/contributions/{contribution_id}/print",
+                           data={"csrf_token": token}).status_code == 403
+    assert web.client.post(f"/periods/{world.period_id}/print",
+                           data={"csrf_token": token}).status_code == 403
+    assert audit_events("document.export") == []
+
+
 def test_print_view_needs_login_and_an_existing_contribution(web, world):
     assert web.client.get(f"/contributions/{world.contribution().id}/print").status_code == 302
     web.log_in_as("drafter")
