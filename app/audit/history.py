@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.audit.labels import object_names
@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import Contribution, Section, SectionRevision, Topic, User
 
 EDIT_ACTIONS = ("section.edit", "section.consolidation_edit")
+EDIT_CAUSES = ("edit", "consolidation_edit")  # the revisions an edit event records
 
 
 # -- revisions ------------------------------------------------------------------------------
@@ -39,7 +40,6 @@ class RevisionInfo:
     author_name: str | None
     round: int
     created_at: datetime
-    event_seq: int | None  # the section.edit event that recorded it, when there is one
 
 
 @dataclass
@@ -82,71 +82,79 @@ def _contribution_info(contribution: Contribution) -> ContributionInfo:
                             contribution.created_at)
 
 
-def _edit_event_seqs(contribution_id: int) -> dict[int, int]:
-    """revision id -> seq of the section edit event that recorded it."""
-    found: dict[int, int] = {}
-    for seq, data in db.session.execute(
-            select(EVENTS.c.seq, EVENTS.c.data)
-            .where(EVENTS.c.contribution_id == contribution_id,
-                   EVENTS.c.action.in_(EDIT_ACTIONS))):
-        revision_id = json.loads(data).get("revision_id")
-        if isinstance(revision_id, int):
-            found[revision_id] = seq
-    return found
+def _numbers_before(contribution: Contribution, event: Any) -> dict[int, int]:
+    """section id -> the number of its revision current just before `event`. An edited
+    revision is placed by the seq of the edit event that recorded it (exact, even within one
+    second); one no edit event records (imported, carried forward) by its time. Two grouped
+    queries, one row per section, however long the history."""
+    numbers: dict[int, int] = {}
+    last_edit = (select(func.max(EVENTS.c.seq))
+                 .where(EVENTS.c.contribution_id == contribution.id,
+                        EVENTS.c.action.in_(EDIT_ACTIONS), EVENTS.c.seq < event.seq)
+                 .group_by(EVENTS.c.object_id))
+    for section_id, data in db.session.execute(
+            select(EVENTS.c.object_id, EVENTS.c.data).where(EVENTS.c.seq.in_(last_edit))):
+        number = json.loads(data).get("revision_number")
+        if isinstance(number, int):
+            numbers[int(section_id)] = number
+    for section_id, number in db.session.execute(
+            select(SectionRevision.section_id, func.max(SectionRevision.number))
+            .join(Section, Section.id == SectionRevision.section_id)
+            .where(Section.contribution_id == contribution.id,
+                   SectionRevision.cause.not_in(EDIT_CAUSES),
+                   SectionRevision.created_at <= event.occurred_at)
+            .group_by(SectionRevision.section_id)):
+        numbers[section_id] = max(numbers.get(section_id, 0), number)
+    return numbers
 
 
-def _sections(contribution: Contribution, newest: int | None = None) -> list[SectionInfo]:
-    """Every section with every revision (`newest`: only each section's newest that many,
-    and how many it has in all): the sections with their topics in one query, the revisions
-    with their authors' names in another (never one per section)."""
-    event_seqs = _edit_event_seqs(contribution.id)
+def _sections(contribution: Contribution, *, newest: int | None = None,
+              until: datetime | None = None, only: int | None = None,
+              numbers: tuple[int, ...] | None = None,
+              where: Any = None) -> list[SectionInfo]:
+    """The sections (`only`: just that one) with their revisions: every one, or only those
+    created by `until`, or only `numbers`; of those only each section's newest `newest`
+    (ranked in the database); and how many each has in all. The sections with their topics in
+    one query, the revisions with their authors' names in another (never one per section), so
+    a page that shows one revision per section reads one per section however long the history.
+    `where`: a further condition on the revisions."""
+    chosen = [Section.contribution_id == contribution.id]
+    if only is not None:
+        chosen.append(Section.id == only)
     found = db.session.scalars(
-        select(Section).where(Section.contribution_id == contribution.id)
-        .options(joinedload(Section.topic))).unique().all()
+        select(Section).where(*chosen).options(joinedload(Section.topic))).unique().all()
     # Headings and order as the lägesbild shows them: as approved once approved.
     sections = {section.id: SectionInfo(section.id, section.heading,
                                         (section.approved_position is None,
                                          section.approved_position or 0, section.topic.sort_key),
                                         section.text, section.version)
                 for section in found}
-    wanted = SectionRevision.section_id.in_(list(sections))
+    of_sections = SectionRevision.section_id.in_(list(sections))
     for section_id, count in db.session.execute(
-            select(SectionRevision.section_id, func.count()).where(wanted)
+            select(SectionRevision.section_id, func.count()).where(of_sections)
             .group_by(SectionRevision.section_id)):
         sections[section_id].revision_count = count
-    if newest is not None:  # each section's newest revisions only, ranked in the database
+    wanted = [of_sections]
+    if until is not None:
+        wanted.append(SectionRevision.created_at <= until)
+    if numbers is not None:
+        wanted.append(SectionRevision.number.in_(numbers))
+    if where is not None:
+        wanted.append(where)
+    if newest is not None:
         rank = func.row_number().over(partition_by=SectionRevision.section_id,
                                       order_by=SectionRevision.number.desc()).label("rank")
-        ranked = select(SectionRevision.id, rank).where(wanted).subquery()
-        wanted = SectionRevision.id.in_(select(ranked.c.id).where(ranked.c.rank <= newest))
+        ranked = select(SectionRevision.id, rank).where(*wanted).subquery()
+        wanted = [SectionRevision.id.in_(select(ranked.c.id).where(ranked.c.rank <= newest))]
     for revision, author_name in db.session.execute(
             select(SectionRevision, User.name)
             .outerjoin(User, SectionRevision.author_id == User.id)
-            .where(wanted)
+            .where(*wanted)
             .order_by(SectionRevision.section_id, SectionRevision.number)):
         sections[revision.section_id].revisions.append(RevisionInfo(
             revision.id, revision.section_id, revision.number, revision.text, revision.cause,
-            author_name, revision.round, revision.created_at, event_seqs.get(revision.id)))
+            author_name, revision.round, revision.created_at))
     return sorted(sections.values(), key=lambda info: info.sort_key)
-
-
-def revision_at(section: SectionInfo, *, seq: int | None = None,
-                moment: datetime | None = None) -> RevisionInfo | None:
-    """The revision that was current just before event `seq` (exact: revisions are ordered
-    against events by the seq of the edit event that recorded them), or at `moment` (by
-    the revision's time). A revision without an edit event falls back to its time."""
-    current = None
-    for revision in section.revisions:
-        if seq is not None and revision.event_seq is not None:
-            before = revision.event_seq < seq
-        else:
-            limit = moment
-            if limit is None:
-                continue
-            before = revision.created_at <= limit
-        if before and (current is None or revision.number > current.number):
-            current = revision
-    return current
 
 
 # The history page: a page of events at a time, and each section's newest revisions (older
@@ -164,9 +172,10 @@ class HistoryView:
     page: paging.Page | None = None  # the events' page (app.core.paging), newest first
 
 
-def contribution_events(contribution_id: int) -> list[Any]:
+def contribution_events(contribution_id: int, *, leaving_out: tuple[str, ...] = ()) -> list[Any]:
     return db.session.execute(
-        select(EVENTS).where(EVENTS.c.contribution_id == contribution_id)
+        select(EVENTS).where(EVENTS.c.contribution_id == contribution_id,
+                             EVENTS.c.action.not_in(leaving_out))
         .order_by(EVENTS.c.seq)).all()
 
 
@@ -226,7 +235,7 @@ def compare_revisions(actor: Actor, section_id: int, from_number: int,
     if section is None:
         raise NotFound(Msg(N_("There is no section {id}."), id=section_id))
     contribution = section.contribution
-    info = next(s for s in _sections(contribution) if s.id == section_id)
+    info, = _sections(contribution, only=section_id, numbers=(from_number, to_number))
     before, after = info.revision(from_number), info.revision(to_number)
     for number, found in ((from_number, before), (to_number, after)):
         if found is None:
@@ -270,7 +279,8 @@ def contribution_as_of(actor: Actor, contribution_id: int, moment: datetime) -> 
     if moment.tzinfo is None:
         raise ValueError("moment must be timezone-aware")
     state, event = state_at(contribution, moment)
-    sections = [(s, revision_at(s, moment=moment)) for s in _sections(contribution)]
+    sections = [(s, s.revisions[-1] if s.revisions else None)
+                for s in _sections(contribution, newest=1, until=moment)]
     last_event = db.session.execute(
         select(EVENTS).where(EVENTS.c.contribution_id == contribution.id,
                              EVENTS.c.occurred_at <= moment)
@@ -394,11 +404,12 @@ def _link_changes(events: list[Any], section_id: int, after_seq: int,
 def provenance(actor: Actor, contribution_id: int) -> ProvenanceView:
     """Which revision of each section was approved; who drafted, reviewed, consolidated and
     approved it, and when; and whether what it says changed after the police's review (a
-    text, a cross-reference, an exclusion); or that it was imported, not approved here."""
+    text, a cross-reference, an exclusion); or that it was imported, not approved here.
+    Reads the flow's events (not the edits) and, per section, only the revisions it shows:
+    the first, the reviewed, those after the review up to the approved one."""
     require_auditor(actor)
     contribution = _contribution(contribution_id)
-    events = contribution_events(contribution.id)
-    sections = _sections(contribution)
+    events = contribution_events(contribution.id, leaving_out=EDIT_ACTIONS)
     finalize = _last(events, "contribution.finalize")
     end_seq = finalize.seq if finalize is not None else None
     review = _last(events, "contribution.approve", end_seq)
@@ -411,24 +422,28 @@ def provenance(actor: Actor, contribution_id: int) -> ProvenanceView:
                                  EVENTS.c.seq > finalize.seq)
             .order_by(EVENTS.c.seq).limit(1)).first()
     recorded_versions = json.loads(finalize.data).get("sections", {}) if finalize else {}
+    approved_numbers = (_numbers_before(contribution, finalize) if finalize is not None
+                        else _newest_numbers(contribution))
+    reviewed_numbers = _numbers_before(contribution, review) if review is not None else {}
+    shown = [and_(SectionRevision.section_id == section_id,
+                  or_(SectionRevision.number == 1,
+                      SectionRevision.number.between(reviewed_numbers.get(section_id, number),
+                                                     number)))
+             for section_id, number in approved_numbers.items()]
+    sections = _sections(contribution, where=or_(false(), *shown))
+    drafters_of = _drafters(contribution, approved_numbers)
     section_views = []
     for section in sections:
-        approved = (revision_at(section, seq=finalize.seq, moment=finalize.occurred_at)
-                    if finalize is not None
-                    else (section.revisions[-1] if section.revisions else None))
-        reviewed = (revision_at(section, seq=review.seq, moment=review.occurred_at)
-                    if review is not None else None)
+        approved = section.revision(approved_numbers.get(section.id, 0))
+        reviewed = section.revision(reviewed_numbers.get(section.id, 0))
         after_review = [r for r in section.revisions
                         if reviewed is not None and approved is not None
                         and reviewed.number < r.number <= approved.number]
-        drafters = sorted({r.author_name for r in section.revisions
-                           if r.cause == "edit" and r.author_name
-                           and (approved is None or r.number <= approved.number)})
         segments = (word_diff(reviewed.text, approved.text)
                     if reviewed is not None and approved is not None else [])
         section_views.append(SectionProvenance(
-            section, approved, recorded_versions.get(str(section.id)), reviewed, drafters,
-            after_review, segments,
+            section, approved, recorded_versions.get(str(section.id)), reviewed,
+            drafters_of.get(section.id, []), after_review, segments,
             _link_changes(events, section.id, review.seq, end_seq) if review else []))
     view = ProvenanceView(
         _contribution_info(contribution), finalize is not None,
@@ -447,3 +462,27 @@ def provenance(actor: Actor, contribution_id: int) -> ProvenanceView:
         next((_step(e) for e in events if e.action == "document.import"), None))
     record_view(actor, "provenance", **scope_of(contribution))
     return view
+
+
+def _newest_numbers(contribution: Contribution) -> dict[int, int]:
+    """section id -> its newest revision's number (what is current)."""
+    return dict(db.session.execute(
+        select(SectionRevision.section_id, func.max(SectionRevision.number))
+        .join(Section, Section.id == SectionRevision.section_id)
+        .where(Section.contribution_id == contribution.id)
+        .group_by(SectionRevision.section_id)).all())
+
+
+def _drafters(contribution: Contribution, approved_numbers: dict[int, int]) -> dict[int, list[str]]:
+    """section id -> who drafted it (an edit, not the coordinator's wording) up to the approved
+    revision: each author once, with the first revision they wrote."""
+    found: dict[int, set[str]] = {}
+    for section_id, name, first in db.session.execute(
+            select(SectionRevision.section_id, User.name, func.min(SectionRevision.number))
+            .join(User, SectionRevision.author_id == User.id)
+            .join(Section, Section.id == SectionRevision.section_id)
+            .where(Section.contribution_id == contribution.id, SectionRevision.cause == "edit")
+            .group_by(SectionRevision.section_id, User.name)):
+        if first <= approved_numbers.get(section_id, 0):
+            found.setdefault(section_id, set()).add(name)
+    return {section_id: sorted(names) for section_id, names in found.items()}
