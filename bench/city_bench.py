@@ -221,6 +221,9 @@ def _pages(ids: dict) -> list[tuple[str, str, str]]:
          f"/contributions/{contribution}"),
         ("history tab", "skribent0@bench.se", f"/contributions/{contribution}/history"),
         ("audit history", "auditor@bench.se", f"/audit/contributions/{contribution}"),
+        ("audit as of now", "auditor@bench.se", f"/audit/contributions/{contribution}/as-of"),
+        ("audit provenance", "auditor@bench.se",
+         f"/audit/contributions/{contribution}/provenance"),
         ("audit log", "auditor@bench.se", "/audit/"),
     ]
 

@@ -32,6 +32,12 @@ from app.models import TopicScope
 MAX_PAGES = 200
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*\.?\s*$")
 _NUMBERED_TITLE = re.compile(r"^\s*(\d{1,2})\s*\.?\s+(.*)$", re.DOTALL)
+# A cell's line break: words whose tops differ by at most this many points are on one line; a
+# space is about this share of a line's height; a line must end this many points short of
+# where the next one's first word would have ended to count as broken, not wrapped.
+_SAME_LINE = 3.0
+_SPACE_PER_HEIGHT = 0.3
+_SLACK = 2.0
 
 
 @dataclass
@@ -72,16 +78,69 @@ def _cell_lines(cell: str | None) -> list[str]:
 
 def _cell_text(cell: str | None) -> str:
     """A comment cell as a section's text: a line opening with a bullet starts a "- " item;
-    any other line continues the line before (a PDF wraps lines where the column ends)."""
+    a line after a blank one (the writer's own line break, see _table_rows) starts a line of
+    its own; any other line continues the line before (a PDF wraps lines where the column
+    ends)."""
     items: list[str] = []
-    for line in _cell_lines(cell):
-        if line[0] in BULLET_CHARS:
+    broken = True
+    for raw in (cell or "").split("\n"):
+        line = clean_line(raw)
+        if not line:
+            broken = True
+        elif line[0] in BULLET_CHARS:
             items.append("- " + line[1:].strip())
-        elif items:
+        elif items and not broken:
             items[-1] = f"{items[-1]} {line}"
         else:
             items.append(line)
+        broken = broken and not line
     return "\n".join(items)
+
+
+def _char_in(char: dict, box: tuple[float, float, float, float]) -> bool:
+    """pdfplumber's own rule for a table cell's characters: the character's middle inside."""
+    x0, top, x1, bottom = box
+    middle, height = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+    return x0 <= middle < x1 and top <= height < bottom
+
+
+def _marked_cell(chars: list[dict], box: tuple[float, float, float, float]) -> str:
+    """A cell's lines, with a blank line after each the writer broke: one that ends where the
+    next line's first word would still have fitted (a wrap ends where it would not). The right
+    edge is the cell's, less the padding its text keeps from the left edge."""
+    from pdfplumber.utils import extract_words  # imported with the reader, as in _open
+
+    words = extract_words(chars)
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - word["top"]) <= _SAME_LINE:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    if not lines:
+        return ""
+    right = box[2] - max(0.0, min(line[0]["x0"] for line in lines) - box[0])
+    marked: list[str] = []
+    for index, line in enumerate(lines):
+        marked.append(" ".join(word["text"] for word in line))
+        if index + 1 < len(lines):
+            first = lines[index + 1][0]
+            space = (first["bottom"] - first["top"]) * _SPACE_PER_HEIGHT
+            if line[-1]["x1"] + space + (first["x1"] - first["x0"]) < right - _SLACK:
+                marked.append("")
+    return "\n".join(marked)
+
+
+def _table_rows(page, table) -> list[list[str | None]]:
+    """The table's rows as pdfplumber extracts them, each cell's lines marked where the writer
+    broke a line (_marked_cell), so that a paragraph of a cell is not joined to the next."""
+    rows = []
+    for row in table.rows:
+        row_chars = [char for char in page.chars if _char_in(char, row.bbox)]
+        rows.append([None if cell is None else
+                     _marked_cell([char for char in row_chars if _char_in(char, cell)], cell)
+                     for cell in row.cells])
+    return rows
 
 
 def _table_kind(rows: list[list[str | None]]) -> str | None:
@@ -217,7 +276,7 @@ def read_pdf(data: bytes) -> PdfReading:
                         chapters.append(current)
                         kind = None
                     continue
-                rows = item.extract()
+                rows = _table_rows(page, item)
                 if not rows:
                     continue
                 if in_summary:

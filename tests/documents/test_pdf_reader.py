@@ -84,8 +84,14 @@ def _bulleted_norr(world):
 
     fill_sections(world, "Norr")
     local = world.sections("Norr")[-1]
-    run(world, "drafter", contributions.edit_section, local.id,
-        "Inledning på svenska: åäö ÅÄÖ.\n- Första punkten\n- Andra punkten", local.version)
+    run(world, "drafter", contributions.edit_section, local.id, BULLETED, local.version)
+
+
+# A short line the writer broke (kept as its own line), a paragraph long enough to wrap in
+# the column (joined again), and bullets.
+BULLETED = ("Inledning på svenska: åäö ÅÄÖ.\nEn kort rad.\n"
+            + "Ett långt stycke som bryts där kolumnen tar slut, " * 4 + "och slutar här.\n"
+            "- Första punkten\n- Andra punkten")
 
 
 @pytest.mark.parametrize("printed_by", ["libreoffice", "lagesbild"])
@@ -103,8 +109,7 @@ def test_a_pdf_with_the_tables_proposes_the_same_texts_under_the_same_topics(wor
     proposal = propose(pdf, db.session.get(Area, world.areas["Norr"]))
     assert proposal.format == "pdf"
     assert [b.text for b in proposal.blocks] == [text for _title, text in _norr_texts(world)]
-    assert proposal.blocks[-1].text == ("Inledning på svenska: åäö ÅÄÖ.\n- Första punkten\n"
-                                        "- Andra punkten")
+    assert proposal.blocks[-1].text == BULLETED
     assert all(target is not None for target in proposal.proposed.values())
     assert not proposal.warnings
 
