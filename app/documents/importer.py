@@ -43,6 +43,7 @@ when such a sentence points at a topic that gets no text).
 from __future__ import annotations
 
 import calendar
+import difflib
 import hashlib
 import json
 import re
@@ -94,6 +95,9 @@ from app.models import (
 )
 
 MAPPING_FORMAT = "lagesbild-import-mapping/1"
+# How alike (difflib's ratio) a new local topic's title and an existing one are to be named
+# in the preview as perhaps the same topic.
+SIMILAR_TOPIC_RATIO = 0.8
 # Where an identity number was found, for the refusal (never the number itself).
 FILE_TEXT = Label("file's text", sv="filens text")
 DOCX_TEXT = Label("document's text (a line per paragraph)", sv="dokumentets text (en rad per "
@@ -441,6 +445,16 @@ def _split_rows(rows, splits: dict[str, list[int]]) -> tuple[list[Block], dict[s
     return blocks, row_of
 
 
+def _similar_topic(title: str, topics: list[Topic]) -> str | None:
+    """The area's local topic whose title is nearly the document's (a word changed, "i" for
+    "kring"), so that an old document's wording does not quietly add a second topic."""
+    folded = " ".join(title.split()).casefold()
+    scored = [(difflib.SequenceMatcher(None, folded, topic.title.casefold()).ratio(), topic.title)
+              for topic in topics]
+    best = max(scored, default=(0.0, None))
+    return best[1] if best[0] >= SIMILAR_TOPIC_RATIO else None
+
+
 def propose(data: bytes, area: Area, period_name: str | None = None,
             splits: dict[str, list[int]] | None = None) -> Proposal:
     """Read the file and propose a topic for each of its text blocks."""
@@ -476,6 +490,12 @@ def propose(data: bytes, area: Area, period_name: str | None = None,
                 new_topics.append(title)
                 by_folded[folded] = f"local:{title}"
                 targets.append(Target(f"local:{title}", title, TopicScope.LOCAL, False))
+                similar = _similar_topic(title, local_topics)
+                if similar is not None:
+                    warnings.append(Msg(N_("'{title}' is not one of the area's local topics and "
+                                           "would be created; the area has '{similar}'. Choose "
+                                           "it in the mapping if it is the same topic."),
+                                        title=title, similar=similar))
     titles = {**{t.number: t.title for t in cities}, **dict(new_city)}
     splits = {k: v for k, v in (splits or {}).items() if v}
     blocks, row_of = _split_rows(rows, splits)

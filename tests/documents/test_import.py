@@ -502,6 +502,21 @@ def test_the_preview_warns_when_the_title_names_another_area_or_period(jarva, ti
         assert "title names" not in messages
 
 
+def test_the_preview_names_an_area_topic_nearly_as_the_document_titles_it(jarva):
+    """An old document's wording of a topic the area has ("Trygghet i ..." for "Trygghet
+    kring ...") is proposed as a new topic, with a warning naming the area's own, which is
+    among the targets to choose; a title unlike any of the area's gets no such warning."""
+    with operation(SETUP):
+        admin.create_topic(SETUP, "Otrygga och brottsutsatta platser", area_name="Järva")
+        admin.create_topic(SETUP, "Ungdomsbrottslighet", area_name="Järva")
+    proposal = propose(seed_bytes(), db.session.get(Area, jarva))
+    messages = [str(w) for w in proposal.warnings]
+    assert messages == ["'Otrygga brottsutsatta platser' is not one of the area's local topics "
+                        "and would be created; the area has 'Otrygga och brottsutsatta platser'. "
+                        "Choose it in the mapping if it is the same topic."]
+    assert "local:Otrygga och brottsutsatta platser" in [t.key for t in proposal.targets]
+
+
 def test_city_wide_rows_are_recognised_before_the_topics_exist_and_created(app):
     area_id = add_area("Järva")  # on an empty database: no city-wide topics yet
     proposal = propose(seed_bytes(), db.session.get(Area, area_id))
