@@ -683,6 +683,80 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
     return Layout(title or "", chapters, footer, "docx", topics)
 
 
+def _list_kind(paragraph, numbering) -> str | None:
+    """"bullet" or "number" for a paragraph of a Word list (its own w:numPr, looked up in the
+    numbering part, or a List Bullet / List Number style), None for any other paragraph."""
+    style = paragraph.style.name if paragraph.style is not None else ""
+    p_pr = paragraph._p.pPr
+    if p_pr is None or p_pr.numPr is None or p_pr.numPr.numId is None:
+        if style.startswith("List Bullet"):
+            return "bullet"
+        return "number" if style.startswith("List Number") else None
+    if numbering is None:
+        return "bullet"
+    level = p_pr.numPr.ilvl.val if p_pr.numPr.ilvl is not None else 0
+    found = numbering.xpath(
+        f'w:abstractNum[@w:abstractNumId=string(//w:num[@w:numId="{p_pr.numPr.numId.val}"]'
+        f'/w:abstractNumId/@w:val)]/w:lvl[@w:ilvl="{level}"]/w:numFmt/@w:val')
+    return "number" if found and found[0] not in ("bullet", "none") else "bullet"
+
+
+def _all_bold(paragraph) -> bool:
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    return bool(runs) and all(run.bold for run in runs)
+
+
+def docx_text(document) -> tuple[str, list[str]]:
+    """A DOCX without the lägesbild's tables, as the text parser reads a PDF's text: its body
+    paragraphs (and any table's, cell by cell) a line each, a bulleted paragraph opening with
+    "•", a Word-numbered one with its number as Word draws it. Also the titles of the local
+    topics: the headings (or wholly bold lines) after the local topics' heading, each a row's
+    title whatever its words."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        numbering = None
+    counters: dict[str, int] = {}
+    lines: list[str] = []
+    local_titles: list[str] = []
+    in_local = False
+
+    def add(paragraph) -> None:
+        nonlocal in_local
+        text = paragraph.text.translate(NO_BREAK_SPACES).strip()
+        if not text:
+            return
+        kind = _list_kind(paragraph, numbering)
+        style = paragraph.style.name if paragraph.style is not None else ""
+        if text.casefold().startswith(LOCAL_HEADER_START):
+            in_local = True
+        elif in_local and kind is None and (style.startswith("Heading") or _all_bold(paragraph)):
+            local_titles.append(clean_line(text))
+        if kind == "bullet" and text[0] not in BULLET_CHARS:
+            text = f"• {text}"
+        elif kind == "number" and not text[0].isdigit():
+            num_pr = paragraph._p.pPr.numPr if paragraph._p.pPr is not None else None
+            key = str(num_pr.numId.val) if num_pr is not None and num_pr.numId is not None \
+                else style
+            counters[key] = counters.get(key, 0) + 1
+            text = f"{counters[key]}. {text}"
+        lines.append(text)
+
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            add(Paragraph(child, document))
+        elif tag == "tbl":
+            for row in Table(child, document).rows:
+                for cell in _unique_cells(row):
+                    for paragraph in cell.paragraphs:
+                        add(paragraph)
+    return "\n".join(lines), local_titles
+
+
 MAX_FILE_BYTES = 10 * 1024 * 1024
 BULLET_CHARS = "\uf0fc\uf0b7\uf0a7\uf076\uf0d8•▪◦●■‣⁃"
 NO_BREAK_SPACES = {0x00A0: " ", 0x202F: " ", 0x2007: " "}

@@ -75,6 +75,7 @@ from app.documents.docx_format import (
     LayoutChapter,
     Row,
     clean_line,
+    docx_text,
     load_docx,
     read_docx_layout,
     reader_text,
@@ -162,6 +163,17 @@ def _known_title_at_start(line: str, known_folded: list[str]) -> str | None:
     return None
 
 
+def _add_line(items: list[str], line: str) -> None:
+    """A line of a comment: a bullet starts a "- " item, any other line continues the one
+    before (a hard wrap), the first starts the text."""
+    if line[0] in BULLET_CHARS:
+        items.append("- " + line[1:].strip())
+    elif items:
+        items[-1] = f"{items[-1]} {line}"
+    else:
+        items.append(line)
+
+
 def parse_text(text: str, known_city: dict[int, str] | None = None,
                known_local: list[str] | None = None) -> Layout:
     """Parse plain text extracted from a lägesbild (the seed's defects included): numbers split
@@ -197,8 +209,15 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
                     continue  # the "." of a number split over lines
                 current[1].append(line)
         for number, parts in city_rows:
-            title_part, comment = _split_city_title(" ".join(parts), number, known_city)
-            chapter.rows.append(Row(TopicScope.CITY, number, title_part, comment))
+            # The title and the comment's first lines up to a bullet; bullets are items.
+            first_bullet = next((i for i, part in enumerate(parts)
+                                 if part[0] in BULLET_CHARS), len(parts))
+            title_part, comment = _split_city_title(" ".join(parts[:first_bullet]), number,
+                                                    known_city)
+            items = [comment] if comment else []
+            for part in parts[first_bullet:]:
+                _add_line(items, part)
+            chapter.rows.append(Row(TopicScope.CITY, number, title_part, "\n".join(items)))
     if local_start is not None:
         items: list[str] = []
         row_title = None
@@ -222,12 +241,7 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
                     continue
             if row_title is None:
                 continue  # text before the first row: nothing to attach it to
-            if line[0] in BULLET_CHARS:
-                items.append("- " + line[1:].strip())
-            elif items:
-                items[-1] = f"{items[-1]} {line}"
-            else:
-                items.append(line)
+            _add_line(items, line)
         close_row()
     return Layout(title, [chapter], "", "text")
 
@@ -269,9 +283,10 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
         # The whole file, not only the rows read from it: the upload is kept until confirmed.
         refuse_identity_numbers(reader_text(data), field="file", what=DOCX_TEXT)
         layout = read_docx_layout(document, exact=False)
-        if not layout.chapters:
-            raise refusal(N_("The DOCX document has neither the table of city-wide topics nor "
-                             "the table of local topics."))
+        if not layout.chapters:  # headings and paragraphs, not tables: read as a PDF's text
+            text, local_titles = docx_text(document)
+            layout = parse_text(text, known_city, [*(known_local or []), *local_titles])
+            layout.format = "docx"
         return layout
     text = _decode_text(data)
     refuse_identity_numbers(text, field="file", what=FILE_TEXT)

@@ -113,7 +113,7 @@ def test_a_damaged_part_is_refused(world):
     _refused(world, tricked, "damaged and cannot be read")
 
 
-def test_a_docx_without_the_tables(world):
+def test_a_docx_without_the_tables_or_their_headings(world):
     from docx import Document
 
     document = Document()
