@@ -193,6 +193,9 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
     if city_start is None and local_start is None:
         raise refusal(N_("The file does not look like a lägesbild: it has neither the table of "
                          "city-wide topics nor the table of local topics."))
+    first_table = min(i for i in (city_start, local_start) if i is not None)
+    if first_table == 2:  # a title wrapped over two lines ("Lägesbild september 2023" / area)
+        title = f"{lines[0]} {lines[1]}"
     chapter = LayoutChapter(title)
     if city_start is not None:
         end = local_start if local_start is not None and local_start > city_start else len(lines)
@@ -239,8 +242,8 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
                 line = line[len(known):].strip()
                 if not line:
                     continue
-            if row_title is None:
-                continue  # text before the first row: nothing to attach it to
+            if row_title is None:  # text before the first title: a row without one, for
+                row_title, items = "", []  # the person to place (never left out unseen)
             _add_line(items, line)
         close_row()
     return Layout(title, [chapter], "", "text")
@@ -272,7 +275,9 @@ def read_upload(data: bytes, known_city: dict[int, str] | None = None,
     if data.startswith(b"%PDF"):
         reading = read_pdf(data)
         refuse_identity_numbers(reading.everything, field="file", what=PDF_TEXT)
-        layout = reading.layout or parse_text(reading.text, known_city, known_local)
+        # Its bold lines may be local topics' titles (headings), as a DOCX's headings are.
+        layout = reading.layout or parse_text(reading.text, known_city,
+                                              [*(known_local or []), *reading.bold_lines])
         layout.format = "pdf"
         return layout
     if data.startswith(b"\xd0\xcf\x11\xe0"):

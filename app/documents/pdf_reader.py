@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.messages import N_
 from app.documents.docx_format import (
@@ -45,6 +45,7 @@ class PdfReading:
     text: str                  # every line a reader sees, page by page
     layout: Layout | None      # the tables' rows, when the PDF has the lägesbild's tables
     metadata: str = ""         # the document's properties (title, author, ...), a line each
+    bold_lines: list[str] = field(default_factory=list)  # outside the tables: headings
 
     @property
     def everything(self) -> str:
@@ -243,6 +244,7 @@ def read_pdf(data: bytes) -> PdfReading:
         current: LayoutChapter | None = None
         kind: str | None = None     # the table kind a table continued from a page before has
         outside: list[str] = []     # the lines outside the tables: title, headings, footers
+        bold_lines: list[str] = []
         # A period's summary per city-wide topic: from its heading to the first chapter, each
         # topic a bold heading (on one line or wrapped over several) and its table.
         topics: list[tuple[str, list[tuple[str, str]]]] = []
@@ -259,6 +261,8 @@ def read_pdf(data: bytes) -> PdfReading:
                 if what == "line":
                     line = clean_line(item["text"])
                     outside.append(line)
+                    if line and _is_bold(item):
+                        bold_lines.append(line)
                     if line == TOPIC_SUMMARY_HEADING:
                         in_summary, heading_lines = True, []
                         continue
@@ -305,4 +309,4 @@ def read_pdf(data: bytes) -> PdfReading:
         pdf.close()
     layout = (Layout(title or "", chapters, "\n".join(outside), "pdf", topics) if chapters
               else None)
-    return PdfReading("\n".join(text_lines), layout, "\n".join(metadata))
+    return PdfReading("\n".join(text_lines), layout, "\n".join(metadata), bold_lines)

@@ -70,3 +70,26 @@ def pdf_pages(pdf: Path, pdftotext: str) -> list[str]:
     text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, timeout=60,
                           capture_output=True, text=True).stdout
     return [page for page in text.split("\f") if page.strip()]
+
+
+def docx_with_headings() -> bytes:
+    """A lägesbild written as headings and paragraphs, no tables: the city-wide topics as a
+    Word-numbered list (no digits typed), bullets from Word's list style, a local topic the
+    area does not have yet as a heading, another as a wholly bold line."""
+    document = Document()
+    document.add_paragraph("Lägesbild september 2023 Järva", style="Title")
+    document.add_heading("Stadsövergripande prioriterade områden", 1)
+    document.add_paragraph(CITY_TOPICS[0], style="List Number")
+    document.add_paragraph("Arbetet hanteras inom ramen för det lokalt prioriterade området "
+                           "trygghet i centrum, se nedan.")
+    document.add_paragraph(CITY_TOPICS[1], style="List Number")
+    document.add_paragraph("Samverkan med skolorna.", style="List Bullet")
+    document.add_paragraph("Sommarjobb för unga.", style="List Bullet")
+    document.add_heading("Lokalt prioriterade områden", 1)
+    document.add_heading("Trygghet i centrum", 2)
+    document.add_paragraph("Trygghetsvandringar varje månad.")
+    document.add_paragraph().add_run("Nyrekrytering").bold = True
+    document.add_paragraph("Inga nya fall.", style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -31,6 +31,7 @@ from app.models import Area, AuditEvent, Contribution, Period, Section, Topic
 from tests.documents.support import (
     add_area,
     approve_period,
+    docx_with_headings,
     read_docx,
     seed_bytes,
     seed_mapping,
@@ -517,33 +518,8 @@ def test_the_preview_names_an_area_topic_nearly_as_the_document_titles_it(jarva)
     assert "local:Otrygga och brottsutsatta platser" in [t.key for t in proposal.targets]
 
 
-def _docx_with_headings() -> bytes:
-    """A lägesbild written as headings and paragraphs, no tables: the city-wide topics as a
-    Word-numbered list (no digits typed), bullets from Word's list style, a local topic the
-    area does not have yet as a heading, another as a wholly bold line."""
-    from docx import Document
-
-    document = Document()
-    document.add_paragraph("Lägesbild september 2023 Järva", style="Title")
-    document.add_heading("Stadsövergripande prioriterade områden", 1)
-    document.add_paragraph(CITY_TOPICS[0], style="List Number")
-    document.add_paragraph("Arbetet hanteras inom ramen för det lokalt prioriterade området "
-                           "trygghet i centrum, se nedan.")
-    document.add_paragraph(CITY_TOPICS[1], style="List Number")
-    document.add_paragraph("Samverkan med skolorna.", style="List Bullet")
-    document.add_paragraph("Sommarjobb för unga.", style="List Bullet")
-    document.add_heading("Lokalt prioriterade områden", 1)
-    document.add_heading("Trygghet i centrum", 2)
-    document.add_paragraph("Trygghetsvandringar varje månad.")
-    document.add_paragraph().add_run("Nyrekrytering").bold = True
-    document.add_paragraph("Inga nya fall.", style="List Bullet")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
 def test_a_docx_of_headings_and_paragraphs_reads_like_its_text(jarva):
-    proposal = propose(_docx_with_headings(), db.session.get(Area, jarva))
+    proposal = propose(docx_with_headings(), db.session.get(Area, jarva))
     assert proposal.format == "docx" and proposal.title == "Lägesbild september 2023 Järva"
     assert [(b.label, b.text) for b in proposal.blocks] == [
         (f"1. {CITY_TOPICS[0]}", "Arbetet hanteras inom ramen för det lokalt prioriterade "
@@ -555,6 +531,20 @@ def test_a_docx_of_headings_and_paragraphs_reads_like_its_text(jarva):
                                  "local-1": "local:Trygghet i centrum",
                                  "local-2": "local:Nyrekrytering"}
     assert proposal.new_topics == ["Trygghet i centrum", "Nyrekrytering"]
+
+
+def test_a_text_before_the_first_local_title_is_a_block_to_place_not_left_out(jarva):
+    """A local text under no title the parser knows, and a title wrapped over two lines."""
+    text = ("Lägesbild september 2023\nJärva\nLokalt prioriterade områden\n"
+            "Polisen har ökat närvaron.\nNyrekrytering\nInga nya fall.\n")
+    proposal = propose(text.encode(), db.session.get(Area, jarva), "september 2023")
+    assert proposal.title == "Lägesbild september 2023 Järva"
+    assert [(b.id, b.text) for b in proposal.blocks][0] == ("local-1",
+                                                           "Polisen har ökat närvaron. "
+                                                           "Nyrekrytering Inga nya fall.")
+    assert proposal.proposed["local-1"] is None
+    assert "No topic was found for 'local-1': choose one." in [str(w) for w in proposal.warnings]
+    assert not any("title names" in str(w) for w in proposal.warnings)
 
 
 def test_city_wide_rows_are_recognised_before_the_topics_exist_and_created(app):

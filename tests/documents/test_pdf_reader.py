@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import Area
 from tests.documents.support import (
     add_area,
+    docx_with_headings,
     seed_bytes,
     seed_mapping,
     use_seed_city_topics,
@@ -203,3 +204,18 @@ def test_a_pdf_imports_through_the_web_preview(web, world, audit_events):
         text for _title, text in _norr_texts(world)]
     event = audit_events("document.import")[-1]
     assert '"format": "pdf"' in event.data or '"format":"pdf"' in event.data
+
+
+def test_a_pdf_printed_from_a_docx_of_headings_reads_like_the_docx(world, tmp_path):
+    """A lägesbild written as headings and paragraphs, printed by LibreOffice: only lines of
+    text, its local topics' titles known by their bold headings (one the area lacks too)."""
+    use_seed_city_topics()
+    area = db.session.get(Area, add_area("Järva"))
+    docx = docx_with_headings()
+    pdf = _printed_by_libreoffice(docx, tmp_path)
+    assert read_pdf(pdf).layout is None  # no tables: through the text parser
+    from_docx, from_pdf = propose(docx, area), propose(pdf, area)
+    assert from_pdf.title == from_docx.title == "Lägesbild september 2023 Järva"
+    assert [(b.label, b.text) for b in from_pdf.blocks] == [
+        (b.label, b.text) for b in from_docx.blocks]
+    assert from_pdf.new_topics == ["Trygghet i centrum", "Nyrekrytering"]
