@@ -32,6 +32,17 @@ def _edited(data: bytes, old: str, new: str) -> bytes:
     return buffer.getvalue()
 
 
+
+def assert_summary_edit_named(report) -> None:
+    """"Arbetet pågår" edited to "Arbetet avbröts" in Norr's text of the summary's first
+    city-wide topic: named by topic and area, with the words."""
+    assert not report.matches and "changed after the export" in report.summary
+    assert [(d.chapter, d.heading) for d in report.differences] == [
+        ("Sammanfattning per stadsövergripande område: 1. Unga i risk för kriminalitet",
+         "Norr")]
+    assert ("insert", "avbröts") in [(s.op, s.text.strip()) for s in
+                                     report.differences[0].segments]
+
 def test_untouched_export_of_an_approved_version_matches(world):
     exported = _approved_export(world)
     report = verify_document(exported.data)
@@ -125,13 +136,7 @@ def test_an_edit_in_the_periods_summary_is_found_naming_the_topic_and_the_area(w
     run.text = run.text.replace("Arbetet pågår", "Arbetet avbröts")
     buffer = io.BytesIO()
     document.save(buffer)
-    report = verify_document(buffer.getvalue())
-    assert not report.matches and "changed after the export" in report.summary
-    assert [(d.chapter, d.heading) for d in report.differences] == [
-        ("Sammanfattning per stadsövergripande område: 1. Unga i risk för kriminalitet",
-         "Norr")]
-    assert ("insert", "avbröts") in [(s.op, s.text.strip()) for s in
-                                     report.differences[0].segments]
+    assert_summary_edit_named(verify_document(buffer.getvalue()))
 # --- PDF, and what differs in words ---------------------------------------------------------
 
 def _pdf_edited(exported, edit) -> bytes:
@@ -282,10 +287,4 @@ def test_an_edit_in_the_period_pdfs_summary_is_found_naming_the_topic_and_the_ar
     def edit(content):
         content.__class__ = EditedSummary
 
-    report = verify_document(_pdf_edited(exported, edit))
-    assert not report.matches and "changed after the export" in report.summary
-    assert [(d.chapter, d.heading) for d in report.differences] == [
-        ("Sammanfattning per stadsövergripande område: 1. Unga i risk för kriminalitet",
-         "Norr")]
-    assert ("insert", "avbröts") in [(s.op, s.text.strip()) for s in
-                                     report.differences[0].segments]
+    assert_summary_edit_named(verify_document(_pdf_edited(exported, edit)))
