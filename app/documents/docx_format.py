@@ -473,6 +473,7 @@ class Layout:
     footer: str = ""
     format: str = "docx"
     topics: list[TopicSummary] = field(default_factory=list)  # a period's summary per topic
+    ignored_columns: list[str] = field(default_factory=list)  # headed columns not imported
 
 
 def _check_xml_part(name: str, raw: bytes) -> None:
@@ -592,11 +593,67 @@ def _list_numbered(cell) -> bool:
     return p_pr is not None and p_pr.numPr is not None
 
 
-def _table_rows(table, kind: str, exact: bool) -> list[Row]:
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which of a table's grid columns hold the number, the title and the comment, by their
+    headers ("Kommentar(er)"), so a column the lägesbild does not have ("Ansvarig") is left
+    out, not read as the comment; and the headers of the columns left out."""
+
+    keep: tuple[int, ...]   # (number,) title, comment
+    ignored: tuple[str, ...]
+
+
+_NUMBER_HEADERS = {"nr", "nr.", "#"}
+
+
+def column_plan(headers: list[str | None], kind: str) -> ColumnPlan | None:
+    """The plan for a table whose header row has these texts per grid column (a merged
+    header repeated, or None where it spans, as pdfplumber gives it); None when the headers
+    name no comment column (the columns are then taken by position)."""
+    filled: list[str] = []
+    for header in headers:
+        filled.append(clean_line(header) if header is not None else
+                      (filled[-1] if filled else ""))
+    folded = [header.casefold() for header in filled]
+    start = CITY_HEADER_START if kind == "city" else LOCAL_HEADER_START
+    comment = next((i for i, h in enumerate(folded) if h.startswith("kommentar")), None)
+    title = next((i for i, h in enumerate(folded) if start in h), None)
+    if comment is None or title is None or comment <= title:
+        return None
+    number = None
+    if kind == "city":
+        number = next((i for i, h in enumerate(folded[:title]) if h in _NUMBER_HEADERS), None)
+        if number is None and title + 1 < comment and folded[title + 1] == folded[title]:
+            number, title = title, title + 1  # one header over the number and title columns
+    keep = tuple(i for i in (number, title, comment) if i is not None)
+    kept = {folded[i] for i in keep}
+    ignored = tuple(dict.fromkeys(filled[i] for i, h in enumerate(folded)
+                                  if i not in keep and h and h not in kept))
+    return ColumnPlan(keep, ignored)
+
+
+def planned_cells(cells: list, plan: ColumnPlan | None, same=lambda a, b: False) -> list:
+    """A row's cells per grid column, those of the plan in its order (a cell merged over two
+    planned columns once; a spanned column, None, is the cell on its left)."""
+    if plan is None:
+        return cells
+    picked: dict[int, object] = {}
+    for index in plan.keep:
+        source = next((i for i in range(min(index, len(cells) - 1), -1, -1)
+                       if cells[i] is not None), None)
+        if source is not None and source not in picked and \
+                not any(same(cells[source], other) for other in picked.values()):
+            picked[source] = cells[source]
+    return list(picked.values())
+
+
+def _table_rows(table, kind: str, exact: bool,
+                plan: ColumnPlan | None = None) -> list[Row]:
     rows = []
     last_number = 0
     for row in table.rows[1:]:
-        cells = _unique_cells(row)
+        cells = (planned_cells(list(row.cells), plan, lambda a, b: a._tc is b._tc) if plan
+                 else _unique_cells(row))
         if not cells:
             continue
         if kind == "local":
@@ -645,6 +702,7 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
     topics: list[TopicSummary] = []
     current = None
     in_summary = False  # between the summary's heading and the first chapter
+    ignored: list[str] = []  # the headers of columns not read
     for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -678,9 +736,14 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
             if current is None:
                 current = LayoutChapter(title or "")
                 chapters.append(current)
-            current.rows.extend(_table_rows(table, kind, exact))
+            plan = None if exact else column_plan([c.text for c in table.rows[0].cells], kind)
+            ignored.extend(c for c in (plan.ignored if plan else ()) if c not in ignored)
+            current.rows.extend(_table_rows(table, kind, exact, plan))
     footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
-    return Layout(title or "", chapters, footer, "docx", topics)
+    if title is None:  # a title in the page header, not the body
+        title = next((p.text.strip() for s in document.sections for p in s.header.paragraphs
+                      if p.text.strip().casefold().startswith("lägesbild")), None)
+    return Layout(title or "", chapters, footer, "docx", topics, ignored)
 
 
 def _list_kind(paragraph, numbering) -> str | None:

@@ -490,6 +490,10 @@ def propose(data: bytes, area: Area, period_name: str | None = None,
                          "at a time."), count=len(layout.chapters))
     rows = layout.chapters[0].rows
     warnings = _title_warnings(layout.title, area, period_name)
+    if layout.ignored_columns:
+        warnings.append(Msg(N_("Not imported: the column(s) {columns} of the document's tables "
+                               "(a lägesbild keeps each topic's comment only)."),
+                            columns=", ".join(f"'{c}'" for c in layout.ignored_columns)))
     targets = [Target(f"city:{t.number}", t.heading, TopicScope.CITY, True) for t in cities]
     city_numbers = {r.number for r in rows if r.scope == TopicScope.CITY}
     # Created only on a database without city-wide topics: where the city has set up its own,

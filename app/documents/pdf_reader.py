@@ -21,10 +21,13 @@ from app.documents.docx_format import (
     LOCAL_HEADER_START,
     TOPIC_HEADER,
     TOPIC_SUMMARY_HEADING,
+    ColumnPlan,
     Layout,
     LayoutChapter,
     Row,
     clean_line,
+    column_plan,
+    planned_cells,
     refusal,
 )
 from app.models import TopicScope
@@ -157,10 +160,14 @@ def _joined(first: str, more: str) -> str:
     return "\n".join(part for part in (first, more) if part)
 
 
-def _add_rows(chapter: LayoutChapter, kind: str, rows: list[list[str | None]]) -> None:
-    """A table's rows (the header left out). A row with neither number nor title continues
-    the row before: Word and LibreOffice split a long row over two pages."""
+def _add_rows(chapter: LayoutChapter, kind: str, rows: list[list[str | None]],
+              plan: ColumnPlan | None) -> None:
+    """A table's rows (the header left out), the columns its header names (`plan`). A row
+    with neither number nor title continues the row before: Word and LibreOffice split a long
+    row over two pages."""
     for cells in rows:
+        if plan is not None:
+            cells = planned_cells(cells, plan)
         cells = [c for c in cells if c is not None] or [""]
         if kind == "local":
             title = " ".join(_cell_lines(cells[0]))
@@ -243,6 +250,8 @@ def read_pdf(data: bytes) -> PdfReading:
         chapters: list[LayoutChapter] = []
         current: LayoutChapter | None = None
         kind: str | None = None     # the table kind a table continued from a page before has
+        plan: ColumnPlan | None = None  # and its columns
+        ignored: list[str] = []     # the headers of columns not read
         outside: list[str] = []     # the lines outside the tables: title, headings, footers
         bold_lines: list[str] = []
         # A period's summary per city-wide topic: from its heading to the first chapter, each
@@ -293,20 +302,31 @@ def read_pdf(data: bytes) -> PdfReading:
                     if topics:
                         _add_topic_rows(topics[-1][1], rows)
                     continue
-                table_kind = _table_kind(rows)
-                if table_kind is None and kind is None:
-                    continue
-                if table_kind is not None:
-                    kind, rows = table_kind, rows[1:]
-                if current is None:
-                    current = LayoutChapter(title or "")
-                    chapters.append(current)
-                _add_rows(current, kind, rows)
+                # Two tables one under the other may be found as one: a header row inside
+                # starts the next.
+                starts = [i for i, row in enumerate(rows) if _table_kind([row])] or [0]
+                for start, end in zip([0, *starts], [*starts, len(rows)], strict=True):
+                    part = rows[start:end]
+                    if not part:
+                        continue
+                    table_kind = _table_kind(part)
+                    if table_kind is None and kind is None:
+                        continue
+                    if table_kind is not None:
+                        plan = column_plan(part[0], table_kind)
+                        ignored.extend(c for c in (plan.ignored if plan else ())
+                                       if c not in ignored)
+                        kind, part = table_kind, part[1:]
+                    if current is None:
+                        current = LayoutChapter(title or "")
+                        chapters.append(current)
+                    _add_rows(current, kind, part, plan)
         metadata = _hidden_text(pdf)
     except Exception:  # pdfminer raises many kinds for malformed content streams
         raise refusal(N_("The PDF file is damaged and cannot be read.")) from None
     finally:
         pdf.close()
-    layout = (Layout(title or "", chapters, "\n".join(outside), "pdf", topics) if chapters
+    layout = (Layout(title or "", chapters, "\n".join(outside), "pdf", topics, ignored)
+              if chapters
               else None)
     return PdfReading("\n".join(text_lines), layout, "\n".join(metadata), bold_lines)

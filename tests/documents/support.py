@@ -93,3 +93,35 @@ def docx_with_headings() -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def docx_with_extra_columns() -> bytes:
+    """A lägesbild whose title is in the page header and whose tables have a column more,
+    "Ansvarig", after the comments; the city-wide table's first header is merged over its
+    number and title columns (as Word users lay it out)."""
+    document = Document()
+    document.sections[0].header.paragraphs[0].text = "Lägesbild oktober 2023 Järva"
+    document.add_paragraph("Stockholms stad, Järva stadsdelsförvaltning")
+    city = document.add_table(rows=1, cols=4)
+    city.style = "Table Grid"
+    merged = city.rows[0].cells[0].merge(city.rows[0].cells[1])
+    merged.text = "Stadsövergripande prioriterade områden"
+    city.rows[0].cells[2].text, city.rows[0].cells[3].text = "Kommentarer", "Ansvarig"
+    for number, (title, comment, responsible) in enumerate([
+            (CITY_TOPICS[0], "Arbetet hanteras inom ramen för det lokalt prioriterade området "
+                             "nyrekrytering, se nedan.", "Polisen"),
+            (CITY_TOPICS[1], "Fältgruppen arbetar kvällstid.", "Stadsdelsförvaltningen")], 1):
+        cells = city.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text, cells[3].text = (
+            f"{number}.", title, comment, responsible)
+    local = document.add_table(rows=1, cols=3)
+    local.style = "Table Grid"
+    for cell, header in zip(local.rows[0].cells, ["Lokalt prioriterade områden", "Kommentar",
+                                                  "Ansvarig"], strict=True):
+        cell.text = header
+    cells = local.add_row().cells
+    cells[0].text, cells[1].text, cells[2].text = ("Nyrekrytering", "Samverkan med skolan.",
+                                                   "Stadsdelsförvaltningen")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import Area
 from tests.documents.support import (
     add_area,
+    docx_with_extra_columns,
     docx_with_headings,
     seed_bytes,
     seed_mapping,
@@ -219,3 +220,29 @@ def test_a_pdf_printed_from_a_docx_of_headings_reads_like_the_docx(world, tmp_pa
     assert [(b.label, b.text) for b in from_pdf.blocks] == [
         (b.label, b.text) for b in from_docx.blocks]
     assert from_pdf.new_topics == ["Trygghet i centrum", "Nyrekrytering"]
+
+
+@pytest.mark.parametrize("printed", [False, True])
+def test_a_table_with_a_column_more_reads_the_comments_and_says_what_is_left_out(world,
+                                                                                tmp_path,
+                                                                                printed):
+    """The columns are found by their headers, not their places: "Ansvarig" after the
+    comments is named as not imported, never read as the comment; the title in the page
+    header is the title. Printed by LibreOffice, whose two tables one under the other
+    pdfplumber finds as one, the same."""
+    use_seed_city_topics()
+    area = db.session.get(Area, add_area("Järva"))
+    data = docx_with_extra_columns()
+    if printed:
+        data = _printed_by_libreoffice(data, tmp_path)
+    proposal = propose(data, area, "oktober 2023")
+    assert proposal.title == "Lägesbild oktober 2023 Järva"
+    assert [(b.label, b.text) for b in proposal.blocks] == [
+        ("1. Riktat arbete mot avgränsade platser och utsatta områden",
+         "Arbetet hanteras inom ramen för det lokalt prioriterade området nyrekrytering, se "
+         "nedan."),
+        ("2. Unga i risk för kriminalitet", "Fältgruppen arbetar kvällstid."),
+        ("Nyrekrytering", "Samverkan med skolan.")]
+    assert [str(w) for w in proposal.warnings] == [
+        "Not imported: the column(s) 'Ansvarig' of the document's tables (a lägesbild keeps "
+        "each topic's comment only)."]
