@@ -261,6 +261,10 @@ def _decode_text(data: bytes) -> str:
             return data.decode("utf-16")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:  # Windows' own ("ANSI") encoding, what Notepad saves in a Swedish Windows by default
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
         raise refusal(N_("The text file is not UTF-8 encoded. Save it as UTF-8 text (or as "
                          "DOCX) and try again.")) from None
 

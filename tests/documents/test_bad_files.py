@@ -49,7 +49,7 @@ def _refused(world, data: bytes, message: str) -> None:
     (b"%PDF-1.7\n...", "The PDF file is damaged and cannot be read."),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "The old Word format (.doc)"),
     (b"\x00\x01\x02binary\x00", "neither a DOCX document nor a text file"),
-    ("Lägesbild maj 2020\n".encode("latin-1"), "not UTF-8 encoded"),
+    ("Lägesbild maj 2020\n".encode("latin-1") + b"\x81\x8d", "not UTF-8 encoded"),
     (b"Hello world\nnothing here", "its first line should be the title"),
     ("Lägesbild maj 2020 Norr\nInga tabeller här.".encode(), "has neither the table"),
     (b"PK\x03\x04 broken zip", "not a readable DOCX file"),

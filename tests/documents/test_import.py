@@ -547,6 +547,15 @@ def test_a_text_before_the_first_local_title_is_a_block_to_place_not_left_out(ja
     assert not any("title names" in str(w) for w in proposal.warnings)
 
 
+def test_a_text_file_saved_in_windows_own_encoding_reads_as_in_utf8(jarva):
+    """Notepad in a Swedish Windows saves "ANSI" (cp1252) unless told otherwise."""
+    area = db.session.get(Area, jarva)
+    text = seed_bytes().decode("utf-8").replace("\uf0fc", "•")  # cp1252 has no private use
+    utf8, ansi = propose(text.encode("utf-8"), area), propose(text.encode("cp1252"), area)
+    assert [(b.label, b.text) for b in ansi.blocks] == [(b.label, b.text) for b in utf8.blocks]
+    assert any("å" in b.text or "ä" in b.text for b in ansi.blocks)
+
+
 def test_city_wide_rows_are_recognised_before_the_topics_exist_and_created(app):
     area_id = add_area("Järva")  # on an empty database: no city-wide topics yet
     proposal = propose(seed_bytes(), db.session.get(Area, area_id))
