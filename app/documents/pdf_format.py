@@ -59,10 +59,15 @@ def _pdf_class():
             self.set_y(self.t_margin)
 
         def footer(self):
-            self.set_y(-20)
+            from fpdf.enums import XPos, YPos
+
+            self.set_y(-21)
             self.set_font(FONT, "", 7)
             self.set_text_color(0x40, 0x40, 0x40)
-            self.multi_cell(self.epw, 3.2, self.footer_line, align="L")
+            # Back to the left margin after the footer's lines: the page number under them,
+            # not beyond the page's right edge.
+            self.multi_cell(self.epw, 3.2, self.footer_line, align="L",
+                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             self.cell(self.epw, 4, f"Sida {self.page_no()} av {_PAGE_NUMBER_ALIAS}", align="R")
             self.set_text_color(0, 0, 0)
 

@@ -49,9 +49,14 @@ def test_a_draft_pdf_has_the_tables_footer_and_utkast_on_every_page(world, audit
         headers = [tuple(" ".join(cell.split()) for cell in table[0])
                    for page in pdf.pages for table in page.extract_tables()]
     assert headers == [CITY_HEADER, LOCAL_HEADER]
-    for page in pages:
+    for number, page in enumerate(pages, 1):
         assert page.startswith(DRAFT_NOTICE)
         assert exported.fingerprint in page and "Period: januari 2030 · Område: Norr" in page
+        assert page.endswith(f"Sida {number} av {len(pages)}")  # inside the page, at the foot
+    with pdfplumber.open(io.BytesIO(exported.data)) as pdf:
+        for page in pdf.pages:
+            [number] = [w for w in page.extract_words() if w["text"] == "Sida"]
+            assert number["x1"] <= page.width and number["bottom"] <= page.height
     event = json.loads(audit_events("document.export")[-1].data)
     assert event["format"] == "pdf" and event["fingerprint"] == exported.fingerprint
     assert event["content_sha256"] == content_hash(contribution_content(world.contribution()))
