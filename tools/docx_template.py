@@ -68,6 +68,26 @@ def _paragraph_defaults(styles) -> None:
     properties.find(qn("w:spacing")).set(qn("w:after"), "120")
 
 
+def _roomy_tables(styles) -> None:
+    """Table Grid's cells keep 1 mm above and below their text and 1.9 mm at the sides, as
+    the PDF's do: the text does not touch the rules."""
+    from docx.oxml import OxmlElement
+
+    style = next(s for s in styles.iter(qn("w:style")) if s.get(qn("w:styleId")) == "TableGrid")
+    properties = style.find(qn("w:tblPr"))
+    margins = properties.find(qn("w:tblCellMar"))
+    if margins is None:
+        margins = OxmlElement("w:tblCellMar")
+        properties.append(margins)
+    for side, twips in (("top", 57), ("left", 108), ("bottom", 57), ("right", 108)):
+        edge = margins.find(qn(f"w:{side}"))
+        if edge is None:
+            edge = OxmlElement(f"w:{side}")
+            margins.append(edge)
+        edge.set(qn("w:w"), str(twips))
+        edge.set(qn("w:type"), "dxa")
+
+
 def build() -> bytes:
     import io
 
@@ -77,6 +97,7 @@ def build() -> bytes:
     _black_text(styles)
     _swedish(document)
     _paragraph_defaults(styles)
+    _roomy_tables(styles)
     document.styles["Normal"].font.size = Pt(10.5)
     for section in document.sections:
         section.page_width, section.page_height = Cm(21), Cm(29.7)
