@@ -73,9 +73,10 @@ def _language() -> str:
 # Overview
 # --------------------------------------------------------------------------------------------
 
-# Periods per page of the documents index: a city's period lists every area (about 40 KB of
-# HTML at 50 areas), so a page stays well under 200 KB however many periods there are.
-PERIODS_PER_PAGE = 4
+# Periods per page of the documents index: a city's period lists every area with its print
+# view and two downloads (about 60 KB of HTML at 50 areas), so a page stays under 200 KB
+# however many periods there are.
+PERIODS_PER_PAGE = 3
 PERIOD_KEY = (Period.approval_deadline, Period.id)
 
 
