@@ -817,6 +817,9 @@ def docx_text(document) -> tuple[str, list[str]]:
                 for cell in _unique_cells(row):
                     for paragraph in cell.paragraphs:
                         add(paragraph)
+    if not any(line.casefold().startswith("lägesbild") for line in lines):
+        lines[:0] = [p.text.strip() for s in document.sections for p in s.header.paragraphs
+                     if p.text.strip().casefold().startswith("lägesbild")][:1]  # page header
     return "\n".join(lines), local_titles
 
 

@@ -96,6 +96,8 @@ from app.models import (
 )
 
 MAPPING_FORMAT = "lagesbild-import-mapping/1"
+# How many lines of a letterhead may stand above a text's title line.
+MAX_LETTERHEAD = 3
 # How alike (difflib's ratio) a new local topic's title and an existing one are to be named
 # in the preview as perhaps the same topic.
 SIMILAR_TOPIC_RATIO = 0.8
@@ -182,20 +184,24 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
     known_local_folded = sorted((t.casefold() for t in known_local or []), key=len, reverse=True)
     lines = [clean_line(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
-    if not lines or not lines[0].casefold().startswith("lägesbild"):
-        raise refusal(N_("The file does not look like a lägesbild: its first line should be the "
-                         "title \"Lägesbild <period> <area>\"."))
-    title = lines[0]
     city_start = next((i for i, line in enumerate(lines)
                        if line.casefold().startswith(CITY_HEADER_START)), None)
     local_start = next((i for i, line in enumerate(lines)
                         if line.casefold().startswith(LOCAL_HEADER_START)), None)
+    first_table = min((i for i in (city_start, local_start) if i is not None),
+                      default=len(lines))
+    # The title: the first line, or after a letterhead ("Stockholms stad") of a few lines.
+    title_at = next((i for i, line in enumerate(lines[:min(first_table, MAX_LETTERHEAD + 1)])
+                     if line.casefold().startswith("lägesbild")), None)
+    if title_at is None:
+        raise refusal(N_("The file does not look like a lägesbild: its first line should be the "
+                         "title \"Lägesbild <period> <area>\"."))
+    title = lines[title_at]
     if city_start is None and local_start is None:
         raise refusal(N_("The file does not look like a lägesbild: it has neither the table of "
                          "city-wide topics nor the table of local topics."))
-    first_table = min(i for i in (city_start, local_start) if i is not None)
-    if first_table == 2:  # a title wrapped over two lines ("Lägesbild september 2023" / area)
-        title = f"{lines[0]} {lines[1]}"
+    if first_table == title_at + 2:  # a title wrapped over two lines ("Lägesbild …" / area)
+        title = f"{lines[title_at]} {lines[title_at + 1]}"
     chapter = LayoutChapter(title)
     if city_start is not None:
         end = local_start if local_start is not None and local_start > city_start else len(lines)

@@ -556,6 +556,38 @@ def test_a_text_file_saved_in_windows_own_encoding_reads_as_in_utf8(jarva):
     assert any("å" in b.text or "ä" in b.text for b in ansi.blocks)
 
 
+@pytest.mark.parametrize("letterhead", [1, 3])
+def test_a_letterhead_above_the_title_is_passed_over(jarva, letterhead):
+    text = ("Stockholms stad\nJärva stadsdelsförvaltning\nSocialtjänst och arbetsmarknad\n"
+            .split("\n")[:letterhead])
+    data = "\n".join([*text, "Lägesbild september 2023 Järva", "Lokalt prioriterade områden",
+                      "Nyrekrytering • Inga nya fall."]).encode()
+    proposal = propose(data, db.session.get(Area, jarva), "september 2023")
+    assert proposal.title == "Lägesbild september 2023 Järva"
+    assert [(b.label, b.text) for b in proposal.blocks] == [("Nyrekrytering",
+                                                            "- Inga nya fall.")]
+
+
+def test_a_title_below_a_long_letterhead_is_not_looked_for():
+    text = "\n".join(["Rad"] * 4 + ["Lägesbild september 2023 Järva", "Lokalt prioriterade "
+                                                                   "områden", "Nyrekrytering"])
+    with pytest.raises(InvalidInput, match="its first line should be the title"):
+        parse_text(text)
+
+
+def test_a_docx_of_headings_with_its_title_in_the_page_header(jarva):
+    from docx import Document
+
+    document = Document(io.BytesIO(docx_with_headings()))
+    title = document.paragraphs[0]
+    title._p.getparent().remove(title._p)
+    document.sections[0].header.paragraphs[0].text = "Lägesbild september 2023 Järva"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    proposal = propose(buffer.getvalue(), db.session.get(Area, jarva), "september 2023")
+    assert proposal.title == "Lägesbild september 2023 Järva" and len(proposal.blocks) == 4
+
+
 def test_city_wide_rows_are_recognised_before_the_topics_exist_and_created(app):
     area_id = add_area("Järva")  # on an empty database: no city-wide topics yet
     proposal = propose(seed_bytes(), db.session.get(Area, area_id))
