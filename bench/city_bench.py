@@ -320,8 +320,18 @@ def _export(actor, period_id: int):
         return documents_export.export_period(actor, period_id)
 
 
-def time_exports(url: str, city: dict, runs: int = 3) -> tuple[float, float, int]:
-    """Median seconds of the render alone and of the whole export, and the file's size."""
+def _status_kb(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in kB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def time_exports(url: str, city: dict, runs: int = 3) -> tuple[float, float, int, int]:
+    """Median seconds of the render alone and of the whole export, the file's size, and how
+    far one more render raised the process's resident memory above what it held before (its
+    peak, VmHWM, reset first: lxml's memory counts too, which tracemalloc would not see)."""
     from app.documents import export as documents_export
     from app.documents.docx_format import render_docx
     from app.extensions import db
@@ -340,9 +350,13 @@ def time_exports(url: str, city: dict, runs: int = 3) -> tuple[float, float, int
             started = time.perf_counter()
             size = len(_export(coordinator, city["period_id"]).data)
             exports.append(time.perf_counter() - started)
+        before = _status_kb("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from now
+        render_docx(content, documents_export.now(), "0" * 64)
+        peak = (_status_kb("VmHWM") - before) * 1024
         db.session.remove()
         db.engine.dispose()
-    return statistics.median(renders), statistics.median(exports), size
+    return statistics.median(renders), statistics.median(exports), size, peak
 
 
 def export_loop(url: str, period_id: int, coordinator_id: int) -> None:
@@ -450,9 +464,10 @@ def _measure(url: str, arguments) -> int:
     city = build_city(url, arguments.areas)
     print(f"{arguments.database}: a city of {arguments.areas} areas × {CITY_TOPICS + 1} "
           f"sections built in {time.perf_counter() - started:.1f} s")
-    render, export, size = time_exports(url, city)
+    render, export, size, peak = time_exports(url, city)
     print(f"whole-period DOCX ({size // 1024} KB): render median {render * 1000:.0f} ms, "
-          f"export (read + render + audit event) median {export * 1000:.0f} ms")
+          f"export (read + render + audit event) median {export * 1000:.0f} ms, "
+          f"a render's peak memory {peak / 2**20:.1f} MB above the process's")
     print(f"{arguments.writers} writers, {arguments.seconds:.0f} s each way:")
     quiet = _describe("without an export", *run_writers(url, city, arguments.writers,
                                                       arguments.seconds))
