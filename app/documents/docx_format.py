@@ -474,6 +474,9 @@ class Layout:
     format: str = "docx"
     topics: list[TopicSummary] = field(default_factory=list)  # a period's summary per topic
     ignored_columns: list[str] = field(default_factory=list)  # headed columns not imported
+    # An import's lines that belong to no topic (a letterhead, an introduction): not imported,
+    # and the preview says so.
+    outside_text: list[str] = field(default_factory=list)
 
 
 def _check_xml_part(name: str, raw: bytes) -> None:
@@ -691,6 +694,15 @@ def _topic_rows(table, exact: bool) -> list[tuple[str, str]]:
     return rows
 
 
+def _ours_outside_the_tables(text: str) -> bool:
+    """A line our own exports write beside the tables (the approval or import line, the draft
+    mark, a period document's cover), or a heading naming a table: nothing lost on import."""
+    folded = text.casefold()
+    return (text == DRAFT_NOTICE or folded.startswith(
+        ("fastställd av", "importerad", "period:", "status:", CITY_HEADER_START,
+         LOCAL_HEADER_START)))
+
+
 def read_docx_layout(document, exact: bool = True) -> Layout:
     """The title, chapters (one per area; a period's document has several), the period's
     summary per city-wide topic, and the footer."""
@@ -703,6 +715,7 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
     current = None
     in_summary = False  # between the summary's heading and the first chapter
     ignored: list[str] = []  # the headers of columns not read
+    outside: list[str] = []  # the body's other paragraphs
     for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -716,6 +729,8 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
                 topics.append((paragraph.text, []))
                 continue
             if not text.casefold().startswith("lägesbild"):
+                if not exact and text and not _ours_outside_the_tables(text):
+                    outside.append(clean_line(text))
                 continue
             if title is None:
                 title = text
@@ -743,7 +758,7 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
     if title is None:  # a title in the page header, not the body
         title = next((p.text.strip() for s in document.sections for p in s.header.paragraphs
                       if p.text.strip().casefold().startswith("lägesbild")), None)
-    return Layout(title or "", chapters, footer, "docx", topics, ignored)
+    return Layout(title or "", chapters, footer, "docx", topics, ignored, outside)
 
 
 def _list_kind(paragraph, numbering) -> str | None:

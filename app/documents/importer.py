@@ -98,6 +98,8 @@ from app.models import (
 MAPPING_FORMAT = "lagesbild-import-mapping/1"
 # How many lines of a letterhead may stand above a text's title line.
 MAX_LETTERHEAD = 3
+# A line this short under the title, right above the first table, is the title wrapped.
+WRAPPED_TITLE_CHARS = 40
 # How alike (difflib's ratio) a new local topic's title and an existing one are to be named
 # in the preview as perhaps the same topic.
 SIMILAR_TOPIC_RATIO = 0.8
@@ -200,8 +202,10 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
     if city_start is None and local_start is None:
         raise refusal(N_("The file does not look like a lägesbild: it has neither the table of "
                          "city-wide topics nor the table of local topics."))
-    if first_table == title_at + 2:  # a title wrapped over two lines ("Lägesbild …" / area)
-        title = f"{lines[title_at]} {lines[title_at + 1]}"
+    between = lines[title_at + 1:first_table]
+    if len(between) == 1 and len(between[0]) <= WRAPPED_TITLE_CHARS and \
+            not between[0].endswith((".", ":", "!", "?")):  # a title wrapped: "Lägesbild …" / area
+        title, between = f"{title} {between[0]}", []
     chapter = LayoutChapter(title)
     if city_start is not None:
         end = local_start if local_start is not None and local_start > city_start else len(lines)
@@ -252,7 +256,7 @@ def parse_text(text: str, known_city: dict[int, str] | None = None,
                 row_title, items = "", []  # the person to place (never left out unseen)
             _add_line(items, line)
         close_row()
-    return Layout(title, [chapter], "", "text")
+    return Layout(title, [chapter], "", "text", outside_text=[*lines[:title_at], *between])
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,6 +504,12 @@ def propose(data: bytes, area: Area, period_name: str | None = None,
                          "at a time."), count=len(layout.chapters))
     rows = layout.chapters[0].rows
     warnings = _title_warnings(layout.title, area, period_name)
+    if layout.outside_text:
+        first = layout.outside_text[0]
+        warnings.append(Msg(N_("Not imported: {count} line(s) outside the topics, the first "
+                               "\"{first}\". A lägesbild has no text there."),
+                            count=len(layout.outside_text),
+                            first=first if len(first) <= 80 else first[:79] + "…"))
     if layout.ignored_columns:
         warnings.append(Msg(N_("Not imported: the column(s) {columns} of the document's tables "
                                "(a lägesbild keeps each topic's comment only)."),

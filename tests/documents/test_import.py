@@ -566,6 +566,19 @@ def test_a_letterhead_above_the_title_is_passed_over(jarva, letterhead):
     assert proposal.title == "Lägesbild september 2023 Järva"
     assert [(b.label, b.text) for b in proposal.blocks] == [("Nyrekrytering",
                                                             "- Inga nya fall.")]
+    assert [str(w) for w in proposal.warnings] == [
+        f'Not imported: {letterhead} line(s) outside the topics, the first "Stockholms stad". '
+        "A lägesbild has no text there."]
+
+
+def test_an_introduction_above_the_tables_is_named_as_not_imported(jarva):
+    data = ("Lägesbild september 2023 Järva\nUnder perioden har samverkan fördjupats.\n"
+            "Lokalt prioriterade områden\nNyrekrytering • Inga nya fall.\n").encode()
+    proposal = propose(data, db.session.get(Area, jarva), "september 2023")
+    assert proposal.title == "Lägesbild september 2023 Järva"  # not the title wrapped
+    assert [str(w) for w in proposal.warnings] == [
+        'Not imported: 1 line(s) outside the topics, the first "Under perioden har samverkan '
+        'fördjupats.". A lägesbild has no text there.']
 
 
 def test_a_title_below_a_long_letterhead_is_not_looked_for():
