@@ -74,9 +74,9 @@ def _language() -> str:
 # --------------------------------------------------------------------------------------------
 
 # Periods per page of the documents index: a city's period lists every area with its print
-# view and two downloads (about 60 KB of HTML at 50 areas), so a page stays under 200 KB
-# however many periods there are.
-PERIODS_PER_PAGE = 3
+# view and two downloads (about 60 KB of HTML at 50 areas), so a page stays well under 200 KB
+# however many periods there are; the newest two are the ones people look for.
+PERIODS_PER_PAGE = 2
 PERIOD_KEY = (Period.approval_deadline, Period.id)
 
 
