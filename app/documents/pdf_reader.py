@@ -116,11 +116,12 @@ def _marked_cell(chars: list[dict], box: tuple[float, float, float, float]) -> s
 
     words = extract_words(chars)
     lines: list[list[dict]] = []
-    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        if lines and abs(lines[-1][0]["top"] - word["top"]) <= _SAME_LINE:
+    for word in sorted(words, key=lambda w: w["top"]):  # lines top down, then words by x
+        if lines and word["top"] - lines[-1][0]["top"] <= _SAME_LINE:
             lines[-1].append(word)
         else:
             lines.append([word])
+    lines = [sorted(line, key=lambda w: w["x0"]) for line in lines]
     if not lines:
         return ""
     right = box[2] - max(0.0, min(line[0]["x0"] for line in lines) - box[0])

@@ -251,3 +251,23 @@ def test_a_table_with_a_column_more_reads_the_comments_and_says_what_is_left_out
                   'Järva stadsdelsförvaltning". A lägesbild has no text there.')
     assert [str(w) for w in proposal.warnings] == ([columns] if printed
                                                     else [letterhead, columns])
+
+
+def _word(text: str, x: float, top: float, size: float = 10) -> list[dict]:
+    """A word's characters as pdfplumber gives them, 5 points wide each."""
+    return [{"text": ch, "x0": x + i * 5, "x1": x + i * 5 + 5, "top": top, "bottom": top + size,
+             "upright": True, "height": size, "width": 5, "doctop": top, "fontname": "F",
+             "size": size} for i, ch in enumerate(text)]
+
+
+def test_a_cells_lines_keep_their_words_in_order_and_a_broken_line_is_marked():
+    from app.documents.pdf_reader import _marked_cell
+
+    # Words of one line a fraction of a point apart (another font or size): still one line,
+    # in their order; it ends far short of the edge, so the next line is the writer's own.
+    chars = _word("Ett", 10, 100.6) + _word("två", 35, 100.2) + _word("tre", 60, 100.4) + \
+        _word("Ny", 10, 115)
+    assert _marked_cell(chars, (5, 95, 200, 130)) == "Ett två tre\n\nNy"
+    # "Ny" would not have fitted after "två" in a narrow cell: a wrap, joined later.
+    chars = _word("Ett", 10, 100) + _word("två", 35, 100) + _word("Ny", 10, 115)
+    assert _marked_cell(chars, (5, 95, 60, 130)) == "Ett två\nNy"
