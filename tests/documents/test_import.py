@@ -588,6 +588,38 @@ def test_a_title_below_a_long_letterhead_is_not_looked_for():
         parse_text(text)
 
 
+def test_a_docx_of_headings_numbered_by_words_own_lists_reads_the_same(jarva):
+    """Lists made with Word's numbering (w:numPr on the paragraph, its format in the numbering
+    part) rather than the List Number / List Bullet styles: the same numbers and bullets."""
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = Document(io.BytesIO(docx_with_headings()))
+    numbering = document.part.numbering_part.element
+    formats = {}
+    for num in numbering.findall(qn("w:num")):
+        abstract = num.find(qn("w:abstractNumId")).get(qn("w:val"))
+        level = next(a for a in numbering.findall(qn("w:abstractNum"))
+                     if a.get(qn("w:abstractNumId")) == abstract).find(qn("w:lvl"))
+        formats.setdefault(level.find(qn("w:numFmt")).get(qn("w:val")), num.get(qn("w:numId")))
+    for paragraph in document.paragraphs:
+        kind = {"List Number": "decimal", "List Bullet": "bullet"}.get(paragraph.style.name)
+        if kind:
+            paragraph.style = document.styles["Normal"]
+            numbered = OxmlElement("w:numPr")
+            for tag, value in (("w:ilvl", "0"), ("w:numId", formats[kind])):
+                element = OxmlElement(tag)
+                element.set(qn("w:val"), value)
+                numbered.append(element)
+            paragraph._p.get_or_add_pPr().append(numbered)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    area = db.session.get(Area, jarva)
+    assert [(b.label, b.text) for b in propose(buffer.getvalue(), area).blocks] == [
+        (b.label, b.text) for b in propose(docx_with_headings(), area).blocks]
+
+
 def test_a_docx_of_headings_with_its_title_in_the_page_header(jarva):
     from docx import Document
 
