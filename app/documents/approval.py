@@ -17,6 +17,10 @@ CONTRIBUTION_APPROVAL = "contribution.finalize"
 CONSOLIDATION_APPROVAL = "consolidation.approve"
 
 
+# How the approval line opens (Approval.line): an import reads it as ours, not as lost text.
+APPROVED_BY, IMPORTED_BY = "Fastställd av", "Importerad av"
+
+
 @dataclass(frozen=True)
 class Approval:
     action: str           # the approving event's action
@@ -32,9 +36,9 @@ class Approval:
     def line(self) -> str:
         """The document's approval line, in Swedish like the rest of the document."""
         if self.imported:
-            return (f"Importerad av {self.by} {shown_time(self.at)} från ett tidigare "
+            return (f"{IMPORTED_BY} {self.by} {shown_time(self.at)} från ett tidigare "
                     f"fastställt dokument (granskningsloggens händelse {self.event_seq})")
-        return (f"Fastställd av {self.by} {shown_time(self.at)} genom beslutet att fastställa "
+        return (f"{APPROVED_BY} {self.by} {shown_time(self.at)} genom beslutet att fastställa "
                 f"periodens sammanställning (granskningsloggens händelse {self.decision_seq})")
 
 

@@ -694,13 +694,21 @@ def _topic_rows(table, exact: bool) -> list[tuple[str, str]]:
     return rows
 
 
+def _header_title(document) -> str | None:
+    """A title "Lägesbild ..." written in a page header instead of the body."""
+    return next((p.text.strip() for s in document.sections for p in s.header.paragraphs
+                 if p.text.strip().casefold().startswith("lägesbild")), None)
+
+
 def _ours_outside_the_tables(text: str) -> bool:
     """A line our own exports write beside the tables (the approval or import line, the draft
     mark, a period document's cover), or a heading naming a table: nothing lost on import."""
+    from app.documents.approval import APPROVED_BY, IMPORTED_BY  # it reads the trail: not at import
+
     folded = text.casefold()
     return (text == DRAFT_NOTICE or folded.startswith(
-        ("fastställd av", "importerad", "period:", "status:", CITY_HEADER_START,
-         LOCAL_HEADER_START)))
+        (APPROVED_BY.casefold(), IMPORTED_BY.casefold(), "period:", "status:",
+         CITY_HEADER_START, LOCAL_HEADER_START)))
 
 
 def read_docx_layout(document, exact: bool = True) -> Layout:
@@ -756,8 +764,7 @@ def read_docx_layout(document, exact: bool = True) -> Layout:
             current.rows.extend(_table_rows(table, kind, exact, plan))
     footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
     if title is None:  # a title in the page header, not the body
-        title = next((p.text.strip() for s in document.sections for p in s.header.paragraphs
-                      if p.text.strip().casefold().startswith("lägesbild")), None)
+        title = _header_title(document)
     return Layout(title or "", chapters, footer, "docx", topics, ignored, outside)
 
 
@@ -832,10 +839,9 @@ def docx_text(document) -> tuple[str, list[str]]:
                 for cell in _unique_cells(row):
                     for paragraph in cell.paragraphs:
                         add(paragraph)
-    if not any(line.casefold().startswith("lägesbild") for line in lines):
-        lines[:0] = [p.text.strip() for s in document.sections for p in s.header.paragraphs
-                     if p.text.strip().casefold().startswith("lägesbild")][:1]  # page header
-    return "\n".join(lines), local_titles
+    header_title = None if any(line.casefold().startswith("lägesbild") for line in lines) \
+        else _header_title(document)
+    return "\n".join([header_title, *lines] if header_title else lines), local_titles
 
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
